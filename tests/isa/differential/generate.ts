@@ -37,12 +37,36 @@ export const SCRATCH = 64;
 /** How far below %rbp the stack may grow, in 8-byte slots. */
 const MAX_DEPTH = 6;
 
+/** How a body group changes the stack model. */
+export type StackOp = 'push' | 'push-flags' | 'pushf' | 'pop' | 'popf';
+
+/** One generated body unit: an instruction with its `pre` lines, or a whole `jXX 1f; insn; 1:`. */
+export interface Group {
+  lines: string[];
+  /** STATUS flags the group reads (ADC/SBB: CF; jcc: its condition); they must be defined. */
+  reads: number;
+  /** Flag definedness after the group, given the definedness before (ignored for popf). */
+  flags: (before: number) => number;
+  stackOp?: StackOp;
+}
+
 export interface DiffCase {
   id: number;
-  /** Assembly lines without the entry label and without the final hlt. */
-  lines: string[];
+  /** Scratch area, random registers and flags. */
+  setup: string[];
+  body: Group[];
+  /** Folds the scratch area into %rbp (flags and other registers preserved). */
+  epilogue: string[];
   /** Mask of the STATUS flags that are architecturally defined at the end of the case. */
   definedFlags: number;
+}
+
+/** Assembly lines of a case, without the entry label and without the final hlt. */
+export function caseLines(c: DiffCase): string[] {
+  const out = [...c.setup];
+  for (const g of c.body) out.push(...g.lines);
+  out.push(...c.epilogue);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -197,7 +221,7 @@ function rexConflict(ops: Opnd[], size64: boolean): boolean {
 
 type Slot = { kind: 'value' } | { kind: 'flags'; mask: number };
 
-interface State {
+export interface State {
   /** Mask of STATUS flags currently defined. */
   defined: number;
   /** Pushed 8-byte slots; slots[i] lives at rbp - 8*(i+1). */
@@ -210,8 +234,46 @@ interface Item {
   insn: string;
   /** Flag definedness after the instruction, given the definedness before. */
   flags: (before: number) => number;
+  reads?: number;
   /** Changes the stack model (push/pop); such items are never skipped by a jcc. */
-  stack?: (slots: Slot[]) => void;
+  stackOp?: StackOp;
+}
+
+/**
+ * Apply a group to the model (flag definedness and stack slots). Returns false when the group
+ * is not valid in that state (reads an undefined flag, pops a slot it may not pop).
+ * Used both while generating and to re-check shortened cases when minimizing a failure.
+ */
+export function applyGroup(st: State, g: Group): boolean {
+  if ((st.defined & g.reads) !== g.reads) return false;
+  switch (g.stackOp) {
+    case 'push': st.slots.push({ kind: 'value' }); break;
+    case 'push-flags': st.slots.push({ kind: 'flags', mask: STATUS }); break;
+    case 'pushf': st.slots.push({ kind: 'flags', mask: st.defined }); break;
+    case 'pop': {
+      // to a register or memory: the popped bytes must be fully defined
+      const top = st.slots.pop();
+      if (!top || (top.kind === 'flags' && top.mask !== STATUS)) return false;
+      break;
+    }
+    case 'popf': {
+      // POPF (SDM Vol. 2B "POPF/POPFD/POPFQ"): loads the status flags from the stack image
+      const top = st.slots.pop();
+      if (!top || top.kind !== 'flags') return false;
+      st.defined = top.mask;
+      return true;
+    }
+    default: break;
+  }
+  st.defined = g.flags(st.defined) & STATUS;
+  return true;
+}
+
+/** Re-derive the defined-flags mask of a (possibly shortened) body; null if it is invalid. */
+export function replayDefined(body: Group[]): number | null {
+  const st: State = { defined: STATUS, slots: [] };
+  for (const g of body) if (!applyGroup(st, g)) return null;
+  return st.defined;
 }
 
 // Flag rules (Intel SDM Vol. 2, instruction reference, "Flags Affected" of each page):
@@ -274,7 +336,7 @@ const CONDITIONS: ReadonlyArray<[string[], number]> = [
 const SIZES = [1, 2, 4, 8];
 
 class CaseGen {
-  constructor(private rng: Rng, private st: State) {}
+  constructor(private rng: Rng, private st: State, private imageExtra: number) {}
 
   private size(): number {
     return this.rng.pick(SIZES);
@@ -410,6 +472,7 @@ class CaseGen {
     const op = this.rng.pick(['add', 'adc', 'sub', 'sbb', 'cmp', 'and', 'or', 'xor', 'test']);
     // ADC/SBB read CF: only when CF is defined (otherwise the result would be undefined too).
     if ((op === 'adc' || op === 'sbb') && !(this.st.defined & CF)) return null;
+    const reads = op === 'adc' || op === 'sbb' ? CF : 0;
     const size = this.size();
     const flags = op === 'and' || op === 'or' || op === 'xor' || op === 'test' ? LOGIC_DEFINED : ALL_DEFINED;
     const form = this.rng.int(5);
@@ -417,11 +480,11 @@ class CaseGen {
       const src = this.srcReg(size);
       const dst = op === 'cmp' || op === 'test' ? this.srcReg(size) : this.dstReg(size);
       if (rexConflict([src, dst], size === 8)) return null;
-      return { pre: [], insn: `${op}${this.sfx(size, [src, dst])} ${src.text}, ${dst.text}`, flags };
+      return { pre: [], insn: `${op}${this.sfx(size, [src, dst])} ${src.text}, ${dst.text}`, flags, reads };
     }
     if (form === 1) {
       const dst = op === 'cmp' || op === 'test' ? this.srcReg(size) : this.dstReg(size);
-      return { pre: [], insn: `${op}${this.sfx(size, [dst])} ${immText(this.rng, size)}, ${dst.text}`, flags };
+      return { pre: [], insn: `${op}${this.sfx(size, [dst])} ${immText(this.rng, size)}, ${dst.text}`, flags, reads };
     }
     if (form === 2) {
       // memory source, register destination (TEST has no such form in GAS order; use reg, mem)
@@ -429,16 +492,16 @@ class CaseGen {
       const m = this.mem(size, dst.high8);
       if (rexConflict([m.op, dst], size === 8)) return null;
       const text = op === 'test' ? `${dst.text}, ${m.op.text}` : `${m.op.text}, ${dst.text}`;
-      return { pre: m.pre, insn: `${op}${this.sfx(size, [dst])} ${text}`, flags };
+      return { pre: m.pre, insn: `${op}${this.sfx(size, [dst])} ${text}`, flags, reads };
     }
     if (form === 3) {
       const src = this.srcReg(size);
       const m = this.mem(size, src.high8);
       if (rexConflict([m.op, src], size === 8)) return null;
-      return { pre: m.pre, insn: `${op}${this.sfx(size, [src])} ${src.text}, ${m.op.text}`, flags };
+      return { pre: m.pre, insn: `${op}${this.sfx(size, [src])} ${src.text}, ${m.op.text}`, flags, reads };
     }
     const m = this.mem(size, false);
-    return { pre: m.pre, insn: `${op}${SUFFIX[size]} ${immText(this.rng, size)}, ${m.op.text}`, flags };
+    return { pre: m.pre, insn: `${op}${SUFFIX[size]} ${immText(this.rng, size)}, ${m.op.text}`, flags, reads };
   }
 
   private unary(): Item | null {
@@ -568,34 +631,30 @@ class CaseGen {
     if (top !== null && top.kind === 'flags') choices.push([4, 'popf']);
     if (choices.length === 0) return null;
     const what = this.rng.weighted(choices);
-    const push = (s: Slot) => (sl: Slot[]) => { sl.push(s); };
-    const pop = (sl: Slot[]) => { sl.pop(); };
     switch (what) {
       case 'push-reg': {
         // `pushq %rsp` pushes the value RSP had before the push.
         const r = this.srcReg(8);
-        return { pre: [], insn: `push${this.sfx(8, [r])} ${r.text}`, flags: UNCHANGED, stack: push({ kind: 'value' }) };
+        return { pre: [], insn: `push${this.sfx(8, [r])} ${r.text}`, flags: UNCHANGED, stackOp: 'push' };
       }
       case 'push-imm':
         if (this.rng.chance(0.5)) {
           // A flags image a later popfq may load: only status flags and DF (+ reserved bit 1).
-          const img = (this.rng.u32() & (STATUS | DF)) | 2;
-          return { pre: [], insn: `pushq $${hex(BigInt(img))}`, flags: UNCHANGED, stack: push({ kind: 'flags', mask: STATUS }) };
+          const img = (this.rng.u32() & (STATUS | DF)) | 2 | this.imageExtra;
+          return { pre: [], insn: `pushq $${hex(BigInt(img))}`, flags: UNCHANGED, stackOp: 'push-flags' };
         }
-        return { pre: [], insn: `pushq ${immText(this.rng, 8)}`, flags: UNCHANGED, stack: push({ kind: 'value' }) };
+        return { pre: [], insn: `pushq ${immText(this.rng, 8)}`, flags: UNCHANGED, stackOp: 'push' };
       case 'push-mem': {
         // PUSH r/m64 reads its operand before RSP is decremented (SDM "PUSH": the address is
         // computed with the old RSP).
         const m = this.mem(8, false);
-        return { pre: m.pre, insn: `pushq ${m.op.text}`, flags: UNCHANGED, stack: push({ kind: 'value' }) };
+        return { pre: m.pre, insn: `pushq ${m.op.text}`, flags: UNCHANGED, stackOp: 'push' };
       }
-      case 'pushf': {
-        const mask = this.st.defined;
-        return { pre: [], insn: this.rng.pick(['pushfq', 'pushf']), flags: UNCHANGED, stack: push({ kind: 'flags', mask }) };
-      }
+      case 'pushf':
+        return { pre: [], insn: this.rng.pick(['pushfq', 'pushf']), flags: UNCHANGED, stackOp: 'pushf' };
       case 'pop-reg': {
         const r = this.dstReg(8);
-        return { pre: [], insn: `pop${this.sfx(8, [r])} ${r.text}`, flags: UNCHANGED, stack: pop };
+        return { pre: [], insn: `pop${this.sfx(8, [r])} ${r.text}`, flags: UNCHANGED, stackOp: 'pop' };
       }
       case 'pop-mem': {
         // SDM "POP": "If the ESP register is used as a base register for addressing a destination
@@ -604,12 +663,10 @@ class CaseGen {
         const saved = slots.pop() as Slot;
         const m = this.mem(8, false);
         slots.push(saved);
-        return { pre: m.pre, insn: `popq ${m.op.text}`, flags: UNCHANGED, stack: pop };
+        return { pre: m.pre, insn: `popq ${m.op.text}`, flags: UNCHANGED, stackOp: 'pop' };
       }
-      case 'popf': {
-        const mask = (top as { kind: 'flags'; mask: number }).mask;
-        return { pre: [], insn: this.rng.pick(['popfq', 'popf']), flags: () => mask, stack: pop };
-      }
+      case 'popf':
+        return { pre: [], insn: this.rng.pick(['popfq', 'popf']), flags: UNCHANGED, stackOp: 'popf' };
     }
     return null;
   }
@@ -618,15 +675,15 @@ class CaseGen {
   private jcc(): Item[] | null {
     const usable = CONDITIONS.filter(([, reads]) => (this.st.defined & reads) === reads);
     if (usable.length === 0) return null;
-    const [spellings] = this.rng.pick(usable);
+    const [spellings, reads] = this.rng.pick(usable);
     const mnemonic = this.rng.pick(spellings);
     const inner = this.simple();
     if (!inner) return null;
     // Conservative join: a flag is defined after the skip only if it is defined on both paths.
     const joined = (b: number) => b & inner.flags(b);
     return [
-      { pre: inner.pre, insn: `${mnemonic} 1f`, flags: UNCHANGED },
-      { pre: [], insn: inner.insn, flags: UNCHANGED },
+      { pre: inner.pre, insn: `${mnemonic} 1f`, flags: UNCHANGED, reads },
+      { pre: [], insn: inner.insn, flags: UNCHANGED, reads: inner.reads ?? 0 },
       { pre: [], insn: '1:', flags: joined },
     ];
   }
@@ -666,58 +723,74 @@ class CaseGen {
 }
 
 /** Generate one case. */
-export function generateCase(rng: Rng, id: number): DiffCase {
-  const lines: string[] = [];
+export interface GenOptions {
+  /**
+   * Extra RFLAGS bits in every flags image loaded by popfq (default 0). The native hardware
+   * cross-check (native/) passes IF (0x200): user-mode POPF cannot clear IF, kernel mode can.
+   */
+  imageExtra?: number;
+}
+
+export function generateCase(rng: Rng, id: number, opts: GenOptions = {}): DiffCase {
+  const extra = opts.imageExtra ?? 0;
+  const setup: string[] = [];
   // Setup: scratch area at [rsp-128, rsp-64) addressed by %rbp; the stack grows below it.
-  lines.push('leaq -128(%rsp), %rsp', 'movq %rsp, %rbp');
+  setup.push('leaq -128(%rsp), %rsp', 'movq %rsp, %rbp');
   for (let k = 0; k < SCRATCH / 8; k++) {
-    lines.push(`movabsq $${hex(value64(rng))}, %rax`, `movq %rax, ${k * 8}(%rbp)`);
+    setup.push(`movabsq $${hex(value64(rng))}, %rax`, `movq %rax, ${k * 8}(%rbp)`);
   }
-  for (const r of WRITABLE) lines.push(`movabsq $${hex(value64(rng))}, %${NAMES64[r]}`);
+  for (const r of WRITABLE) setup.push(`movabsq $${hex(value64(rng))}, %${NAMES64[r]}`);
   let img = rng.u32() & STATUS;
   if (rng.chance(0.2)) img |= DF;
-  lines.push(`pushq $${hex(BigInt(img | 2))}`, 'popfq');
+  setup.push(`pushq $${hex(BigInt(img | 2 | extra))}`, 'popfq');
 
   const st: State = { defined: STATUS, slots: [] };
-  const gen = new CaseGen(rng, st);
+  const gen = new CaseGen(rng, st, extra);
   const n = rng.range(8, 20);
-  let count = 0;
-  while (count < n) {
+  const body: Group[] = [];
+  while (body.length < n) {
     const items = gen.next();
+    const lines: string[] = [];
+    let reads = 0;
     for (const it of items) {
-      lines.push(...it.pre);
-      lines.push(it.insn);
-      st.defined = it.flags(st.defined) & STATUS;
-      if (it.stack) it.stack(st.slots);
+      lines.push(...it.pre, it.insn);
+      reads |= it.reads ?? 0;
     }
-    count++;
+    const fns = items.map((it) => it.flags);
+    const group: Group = {
+      lines, reads,
+      flags: (b) => fns.reduce((acc, f) => f(acc) & STATUS, b),
+      stackOp: items.find((it) => it.stackOp)?.stackOp,
+    };
+    if (!applyGroup(st, group)) throw new Error(`generator bug: invalid group ${lines.join('; ')}`);
+    body.push(group);
   }
 
   // Epilogue: fold the scratch area into %rbp without disturbing the compared state
   // (flags and %rax are saved on the stack and restored; the fold happens below the live stack).
-  lines.push('pushfq', 'pushq %rax', 'movq 0(%rbp), %rax');
-  for (let k = 1; k < SCRATCH / 8; k++) lines.push('imulq $1000003, %rax, %rax', `xorq ${k * 8}(%rbp), %rax`);
-  lines.push('movq %rax, %rbp', 'popq %rax', 'popfq');
-  return { id, lines, definedFlags: st.defined };
+  const epilogue = ['pushfq', 'pushq %rax', 'movq 0(%rbp), %rax'];
+  for (let k = 1; k < SCRATCH / 8; k++) epilogue.push('imulq $1000003, %rax, %rax', `xorq ${k * 8}(%rbp), %rax`);
+  epilogue.push('movq %rax, %rbp', 'popq %rax', 'popfq');
+  return { id, setup, body, epilogue, definedFlags: st.defined };
 }
 
-export function generateCases(seed: number, count: number): DiffCase[] {
+export function generateCases(seed: number, count: number, opts: GenOptions = {}): DiffCase[] {
   const rng = new Rng(seed);
   const out: DiffCase[] = [];
-  for (let i = 0; i < count; i++) out.push(generateCase(rng, i));
+  for (let i = 0; i < count; i++) out.push(generateCase(rng, i, opts));
   return out;
 }
 
 /** The case as a stand-alone program for the emulator (entry `_start`). */
 export function caseSource(c: DiffCase): string {
-  return ['\t.text', '_start:', ...c.lines.map(indent), '\thlt', ''].join('\n');
+  return ['\t.text', '_start:', ...caseLines(c).map(indent), '\thlt', ''].join('\n');
 }
 
 /** All cases in one file for the reference: `case_N:` ... `case_N_end:` `hlt`. */
 export function batchSource(cases: DiffCase[]): string {
   const out: string[] = ['\t.section .note.GNU-stack,"",@progbits', '\t.text'];
   for (const c of cases) {
-    out.push(`case_${c.id}:`, ...c.lines.map(indent), `case_${c.id}_end:`, '\thlt');
+    out.push(`case_${c.id}:`, ...caseLines(c).map(indent), `case_${c.id}_end:`, '\thlt');
   }
   out.push('');
   return out.join('\n');

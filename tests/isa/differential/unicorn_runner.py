@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference side of the NMI Lab differential test: run a batch of cases in Unicorn.
 
-Usage: /usr/bin/python3 unicorn_runner.py BATCH.S OUT.jsonl TEXT_BASE STACK_TOP STACK_SIZE
+Usage: /usr/bin/python3 unicorn_runner.py BATCH.S OUT.jsonl TEXT_BASE STACK_TOP STACK_SIZE [RFLAGS]
 
 BATCH.S holds every case: `case_N:` ... `case_N_end:` `hlt`.  It is assembled once
 with GNU as (`as --64`), linked with `.text` at TEXT_BASE (`ld -Ttext=...`), flattened
@@ -49,12 +49,14 @@ def run_tool(argv):
 
 
 def main():
-    if len(sys.argv) != 6:
-        die('usage: unicorn_runner.py BATCH.S OUT.jsonl TEXT_BASE STACK_TOP STACK_SIZE')
+    if len(sys.argv) not in (6, 7):
+        die('usage: unicorn_runner.py BATCH.S OUT.jsonl TEXT_BASE STACK_TOP STACK_SIZE [RFLAGS]')
     src, out_path = sys.argv[1], sys.argv[2]
     text_base = int(sys.argv[3], 0)
     stack_top = int(sys.argv[4], 0)
     stack_size = int(sys.argv[5], 0)
+    # initial RFLAGS (0x2 like the emulator; the native cross-check uses 0x202, IF as in user mode)
+    init_rflags = int(sys.argv[6], 0) if len(sys.argv) == 7 else 0x2
     work = os.path.dirname(os.path.abspath(out_path))
     obj = os.path.join(work, 'batch.o')
     elf = os.path.join(work, 'batch.elf')
@@ -100,7 +102,7 @@ def main():
         for rid in reg_ids:
             mu.reg_write(rid, 0)
         mu.reg_write(rsp_id, stack_top)
-        mu.reg_write(rflags_id, 0x2)
+        mu.reg_write(rflags_id, init_rflags)
         try:
             # count bounds a runaway case; cases are straight-line and short.
             mu.emu_start(starts[n], ends[n], 0, 100000)
