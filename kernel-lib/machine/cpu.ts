@@ -1,0 +1,409 @@
+// The CPU's architectural state and the instructions that touch privileged state (IRET, SYSCALL,
+// SYSRET, SWAPGS, RDMSR/WRMSR, HLT). Event delivery is in delivery.ts; the step loop in machine.ts.
+import { ACC_FETCH_BIT, ACC_STACK_BIT, ACC_USER_BIT } from '../isa/access';
+import type { ExecContext } from '../isa/context';
+import { CpuFault, Vector } from '../isa/faults';
+import { AC, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, PARITY, PF, POPF_MASK, RESERVED1, RF, SF, TF, AF, ZF } from '../isa/flags';
+import { Insn } from '../isa/insn';
+import { pop64 } from '../isa/semantics';
+import { LINUX_GDT, MSR, SELECTORS, SegmentDescriptor, descriptorFor } from './descriptors';
+import type { MachineEvent } from './event-log';
+import { Memory, joinU64, splitU64 } from './memory';
+
+const RSP = 4;
+const RCX = 1;
+const R11 = 11;
+const RAX = 0;
+const RDX = 2;
+
+/** Bits SYSRET takes from R11 (SDM SYSRET: RFLAGS <- (R11 & 3C7FD7H) | 2). */
+const SYSRET_FLAGS = 0x3c7fd7;
+
+export class Cpu implements ExecContext {
+  readonly rl = new Int32Array(16);
+  readonly rh = new Int32Array(16);
+  cf = 0;
+  zf = 0;
+  sf = 0;
+  of = 0;
+  af = 0;
+  pfByte = 1; // PF = 0 at reset
+  flagsOther = RESERVED1;
+  cpl = 0;
+  cs: number = SELECTORS.KERNEL_CS;
+  ss: number = SELECTORS.KERNEL_DS;
+  ds = 0;
+  es = 0;
+  fsSel = 0;
+  gsSel = 0;
+  gsBaseLo = 0;
+  gsBaseHi = 0;
+  fsBaseLo = 0;
+  fsBaseHi = 0;
+  kernelGsBase = 0n;
+  cr0 = 0x80050033n; // PG, WP, NE, ET, MP, PE: paging with supervisor write protection
+  cr2Lo = 0;
+  cr2Hi = 0;
+  cr3 = 0x1000n;
+  cr4 = 0x20n; // PAE
+  efer = 0xd01n; // LMA, LME, SCE, NXE
+  star = (BigInt(SELECTORS.USER32_CS) << 48n) | (BigInt(SELECTORS.KERNEL_CS) << 32n);
+  lstar = 0n;
+  fmask = BigInt(TF | DF | IF | IOPL | AC | NT); // what Linux's syscall_init() masks
+  idtBase = 0n;
+  idtLimit = 0;
+  trBase = 0n;
+  gdt: ReadonlyArray<SegmentDescriptor | null> = LINUX_GDT;
+  /** NMI blocking (SDM 6.7.1): set by NMI delivery, cleared by the next IRET. */
+  nmiBlocked = false;
+  /** The one-deep NMI latch: an NMI that arrived while blocked. */
+  nmiPending = false;
+  /** A single-step #DB trap is due at the next boundary (TF was set when the last instruction began). */
+  debugTrapPending = false;
+  halted = false;
+  /** Set when the CPU shut down (triple fault); the machine no longer runs. */
+  shutdownReason: string | null = null;
+  /** The instruction at RIP. */
+  cur: Insn;
+  tHi = 0;
+  steps = 0;
+  log: MachineEvent[] = [];
+  /** Non-zero when the step loop must look at pending events before the next instruction. */
+  attention = 0;
+
+  constructor(readonly memory: Memory) {
+    this.cur = this.insnAt(0, 0);
+  }
+
+  // ---- RIP and code ----------------------------------------------------------------------------
+
+  get rip(): bigint {
+    return joinU64(this.cur.lo, this.cur.hi);
+  }
+
+  /**
+   * The instruction at lo:hi. Where there is none, or the fetch would fault, a stand-in whose
+   * execution raises the fault: a fetch fault belongs to the *target* instruction (its saved RIP is
+   * the target), not to the jump or IRET that got there.
+   */
+  insnAt(lo: number, hi: number): Insn {
+    const page = this.memory.pages.get((hi >>> 0) * 1048576 + (lo >>> 12));
+    if (page !== undefined && page.code !== null && (this.cpl !== 3 || page.user)) {
+      const found = page.code[lo & 0xfff];
+      if (found !== undefined) return found as Insn;
+    }
+    return new Insn(lo, hi, lo, hi, null, (m) => {
+      const acc = ACC_FETCH_BIT | (m.cpl === 3 ? ACC_USER_BIT : 0);
+      m.memory.read8(lo, hi, acc); // raises #PF (not present / supervisor page) or #GP (non-canonical)
+      // Hardware would decode whatever bytes are here; NMI Lab only runs assembled code.
+      throw new CpuFault(Vector.UD, 0, 0, 0, 'no assembled instruction at this address');
+    });
+  }
+
+  jumpTo(address: bigint): void {
+    const [lo, hi] = splitU64(address);
+    this.cur = this.insnAt(lo, hi);
+  }
+
+  // ---- RFLAGS -------------------------------------------------------------------------------
+
+  readRflags(): number {
+    return (
+      (this.flagsOther & ~ARITH_FLAGS) | RESERVED1 |
+      (this.cf ? CF : 0) | (PARITY[this.pfByte] ? PF : 0) | (this.af ? AF : 0) |
+      (this.zf ? ZF : 0) | (this.sf ? SF : 0) | (this.of ? OF : 0)
+    );
+  }
+
+  /** Load every RFLAGS bit (the caller has applied any privilege rules). */
+  writeRflags(v: number): void {
+    this.cf = v & CF ? 1 : 0;
+    this.pfByte = v & PF ? 0 : 1; // PARITY[0] = 1, PARITY[1] = 0
+    this.af = v & AF ? 1 : 0;
+    this.zf = v & ZF ? 1 : 0;
+    this.sf = v & SF ? 1 : 0;
+    this.of = v & OF ? 1 : 0;
+    this.flagsOther = (v & ~ARITH_FLAGS) | RESERVED1;
+  }
+
+  /** POPF in 64-bit mode (SDM POPF): IOPL changes only at CPL 0, IF only when CPL <= IOPL; RF clears. */
+  popRflags(value: number): void {
+    this.writeRflags(this.mergeFlags(value));
+  }
+
+  private mergeFlags(value: number): number {
+    const old = this.readRflags();
+    let mask = POPF_MASK;
+    if (this.cpl !== 0) mask &= ~IOPL;
+    if (this.cpl > ((old & IOPL) >>> 12)) mask &= ~IF;
+    return ((old & ~mask) | (value & mask)) & ~RF;
+  }
+
+  // ---- segments and control registers -------------------------------------------------------
+
+  readSegment(seg: string): number {
+    switch (seg) {
+      case 'cs': return this.cs;
+      case 'ss': return this.ss;
+      case 'ds': return this.ds;
+      case 'es': return this.es;
+      case 'fs': return this.fsSel;
+      default: return this.gsSel;
+    }
+  }
+
+  readControl(cr: number): void {
+    this.readControlLo(cr);
+  }
+
+  readControlLo(cr: number): number {
+    let v: bigint;
+    switch (cr) {
+      case 0: v = this.cr0; break;
+      case 2: v = joinU64(this.cr2Lo, this.cr2Hi); break;
+      case 3: v = this.cr3; break;
+      default: v = this.cr4;
+    }
+    const [lo, hi] = splitU64(v);
+    this.tHi = hi;
+    return lo;
+  }
+
+  writeControl(cr: number, lo: number, hi: number): void {
+    const v = joinU64(lo, hi);
+    switch (cr) {
+      case 0: this.cr0 = v; break;
+      case 2: this.cr2Lo = lo; this.cr2Hi = hi; break;
+      case 3: this.cr3 = v; break;
+      default: this.cr4 = v;
+    }
+  }
+
+  get gsBase(): bigint {
+    return joinU64(this.gsBaseLo, this.gsBaseHi);
+  }
+
+  set gsBase(v: bigint) {
+    [this.gsBaseLo, this.gsBaseHi] = splitU64(v);
+  }
+
+  get fsBase(): bigint {
+    return joinU64(this.fsBaseLo, this.fsBaseHi);
+  }
+
+  set fsBase(v: bigint) {
+    [this.fsBaseLo, this.fsBaseHi] = splitU64(v);
+  }
+
+  getReg(n: number): bigint {
+    return joinU64(this.rl[n], this.rh[n]);
+  }
+
+  setReg(n: number, v: bigint): void {
+    [this.rl[n], this.rh[n]] = splitU64(v);
+  }
+
+  record(event: Omit<MachineEvent, 'step'>): void {
+    this.log.push({ step: this.steps, ...event });
+  }
+
+  private gp(code: number, reason: string): CpuFault {
+    return new CpuFault(Vector.GP, code, 0, 0, reason);
+  }
+
+  // ---- privileged instructions -----------------------------------------------------------------
+
+  /**
+   * IRETQ (SDM IRET pseudocode, IA-32e mode). NMI blocking ends *first*: the SDM (6.7.1) says an
+   * IRET unblocks NMIs even if it then faults, and the fault is delivered with NMIs unblocked.
+   */
+  iret(insn: Insn): Insn {
+    if (this.nmiBlocked) {
+      this.nmiBlocked = false;
+      this.record({ kind: 'nmi-unblocked', rip: insn.address, detail: 'by IRET' });
+      if (this.nmiPending) this.attention = 1;
+    }
+    const acc = (this.cpl === 3 ? ACC_USER_BIT : 0) | ACC_STACK_BIT;
+    const sLo = this.rl[RSP];
+    const sHi = this.rh[RSP];
+    const slot = (i: number): bigint => {
+      const a = BigInt.asUintN(64, joinU64(sLo, sHi) + BigInt(8 * i));
+      const [lo, hi] = splitU64(a);
+      const vLo = this.memory.read64(lo, hi, acc);
+      return joinU64(vLo, this.memory.hi);
+    };
+    const newRip = slot(0);
+    const csSel = Number(slot(1) & 0xffffn);
+    const newFlags = Number(slot(2) & 0xffffffffn);
+    const newRsp = slot(3);
+    const ssSel = Number(slot(4) & 0xffffn);
+
+    const rpl = csSel & 3;
+    if ((csSel & ~3) === 0) throw this.gp(0, 'IRET to a null CS');
+    const csDesc = descriptorFor(this.gdt, csSel);
+    if (!csDesc || csDesc.kind !== 'code') throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} is not a code segment`);
+    if (rpl < this.cpl) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} has RPL ${rpl} < CPL ${this.cpl}`);
+    if (csDesc.dpl !== rpl) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} DPL ${csDesc.dpl} != RPL ${rpl}`);
+    if (!csDesc.long) throw this.gp(csSel & 0xfffc, 'IRET to compatibility mode is not modelled');
+    if ((ssSel & ~3) === 0) {
+      // 64-bit mode allows a null SS only when returning to CPL < 3.
+      if (rpl === 3) throw this.gp(0, 'IRET to CPL 3 with a null SS');
+    } else {
+      const ssDesc = descriptorFor(this.gdt, ssSel);
+      if (!ssDesc || ssDesc.kind !== 'data' || !ssDesc.writable || (ssSel & 3) !== rpl || ssDesc.dpl !== rpl) {
+        throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} does not fit CS ${hex16(csSel)}`);
+      }
+    }
+    const [ripLo, ripHi] = splitU64(newRip);
+    if (!isCanonicalHi(ripHi)) throw this.gp(0, 'IRET to a non-canonical RIP');
+
+    // Commit. Flags follow POPF's privilege rules, judged at the old CPL.
+    this.writeRflags(this.iretFlags(newFlags));
+    this.cpl = rpl;
+    this.cs = csSel;
+    this.ss = ssSel;
+    this.setReg(RSP, newRsp);
+    this.record({ kind: 'iret', rip: insn.address, toRip: newRip, toRsp: newRsp, toCs: csSel });
+    if (this.flagsOther & TF) this.attention = 1;
+    return this.insnAt(ripLo, ripHi);
+  }
+
+  private iretFlags(value: number): number {
+    const old = this.readRflags();
+    let mask = POPF_MASK | RF;
+    if (this.cpl !== 0) mask &= ~IOPL;
+    if (this.cpl > ((old & IOPL) >>> 12)) mask &= ~IF;
+    return (old & ~mask) | (value & mask);
+  }
+
+  /**
+   * SYSCALL (SDM SYSCALL): RCX <- RIP of the next instruction, R11 <- RFLAGS, RFLAGS &= ~FMASK,
+   * CS/SS from STAR, CPL 0, RIP <- LSTAR. RSP is *not* changed: until the entry code switches
+   * stacks it runs in kernel mode on the user's stack (the "syscall gap").
+   */
+  syscall(insn: Insn): Insn {
+    const flags = this.readRflags();
+    this.rl[RCX] = insn.nextLo;
+    this.rh[RCX] = insn.nextHi;
+    this.rl[R11] = flags & ~RF;
+    this.rh[R11] = 0;
+    this.writeRflags(flags & ~Number(this.fmask & 0xffffffffn) & ~RF);
+    const sel = Number((this.star >> 32n) & 0xffffn);
+    this.cs = sel & 0xfffc;
+    this.ss = (sel + 8) & 0xffff;
+    this.cpl = 0;
+    this.record({ kind: 'syscall', rip: insn.address, toRip: this.lstar });
+    const [lo, hi] = splitU64(this.lstar);
+    return this.insnAt(lo, hi);
+  }
+
+  /**
+   * SYSRETQ (SDM SYSRET): #GP(0) unless CPL 0; a non-canonical RCX faults #GP(0) *in ring 0*
+   * (Intel's behaviour, on the user's RSP); else back to CPL 3 with RFLAGS from R11.
+   */
+  sysret(insn: Insn): Insn {
+    if (this.cpl !== 0) throw this.gp(0, `sysret at CPL ${this.cpl}`);
+    if (!isCanonicalHi(this.rh[RCX])) throw this.gp(0, 'sysret to a non-canonical RCX');
+    const sel = Number((this.star >> 48n) & 0xffffn);
+    this.writeRflags((this.rl[R11] & SYSRET_FLAGS) | RESERVED1);
+    this.cs = ((sel + 16) & 0xffff) | 3;
+    this.ss = ((sel + 8) & 0xffff) | 3;
+    this.cpl = 3;
+    const to = this.getReg(RCX);
+    this.record({ kind: 'sysret', rip: insn.address, toRip: to });
+    if (this.flagsOther & TF) this.attention = 1;
+    return this.insnAt(this.rl[RCX], this.rh[RCX]);
+  }
+
+  /** SWAPGS (SDM SWAPGS): exchange GS.base with IA32_KERNEL_GS_BASE; #GP(0) unless CPL 0. */
+  swapgs(insn: Insn): Insn {
+    if (this.cpl !== 0) throw this.gp(0, `swapgs at CPL ${this.cpl}`);
+    const old = this.gsBase;
+    this.gsBase = this.kernelGsBase;
+    this.kernelGsBase = old;
+    this.record({ kind: 'swapgs', rip: insn.address });
+    return this.fallthrough(insn);
+  }
+
+  rdmsr(insn: Insn): Insn {
+    if (this.cpl !== 0) throw this.gp(0, `rdmsr at CPL ${this.cpl}`);
+    const v = this.readMsr(this.rl[RCX] >>> 0);
+    this.rl[RAX] = Number(v & 0xffffffffn) | 0;
+    this.rh[RAX] = 0;
+    this.rl[RDX] = Number((v >> 32n) & 0xffffffffn) | 0;
+    this.rh[RDX] = 0;
+    return this.fallthrough(insn);
+  }
+
+  wrmsr(insn: Insn): Insn {
+    if (this.cpl !== 0) throw this.gp(0, `wrmsr at CPL ${this.cpl}`);
+    const v = (BigInt(this.rl[RDX] >>> 0) << 32n) | BigInt(this.rl[RAX] >>> 0);
+    this.writeMsr(this.rl[RCX] >>> 0, v);
+    return this.fallthrough(insn);
+  }
+
+  readMsr(n: number): bigint {
+    switch (n) {
+      case MSR.EFER: return this.efer;
+      case MSR.STAR: return this.star;
+      case MSR.LSTAR: return this.lstar;
+      case MSR.FMASK: return this.fmask;
+      case MSR.FS_BASE: return this.fsBase;
+      case MSR.GS_BASE: return this.gsBase;
+      case MSR.KERNEL_GS_BASE: return this.kernelGsBase;
+      default: throw this.gp(0, `rdmsr of unmodelled MSR 0x${n.toString(16)}`);
+    }
+  }
+
+  writeMsr(n: number, v: bigint): void {
+    const canonical = () => {
+      if (!isCanonicalHi(Number((v >> 32n) & 0xffffffffn) | 0)) throw this.gp(0, 'wrmsr of a non-canonical address');
+    };
+    switch (n) {
+      case MSR.EFER: this.efer = v; return;
+      case MSR.STAR: this.star = v; return;
+      case MSR.LSTAR: canonical(); this.lstar = v; return;
+      case MSR.FMASK: this.fmask = v & 0xffffffffn; return;
+      case MSR.FS_BASE: canonical(); this.fsBase = v; return;
+      case MSR.GS_BASE: canonical(); this.gsBase = v; return;
+      case MSR.KERNEL_GS_BASE: canonical(); this.kernelGsBase = v; return;
+      default: throw this.gp(0, `wrmsr of unmodelled MSR 0x${n.toString(16)}`);
+    }
+  }
+
+  /** HLT: stop until the next event; #GP(0) unless CPL 0. RIP moves past the HLT (SDM HLT). */
+  hlt(insn: Insn): Insn {
+    if (this.cpl !== 0) throw this.gp(0, `hlt at CPL ${this.cpl}`);
+    this.halted = true;
+    this.attention = 1;
+    this.record({ kind: 'hlt', rip: insn.address });
+    return this.fallthrough(insn);
+  }
+
+  /** ERETS/ERETU need FRED event delivery, which this machine does not have enabled. */
+  fredReturn(insn: Insn, toUser: boolean): Insn {
+    void insn;
+    throw new CpuFault(Vector.UD, 0, 0, 0, `${toUser ? 'eretu' : 'erets'} without FRED enabled`);
+  }
+
+  fallthrough(insn: Insn): Insn {
+    return insn.next !== null ? insn.next : this.insnAt(insn.nextLo, insn.nextHi);
+  }
+
+  /** Pop helper for machine code that needs it (e.g. tests of the stack discipline). */
+  pop(): bigint {
+    const lo = pop64(this);
+    return joinU64(lo, this.tHi);
+  }
+}
+
+function isCanonicalHi(hi: number): boolean {
+  const top = hi >> 15;
+  return top === 0 || top === -1;
+}
+
+function hex16(v: number): string {
+  return `0x${v.toString(16)}`;
+}
+
+export { ID };

@@ -1,0 +1,360 @@
+// Sparse paged memory: 4 KiB pages with present / writable / user bits, the #PF / #GP / #SS
+// checks of a linear access, and copy-on-write snapshots.
+//
+// Addresses travel as two int32 halves (lo, hi) because JavaScript numbers cannot hold kernel
+// addresses above 2^53 and BigInt is too slow for the step loop (../shared/TOOLCHAIN.md).
+// A page is named by its 52-bit page number, which a double holds exactly.
+import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from '../isa/faults';
+
+export const PAGE_SIZE = 4096;
+
+import { ACC_FETCH_BIT as ACC_FETCH, ACC_STACK_BIT as ACC_STACK, ACC_USER_BIT as ACC_USER } from '../isa/access';
+
+export { ACC_FETCH, ACC_STACK, ACC_USER };
+
+export interface PageFlags {
+  writable: boolean;
+  user: boolean;
+}
+
+export class Page {
+  readonly view: DataView;
+  /** True once a snapshot refers to this page: the next write copies it first. */
+  shared = false;
+  constructor(
+    readonly data: Uint8Array,
+    readonly writable: boolean,
+    readonly user: boolean,
+    /** Decoded instructions by page offset (code is never re-decoded from bytes). */
+    public code: unknown[] | null = null,
+  ) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+}
+
+export function pageNumber(lo: number, hi: number): number {
+  return (hi >>> 0) * 1048576 + (lo >>> 12);
+}
+
+export function pageNumberOf(address: bigint): number {
+  return Number(BigInt.asUintN(64, address) >> 12n);
+}
+
+/** The halves of a 64-bit address or value. */
+export function splitU64(value: bigint): [number, number] {
+  const v = BigInt.asUintN(64, value);
+  return [Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0];
+}
+
+export function joinU64(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+export function isCanonical(hi: number): boolean {
+  const top = hi >> 15;
+  return top === 0 || top === -1;
+}
+
+/**
+ * Memory as seen by one snapshot: the pages written since its parent, over the parent's.
+ * Creating one costs O(pages written since the previous snapshot).
+ */
+export class MemorySnapshot {
+  private resolved: Map<number, Page | null> | null = null;
+  constructor(
+    readonly parent: MemorySnapshot | null,
+    /** Pages (re)mapped or written since the parent; null marks an unmapped page. */
+    readonly delta: Map<number, Page | null>,
+  ) {}
+
+  pageAt(key: number): Page | null {
+    for (let s: MemorySnapshot | null = this; s !== null; s = s.parent) {
+      const page = s.delta.get(key);
+      if (page !== undefined) return page;
+    }
+    return null;
+  }
+
+  /** Every mapped page of this snapshot (built once, on the first full restore). */
+  allPages(): Map<number, Page | null> {
+    if (this.resolved === null) {
+      const chain: MemorySnapshot[] = [];
+      for (let s: MemorySnapshot | null = this; s !== null; s = s.parent) chain.push(s);
+      const all = new Map<number, Page | null>();
+      for (let i = chain.length - 1; i >= 0; i--) for (const [k, p] of chain[i].delta) all.set(k, p);
+      this.resolved = all;
+    }
+    return this.resolved;
+  }
+}
+
+export class Memory {
+  pages = new Map<number, Page>();
+  /** Page numbers mapped, unmapped or copied since `base` was taken or restored. */
+  private dirty: number[] = [];
+  private base: MemorySnapshot | null = null;
+  // A one-entry translation cache: entry code touches one stack page for long stretches.
+  private tlbKey = -1;
+  private tlbPage: Page | null = null;
+  /** High half of the last 64-bit read. */
+  hi = 0;
+
+  // ---- mapping -------------------------------------------------------------------------
+
+  /** Map [address, address + size) with fresh zeroed pages (size rounded up to pages). */
+  map(address: bigint, size: number, flags: PageFlags): void {
+    const first = pageNumberOf(address);
+    const count = Math.ceil((Number(BigInt.asUintN(64, address) & 0xfffn) + size) / PAGE_SIZE);
+    for (let i = 0; i < count; i++) {
+      const key = first + i;
+      const old = this.pages.get(key);
+      const page = new Page(new Uint8Array(PAGE_SIZE), flags.writable, flags.user, null);
+      if (old) page.data.set(old.data); // remapping keeps contents, changes flags
+      if (old) page.code = old.code;
+      this.setPage(key, page);
+    }
+  }
+
+  unmap(address: bigint, size: number): void {
+    const first = pageNumberOf(address);
+    const count = Math.ceil((Number(BigInt.asUintN(64, address) & 0xfffn) + size) / PAGE_SIZE);
+    for (let i = 0; i < count; i++) {
+      if (this.pages.delete(first + i)) this.dirty.push(first + i);
+    }
+    this.tlbKey = -1;
+  }
+
+  pageFor(address: bigint): Page | undefined {
+    return this.pages.get(pageNumberOf(address));
+  }
+
+  private setPage(key: number, page: Page): void {
+    this.pages.set(key, page);
+    this.dirty.push(key);
+    if (key === this.tlbKey) this.tlbPage = page;
+  }
+
+  // ---- guest accesses (fault like the CPU) -------------------------------------------------
+
+  /** Find the page for a guest access, raising #GP/#SS/#PF as the hardware would. */
+  translate(lo: number, hi: number, acc: number, write: boolean): Page {
+    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    let page: Page;
+    if (key === this.tlbKey) {
+      page = this.tlbPage as Page;
+    } else {
+      const top = hi >> 15;
+      if (top !== 0 && top !== -1) {
+        // SDM 6.15: a non-canonical reference faults #GP(0), or #SS(0) when it is stack-relative.
+        throw new CpuFault((acc & ACC_STACK) !== 0 ? Vector.SS : Vector.GP, 0, 0, 0, 'non-canonical address');
+      }
+      const found = this.pages.get(key);
+      if (found === undefined) throw this.pageFault(lo, hi, acc, write, false, 'page not present');
+      page = found;
+      this.tlbKey = key;
+      this.tlbPage = page;
+    }
+    if ((acc & ACC_USER) !== 0 && !page.user) throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
+    if (write) {
+      // CR0.WP is set (as Linux sets it): supervisor writes honour read-only pages too.
+      if (!page.writable) throw this.pageFault(lo, hi, acc, write, true, 'write to a read-only page');
+      if (page.shared) page = this.copyOnWrite(key, page);
+    }
+    return page;
+  }
+
+  private pageFault(lo: number, hi: number, acc: number, write: boolean, present: boolean, reason: string): CpuFault {
+    const code = (present ? PF_PRESENT : 0) | (write ? PF_WRITE : 0) | ((acc & ACC_USER) !== 0 ? PF_USER : 0) |
+      ((acc & ACC_FETCH) !== 0 ? PF_FETCH : 0);
+    return new CpuFault(Vector.PF, code, lo, hi, reason);
+  }
+
+  private copyOnWrite(key: number, page: Page): Page {
+    const copy = new Page(page.data.slice(), page.writable, page.user, page.code);
+    this.setPage(key, copy);
+    return copy;
+  }
+
+  read64(lo: number, hi: number, acc: number): number {
+    const off = lo & 0xfff;
+    if (off <= 0xff8) {
+      const view = this.translate(lo, hi, acc, false).view;
+      this.hi = view.getInt32(off + 4, true);
+      return view.getInt32(off, true);
+    }
+    const bytes = this.readBytesChecked(lo, hi, 8, acc);
+    this.hi = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
+    return bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24);
+  }
+
+  read32(lo: number, hi: number, acc: number): number {
+    const off = lo & 0xfff;
+    if (off <= 0xffc) return this.translate(lo, hi, acc, false).view.getInt32(off, true);
+    const b = this.readBytesChecked(lo, hi, 4, acc);
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24);
+  }
+
+  read16(lo: number, hi: number, acc: number): number {
+    const off = lo & 0xfff;
+    if (off <= 0xffe) return this.translate(lo, hi, acc, false).view.getUint16(off, true);
+    const b = this.readBytesChecked(lo, hi, 2, acc);
+    return b[0] | (b[1] << 8);
+  }
+
+  read8(lo: number, hi: number, acc: number): number {
+    return this.translate(lo, hi, acc, false).data[lo & 0xfff];
+  }
+
+  write64(lo: number, hi: number, vLo: number, vHi: number, acc: number): void {
+    const off = lo & 0xfff;
+    if (off <= 0xff8) {
+      const view = this.translate(lo, hi, acc, true).view;
+      view.setInt32(off, vLo, true);
+      view.setInt32(off + 4, vHi, true);
+      return;
+    }
+    this.writeBytesChecked(lo, hi, [vLo, vLo >>> 8, vLo >>> 16, vLo >>> 24, vHi, vHi >>> 8, vHi >>> 16, vHi >>> 24], acc);
+  }
+
+  write32(lo: number, hi: number, v: number, acc: number): void {
+    const off = lo & 0xfff;
+    if (off <= 0xffc) {
+      this.translate(lo, hi, acc, true).view.setInt32(off, v, true);
+      return;
+    }
+    this.writeBytesChecked(lo, hi, [v, v >>> 8, v >>> 16, v >>> 24], acc);
+  }
+
+  write16(lo: number, hi: number, v: number, acc: number): void {
+    const off = lo & 0xfff;
+    if (off <= 0xffe) {
+      this.translate(lo, hi, acc, true).view.setUint16(off, v & 0xffff, true);
+      return;
+    }
+    this.writeBytesChecked(lo, hi, [v, v >>> 8], acc);
+  }
+
+  write8(lo: number, hi: number, v: number, acc: number): void {
+    this.translate(lo, hi, acc, true).data[lo & 0xfff] = v & 0xff;
+  }
+
+  /** Check that a write of n bytes at lo:hi would succeed, without writing (for multi-part instructions). */
+  probeWrite(lo: number, hi: number, n: number, acc: number): void {
+    this.translate(lo, hi, acc, true);
+    const endLo = (lo + n - 1) | 0;
+    if ((endLo & ~0xfff) !== (lo & ~0xfff)) {
+      const endHi = (hi + ((endLo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      this.translate(endLo, endHi, acc, true);
+    }
+  }
+
+  // An access that straddles two pages: check both pages before touching either,
+  // so a fault leaves memory unchanged (instructions are restartable after #PF).
+  private readBytesChecked(lo: number, hi: number, n: number, acc: number): number[] {
+    const out: number[] = [];
+    this.forEachByte(lo, hi, n, (l, h) => out.push(this.translate(l, h, acc, false).data[l & 0xfff]));
+    return out;
+  }
+
+  private writeBytesChecked(lo: number, hi: number, bytes: number[], acc: number): void {
+    // First pass: every check (and copy-on-write) before anything is written.
+    this.forEachByte(lo, hi, bytes.length, (l, h) => this.translate(l, h, acc, true));
+    this.forEachByte(lo, hi, bytes.length, (l, h, i) => {
+      this.translate(l, h, acc, true).data[l & 0xfff] = bytes[i] & 0xff;
+    });
+  }
+
+  private forEachByte(lo: number, hi: number, n: number, visit: (lo: number, hi: number, i: number) => void): void {
+    let curLo = lo;
+    let curHi = hi;
+    for (let i = 0; i < n; i++) {
+      visit(curLo, curHi, i);
+      const next = (curLo + 1) | 0;
+      if (next === 0) curHi = (curHi + 1) | 0;
+      curLo = next;
+    }
+  }
+
+  // ---- debugger accesses (never fault; for loaders, views and tests) --------------------------
+
+  /** Bytes at address, or null where any byte is unmapped. */
+  peek(address: bigint, length: number): Uint8Array | null {
+    const out = new Uint8Array(length);
+    let a = BigInt.asUintN(64, address);
+    for (let i = 0; i < length; i++, a = BigInt.asUintN(64, a + 1n)) {
+      const page = this.pages.get(Number(a >> 12n));
+      if (!page) return null;
+      out[i] = page.data[Number(a & 0xfffn)];
+    }
+    return out;
+  }
+
+  peekU64(address: bigint): bigint | null {
+    const b = this.peek(address, 8);
+    if (!b) return null;
+    let v = 0n;
+    for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    return v;
+  }
+
+  /** Write bytes ignoring page protections (the pages must be mapped). */
+  poke(address: bigint, bytes: Uint8Array): void {
+    let a = BigInt.asUintN(64, address);
+    for (let i = 0; i < bytes.length; i++, a = BigInt.asUintN(64, a + 1n)) {
+      const key = Number(a >> 12n);
+      let page = this.pages.get(key);
+      if (!page) throw new Error(`poke: address 0x${a.toString(16)} is not mapped`);
+      if (page.shared) page = this.copyOnWrite(key, page);
+      page.data[Number(a & 0xfffn)] = bytes[i];
+    }
+  }
+
+  pokeU64(address: bigint, value: bigint): void {
+    const bytes = new Uint8Array(8);
+    let v = BigInt.asUintN(64, value);
+    for (let i = 0; i < 8; i++, v >>= 8n) bytes[i] = Number(v & 0xffn);
+    this.poke(address, bytes);
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  /** Freeze the current contents. Costs O(pages written since the previous snapshot or restore). */
+  snapshot(): MemorySnapshot {
+    const delta = new Map<number, Page | null>();
+    for (const key of this.dirty) {
+      const page = this.pages.get(key) ?? null;
+      if (page) page.shared = true;
+      delta.set(key, page);
+    }
+    const snap = new MemorySnapshot(this.base, delta);
+    this.base = snap;
+    this.dirty = [];
+    return snap;
+  }
+
+  /**
+   * Return to a snapshot. Restoring the snapshot last taken or restored costs O(pages written
+   * since); any other one rebuilds the page map once.
+   */
+  restore(snap: MemorySnapshot): void {
+    if (snap === this.base) {
+      for (const key of this.dirty) {
+        const page = snap.pageAt(key);
+        if (page) this.pages.set(key, page);
+        else this.pages.delete(key);
+      }
+    } else {
+      this.pages = new Map();
+      for (const [key, page] of snap.allPages()) if (page) this.pages.set(key, page);
+      this.base = snap;
+    }
+    this.dirty = [];
+    this.tlbKey = -1;
+    this.tlbPage = null;
+  }
+
+  /** Pages written since the last snapshot or restore (for cost accounting and tests). */
+  get dirtyPageCount(): number {
+    return this.dirty.length;
+  }
+}
