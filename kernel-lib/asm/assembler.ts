@@ -356,7 +356,7 @@ export class Assembler {
         throw new AsmError('.org is not supported; use .skip or .align');
       case '.macro': {
         const header = parseMacroHeader(rest);
-        this.collector = { kind: 'macro', depth: 1, body: [], start: stmt, header: `.macro ${header.name}` };
+        this.collector = { kind: 'macro', depth: 1, body: [], start: stmt, header: `.macro ${header.name}${rest.slice(rest.indexOf(header.name) + header.name.length)}` };
         return;
       }
       case '.endm': throw new AsmError('.endm without .macro');
