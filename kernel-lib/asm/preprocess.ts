@@ -284,7 +284,7 @@ function expandTokens(tokens: string[], disabled: Set<string>, pp: Preprocessor,
     if (trimmed.length !== m.params.length && !(m.variadic && trimmed.length === m.params.length - 1)) {
       throw new AsmError(`macro \`${tok}' expects ${m.params.length} argument(s), got ${trimmed.length}`);
     }
-    const body = substituteParams(m, trimmed, inner, pp, src);
+    const body = substituteParams(m, trimmed, disabled, pp, src); // arguments expand in the caller's context
     if (body.length > MAX_EXPANSION_TOKENS) throw new AsmError(`expansion of macro \`${tok}' is too large`);
     out.push(...expandTokens(body, inner, pp, src));
     i = j + 1;
