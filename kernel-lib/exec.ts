@@ -1,5 +1,7 @@
-// Run a bare program in kernel mode: the engine behind `nmi-lab exec`. (Skeleton; implementation pending.)
+// Run a bare program in kernel mode: the engine behind `nmi-lab exec`.
+import { assemble } from './asm';
 import type { Diagnostic } from './asm/program';
+import { DEFAULT_MAX_STEPS, GPR_NAMES, Machine } from './machine/machine';
 
 /** Where `execSource` puts things (kernel-style high addresses). */
 export const EXEC_LAYOUT = {
@@ -11,11 +13,9 @@ export const EXEC_LAYOUT = {
   rflags: 0x2n,
 } as const;
 
-export const GPR_NAMES = [
-  'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
-] as const;
-export type GprName = (typeof GPR_NAMES)[number];
+export { GPR_NAMES };
+export type { GprName } from './machine/machine';
+import type { GprName } from './machine/machine';
 
 export interface ExecOptions {
   /** File name used in diagnostics (default 'input.S'). */
@@ -47,4 +47,38 @@ export interface ExecResult {
  * Assemble `text` and run it from `entry` in kernel mode (CPL 0, all general registers 0,
  * RSP = EXEC_LAYOUT.stackTop, RFLAGS = 0x2) until `hlt`, the budget or a shutdown.
  */
-export declare function execSource(text: string, options?: ExecOptions): ExecResult;
+export function execSource(text: string, options: ExecOptions = {}): ExecResult {
+  const file = options.file ?? 'input.S';
+  const assembled = assemble({ files: [{ name: file, text }], includes: options.includes });
+  if (!assembled.ok) return { ok: false, diagnostics: [...assembled.errors, ...assembled.warnings] };
+  const entry = options.entry ?? '_start';
+  const sym = assembled.program.symbols.get(entry);
+  if (!sym) {
+    const loc = { file, line: 1, column: 1 };
+    return { ok: false, diagnostics: [...assembled.warnings, { ...loc, severity: 'error', message: `entry label '${entry}' is not defined`, text: '' }] };
+  }
+  const machine = bareMachine();
+  machine.load(assembled.program);
+  machine.setReg('rip', sym.value);
+  const result = machine.run({ maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS });
+  const stop: ExecStop = result.stop === 'hlt' || result.stop === 'shutdown' ? result.stop : 'budget';
+  return {
+    ok: true,
+    diagnostics: assembled.warnings,
+    regs: machine.registers(),
+    rip: machine.rip,
+    rflags: machine.rflags,
+    steps: result.steps,
+    stop,
+    message: result.message,
+  };
+}
+
+/** A kernel-mode machine with the exec stack mapped and no IDT (any exception ends in a shutdown). */
+export function bareMachine(): Machine {
+  const m = new Machine();
+  m.map(EXEC_LAYOUT.stackTop - BigInt(EXEC_LAYOUT.stackSize), EXEC_LAYOUT.stackSize, { writable: true });
+  m.setReg('rsp', EXEC_LAYOUT.stackTop);
+  m.setReg('rflags', EXEC_LAYOUT.rflags);
+  return m;
+}

@@ -30,6 +30,8 @@ export class COperand {
   seg = 0; // 0 none, 1 fs, 2 gs
   /** An SS-relative reference (base RSP or RBP): non-canonical faults #SS instead of #GP. */
   stack = false;
+  /** disp(%base) with no index and no segment base: the common case, computed on a short path. */
+  baseOnly = false;
   constructor(readonly src: Operand | null) {}
 }
 
@@ -70,6 +72,7 @@ export function compileOperand(op: Operand, size: number, nextAddress: bigint): 
       [c.dispLo, c.dispHi] = halves(disp);
       c.seg = op.seg === 'fs' ? 1 : op.seg === 'gs' ? 2 : 0;
       c.stack = c.base === RSP || c.base === RBP;
+      c.baseOnly = c.base >= 0 && c.index < 0 && c.seg === 0;
       break;
     }
     default:
@@ -82,6 +85,11 @@ export function compileOperand(op: Operand, size: number, nextAddress: bigint): 
 export function effectiveAddress(m: ExecContext, c: COperand): number {
   let lo = c.dispLo;
   let hi = c.dispHi;
+  if (c.baseOnly) {
+    const s = (lo >>> 0) + (m.rl[c.base] >>> 0);
+    m.tHi = (hi + m.rh[c.base] + (s > 0xffffffff ? 1 : 0)) | 0;
+    return s | 0;
+  }
   if (c.base >= 0) {
     const s = (lo >>> 0) + (m.rl[c.base] >>> 0);
     lo = s | 0;

@@ -262,9 +262,27 @@ function compileMov(insn: Instruction, size: number, ops: COperand[]): ExecFn {
         return next(m, me);
       };
     }
+    if (size === 8 && src.kind === K_MEM) {
+      // `movq disp(%base), %reg`: the load form entry code is full of.
+      return (m, me) => {
+        const aLo = effectiveAddress(m, src);
+        const lo = m.memory.read64(aLo, m.tHi, accessFor(m, src));
+        m.rl[r] = lo;
+        m.rh[r] = m.memory.hi;
+        return next(m, me);
+      };
+    }
     return (m, me) => {
       const lo = readOperand(m, src, size);
       writeRegister(m, dst, size, lo, m.tHi);
+      return next(m, me);
+    };
+  }
+  if (size === 8 && src.kind === K_REG) {
+    const sr = src.reg;
+    return (m, me) => {
+      const aLo = effectiveAddress(m, dst);
+      m.memory.write64(aLo, m.tHi, m.rl[sr], m.rh[sr], accessFor(m, dst));
       return next(m, me);
     };
   }

@@ -515,8 +515,10 @@ export class Machine {
     }
     const hook = this.hook;
     const start = cpu.steps;
+    const limit = start + max;
     let first = true;
     let stop: StopReason;
+    // The hot loop: the common path is one hook call, a few field tests and one exec call.
     for (;;) {
       if (cpu.attention !== 0) {
         const s = this.serviceBoundary();
@@ -548,12 +550,22 @@ export class Machine {
         stop = 'breakpoint';
         break;
       }
-      if (cpu.steps - start >= max) {
+      if (cpu.steps >= limit) {
         stop = 'budget';
         break;
       }
       first = false;
-      this.execute(insn);
+      if (cpu.attention !== 0) {
+        // TF keeps `attention` set (see serviceBoundary), so single-stepping takes the slow path.
+        this.execute(insn);
+        continue;
+      }
+      try {
+        cpu.cur = insn.exec(cpu, insn);
+      } catch (e) {
+        this.takeFault(e, insn);
+      }
+      cpu.steps++;
     }
     return { stop, steps: cpu.steps - start, message: this.describeStop(stop, max) };
   }

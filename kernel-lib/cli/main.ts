@@ -1,0 +1,35 @@
+// The `nmi-lab` command: a thin client of the library API.
+import { UsageError } from './args';
+import { EXEC_USAGE, execCommand } from './exec-command';
+import { CliIo, processIo } from './io';
+
+const USAGE = `usage:
+  ${EXEC_USAGE}
+      assemble FILE.S, run it in kernel mode from LABEL (default _start) until hlt,
+      the step budget or a shutdown, and print the final state.
+      exit status: 0 halted, 1 budget or shutdown, 2 bad source or usage
+`;
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'exec':
+        return execCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`nmi-lab: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}

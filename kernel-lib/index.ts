@@ -1,0 +1,19 @@
+// NMI Lab's public API. Notebooks, the CLI and tests import from here.
+export { assemble, assembleOrThrow, formatDiagnostic, AssemblyError } from './asm';
+export type { AssembleOptions, AssembleResult, SourceFile } from './asm';
+export type {
+  Cond, Diagnostic, Instruction, MemOperand, Op, Operand, OperandSize, Program, Section, SourceLoc, SymbolInfo,
+} from './asm/program';
+export {
+  DEFAULT_MAX_STEPS, GPR_NAMES, Machine,
+} from './machine/machine';
+export type {
+  BoundaryHook, GprName, InjectedEvent, LoadOptions, MachineSnapshot, NmiOutcome, RunOptions, RunResult, StopReason,
+} from './machine/machine';
+export type { MachineEvent, MachineEventKind } from './machine/event-log';
+export { SELECTORS, MSR, LINUX_GDT } from './machine/descriptors';
+export type { Gate, GateType, SegmentDescriptor } from './machine/descriptors';
+export { Vector, vectorName } from './isa/faults';
+export { doubleFaultRule } from './machine/delivery';
+export { EXEC_LAYOUT, bareMachine, execSource } from './exec';
+export type { ExecOptions, ExecResult, ExecStop } from './exec';
