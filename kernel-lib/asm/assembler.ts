@@ -484,13 +484,16 @@ export class Assembler {
       for (let k = 0n; k < n; k++) for (const b of c.body) lines.push(expandedLine(b, b.text));
       return this.pushFrame(lines);
     }
-    const parts = splitTopLevel(rest);
-    const name = parts[0].text.trim();
+    const parts = splitTopLevel(rest).map((p) => p.text);
+    // `.irp name a b c` (blank-separated) as well as `.irp name, a, b, c`
+    const head = /^\s*(\S+)\s+(\S.*)$/.exec(parts[0]);
+    if (head) parts.splice(0, 1, head[1], head[2]);
+    const name = parts[0].trim();
     if (!/^[A-Za-z_.$][\w.$]*$/.test(name)) throw new AsmError(`.${c.kind} needs a symbol name first`);
-    const listText = parts.slice(1).map((p) => p.text).join(',');
+    const listText = parts.slice(1).join(',');
     let values: string[];
     if (c.kind === 'irpc') values = listText.trim().split('');
-    else values = parts.length > 2 ? parts.slice(1).map((p) => p.text.trim()) : listText.trim() === '' ? [''] : listText.trim().split(/\s+/);
+    else values = parts.length > 2 ? parts.slice(1).map((p) => p.trim()) : listText.trim() === '' ? [''] : listText.trim().split(/\s+/);
     if (c.kind === 'irpc' && values.length === 0) values = [''];
     this.checkExpansion(BigInt(values.length * c.body.length), stmt);
     const lines: SourceLine[] = [];
