@@ -19,6 +19,9 @@ export type GprName = (typeof GPR_NAMES)[number];
 
 export const DEFAULT_MAX_STEPS = 1_000_000;
 
+/** A hook that delivers an event at every boundary it sees would never let an instruction run. */
+const MAX_BOUNDARY_REVISITS = 64;
+
 export type StopReason =
   | 'hlt' // halted with nothing to deliver
   | 'budget' // the step budget ran out
@@ -468,12 +471,15 @@ export class Machine {
       const stop = this.serviceBoundary();
       if (stop !== null) return this.settle(stop);
     }
-    if (this.hook !== null) {
+    for (let revisits = 0; this.hook !== null; revisits++) {
+      const before = cpu.cur;
       this.hook(this);
       if (cpu.attention !== 0) {
         const stop = this.serviceBoundary();
         if (stop !== null) return this.settle(stop);
       }
+      if (cpu.cur === before) break;
+      if (revisits >= MAX_BOUNDARY_REVISITS) return 'hook';
     }
     this.execute(cpu.cur);
     return null;
@@ -517,6 +523,7 @@ export class Machine {
     const start = cpu.steps;
     const limit = start + max;
     let first = true;
+    let revisits = 0;
     let stop: StopReason;
     // The hot loop: the common path is one hook call, a few field tests and one exec call.
     for (;;) {
@@ -528,6 +535,7 @@ export class Machine {
         }
       }
       if (hook !== null) {
+        const before = cpu.cur;
         hook(this);
         if (cpu.attention !== 0) {
           const s = this.serviceBoundary();
@@ -536,7 +544,16 @@ export class Machine {
             break;
           }
         }
+        if (cpu.cur !== before) {
+          // The hook delivered an event: the handler's first instruction is a new boundary.
+          if (++revisits > MAX_BOUNDARY_REVISITS) {
+            stop = this.settle('hook');
+            break;
+          }
+          continue;
+        }
       }
+      revisits = 0;
       const insn = cpu.cur;
       if (untilAddress && insn.lo === untilLo && insn.hi === untilHi) {
         stop = 'until';

@@ -1,0 +1,112 @@
+// Paged memory: protections, canonical addresses, and copy-on-write snapshots.
+import { ACC_STACK, ACC_USER, Memory } from '../../kernel-lib/machine/memory';
+import { CpuFault, Vector } from '../../kernel-lib/isa/faults';
+import { miniKernel } from './fixtures/mini-kernel';
+
+function faultOf(fn: () => void): CpuFault {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CpuFault) return e;
+    throw e;
+  }
+  throw new Error('expected a fault');
+}
+
+const BASE = 0xffff888000000000n;
+const lo = (a: bigint) => Number(a & 0xffffffffn) | 0;
+const hi = (a: bigint) => Number((a >> 32n) & 0xffffffffn) | 0;
+
+describe('page protections raise #PF with the SDM 4.7 error code', () => {
+  const mem = new Memory();
+  mem.map(BASE, 0x1000, { writable: false, user: false });
+  mem.map(BASE + 0x1000n, 0x1000, { writable: true, user: true });
+
+  test('not present: P=0; write sets W/R', () => {
+    const f = faultOf(() => mem.write64(lo(BASE + 0x5000n), hi(BASE), 1, 0, 0));
+    expect(f.vector).toBe(Vector.PF);
+    expect(f.errorCode).toBe(0b010);
+    expect(f.addrLo).toBe(lo(BASE + 0x5000n));
+  });
+
+  test('write to a read-only page (CR0.WP=1 applies to supervisor writes): P=1, W=1', () => {
+    expect(faultOf(() => mem.write32(lo(BASE), hi(BASE), 1, 0)).errorCode).toBe(0b011);
+  });
+
+  test('user access to a supervisor page: P=1, U=1', () => {
+    expect(faultOf(() => mem.read64(lo(BASE + 8n), hi(BASE), ACC_USER)).errorCode).toBe(0b101);
+  });
+
+  test('a user page is open to user reads and writes', () => {
+    mem.write64(lo(BASE + 0x1008n), hi(BASE), 0x11223344, 0x55667788, ACC_USER);
+    expect(mem.peekU64(BASE + 0x1008n)).toBe(0x5566778811223344n);
+  });
+
+  test('an access straddling two pages checks both before writing either', () => {
+    const m2 = new Memory();
+    m2.map(BASE, 0x1000, { writable: true, user: false });
+    const f = faultOf(() => m2.write64(lo(BASE + 0xffcn), hi(BASE), -1, -1, 0));
+    expect(f.vector).toBe(Vector.PF);
+    expect(m2.peek(BASE + 0xffcn, 4)).toEqual(new Uint8Array(4)); // nothing written
+    m2.map(BASE + 0x1000n, 0x1000, { writable: true, user: false });
+    m2.write64(lo(BASE + 0xffcn), hi(BASE), 0x04030201, 0x08070605, 0);
+    expect(m2.peekU64(BASE + 0xffcn)).toBe(0x0807060504030201n);
+  });
+});
+
+describe('non-canonical addresses (SDM 6.15: #GP(0), or #SS(0) for stack references)', () => {
+  const mem = new Memory();
+  test('#GP for a data reference', () => {
+    const f = faultOf(() => mem.read64(0, 0x00010000, 0));
+    expect([f.vector, f.errorCode]).toEqual([Vector.GP, 0]);
+  });
+  test('#SS for a stack reference', () => {
+    expect(faultOf(() => mem.read64(0, 0x7fff0000, ACC_STACK)).vector).toBe(Vector.SS);
+  });
+  test('in the machine, `movq (%rax)` with a non-canonical RAX delivers #GP, `pushq` with such an RSP #SS', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\nsecond:\n  pushq %rbx\n  hlt\n' });
+    m.setReg('rax', 0x0000800000000000n);
+    m.step();
+    expect(m.rip).toBe(m.symbol('general_protection'));
+    const m2 = miniKernel({ source: '.text\n_start:\n  pushq %rbx\n  hlt\n' });
+    m2.setReg('rsp', 0x0000800000000010n);
+    m2.step();
+    expect(m2.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.SS);
+    // #SS has no IST here, so its own frame goes to the same bad stack: #SS during #SS is #DF.
+    expect(m2.rip).toBe(m2.symbol('double_fault'));
+  });
+});
+
+describe('copy-on-write snapshots', () => {
+  test('restore brings back every page as it was; later writes do not leak into the snapshot', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x3000, { writable: true, user: false });
+    mem.pokeU64(BASE, 1n);
+    const s1 = mem.snapshot();
+    mem.write64(lo(BASE), hi(BASE), 2, 0, 0);
+    mem.map(BASE + 0x10000n, 0x1000, { writable: true, user: false });
+    const s2 = mem.snapshot();
+    mem.write64(lo(BASE + 0x2000n), hi(BASE), 3, 0, 0);
+    mem.restore(s1);
+    expect(mem.peekU64(BASE)).toBe(1n);
+    expect(mem.peekU64(BASE + 0x2000n)).toBe(0n);
+    expect(mem.pageFor(BASE + 0x10000n)).toBeUndefined();
+    mem.restore(s2);
+    expect(mem.peekU64(BASE)).toBe(2n);
+    expect(mem.peekU64(BASE + 0x2000n)).toBe(0n);
+    expect(mem.pageFor(BASE + 0x10000n)).toBeDefined();
+  });
+
+  test('a snapshot costs in proportion to the pages written since the previous one', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000 * 200, { writable: true, user: false });
+    mem.snapshot();
+    expect(mem.dirtyPageCount).toBe(0);
+    mem.write64(lo(BASE + 0x3000n), hi(BASE), 1, 0, 0);
+    mem.write64(lo(BASE + 0x3008n), hi(BASE), 1, 0, 0);
+    mem.write64(lo(BASE + 0x9000n), hi(BASE), 1, 0, 0);
+    expect(mem.dirtyPageCount).toBe(2); // two pages copied, whatever the total mapped
+    const s = mem.snapshot();
+    expect(s.delta.size).toBe(2);
+  });
+});

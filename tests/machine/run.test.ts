@@ -1,0 +1,173 @@
+// Stepping and running: budgets, breakpoints, the boundary hook, injection, and the event log.
+import fc from 'fast-check';
+import { Machine, Vector } from '../../kernel-lib';
+import { KSTACK_TOP, miniKernel } from './fixtures/mini-kernel';
+
+describe('budgets: guest code never hangs the host', () => {
+  test('an endless loop stops at the step budget with a message', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  jmp _start\n' });
+    const r = m.run({ maxSteps: 5000 });
+    expect(r.stop).toBe('budget');
+    expect(r.steps).toBe(5000);
+    expect(r.message).toMatch(/step budget of 5000/);
+  });
+
+  test('an endless fault loop is bounded too', () => {
+    // #UD handler returns to the ud2 again: forever, one attempt per step.
+    const m = miniKernel({ source: '.text\n_start:\n  ud2\ninvalid_op:\n  iretq\n' });
+    const r = m.run({ maxSteps: 1000 });
+    expect(r.stop).toBe('budget');
+  });
+
+  test('run() without options still has a budget', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  jmp _start\n' });
+    expect(m.run().stop).toBe('budget');
+  });
+});
+
+describe('breakpoints and until', () => {
+  const SRC = '.text\n_start:\n  movq $1, %rax\nmid:\n  movq $2, %rax\n  movq $3, %rax\n  hlt\n';
+
+  test('a breakpoint on a label stops before that instruction; run() again continues past it', () => {
+    const m = miniKernel({ source: SRC });
+    m.addBreakpoint('mid');
+    let r = m.run();
+    expect(r.stop).toBe('breakpoint');
+    expect(m.rip).toBe(m.symbol('mid'));
+    expect(m.reg('rax')).toBe(1n);
+    r = m.run();
+    expect(r.stop).toBe('hlt');
+    expect(m.reg('rax')).toBe(3n);
+  });
+
+  test('until: a label, an address or a predicate', () => {
+    const m = miniKernel({ source: SRC });
+    expect(m.run({ until: 'mid' }).stop).toBe('until');
+    expect(m.rip).toBe(m.symbol('mid'));
+    const m2 = miniKernel({ source: SRC });
+    m2.run({ until: (mm) => mm.reg('rax') === 2n });
+    expect(m2.reg('rax')).toBe(2n);
+  });
+});
+
+describe('the boundary hook', () => {
+  test('is called at every instruction boundary and can raise an NMI there', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  nop\n  nop\ntarget:\n  nop\n  hlt\nnmi:\n  incq count\n  iretq\n.data\ncount: .quad 0\n' });
+    const seen: bigint[] = [];
+    m.onBoundary((mm) => {
+      seen.push(mm.rip);
+      if (mm.rip === mm.symbol('target') && mm.log.every((e) => e.kind !== 'deliver')) mm.raiseNmi();
+    });
+    m.run({ maxSteps: 100 });
+    expect(m.readU64(m.symbol('count'))).toBe(1n);
+    expect(seen.slice(0, 3)).toEqual([m.symbol('_start'), m.symbol('_start') + 1n, m.symbol('target')]);
+    expect(seen).toContain(m.symbol('nmi'));
+    const d = m.log.find((e) => e.kind === 'deliver');
+    expect(d?.rip).toBe(m.symbol('target'));
+  });
+
+  test('can stop the run', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  jmp _start\n' });
+    let n = 0;
+    m.onBoundary((mm) => {
+      if (++n === 10) mm.requestStop();
+    });
+    expect(m.run().stop).toBe('hook');
+  });
+});
+
+describe('inject()', () => {
+  test('an exception injected for the next boundary is delivered as a fault of that instruction', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  nop\nsecond:\n  nop\n  hlt\npage_fault:\n  hlt\n' });
+    m.step();
+    m.inject({ type: 'exception', vector: Vector.PF, errorCode: 2, cr2: 0xdead000n });
+    m.step();
+    expect(m.log.find((e) => e.kind === 'deliver')?.rip).toBe(m.symbol('second'));
+    expect(m.readU64(KSTACK_TOP - 48n)).toBe(2n);
+    expect(m.cpu.cr2Lo >>> 0).toBe(0xdead000);
+  });
+
+  test('an injected NMI is delivered at the next boundary', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  nop\n  hlt\n' });
+    m.inject({ type: 'nmi' });
+    m.step();
+    expect(m.log.some((e) => e.kind === 'deliver' && e.vector === Vector.NMI)).toBe(true);
+  });
+});
+
+describe('snapshots (property tests)', () => {
+  // A little program that writes memory, pushes, calls and takes NMIs, so snapshots have work to do.
+  const SRC = `
+.text
+_start:
+    movq $0, %rcx
+1:  incq %rcx
+    pushq %rcx
+    movq %rcx, buf(,%rcx,8)
+    andq $63, %rcx
+    call sub1
+    popq %rdx
+    addq %rdx, %rax
+    jmp 1b
+sub1:
+    xorq %rcx, %rax
+    shlq $1, %rax
+    ret
+nmi:
+    incq nmis
+    iretq
+.data
+nmis: .quad 0
+buf: .skip 8*64
+`;
+  const state = (m: Machine) => ({
+    regs: m.registers(),
+    rip: m.rip,
+    rflags: m.rflags,
+    nmiBlocked: m.nmiBlocked,
+    nmiPending: m.nmiPending,
+    steps: m.steps,
+    log: m.log.length,
+    buf: Buffer.from(m.readBytes(m.symbol('buf'), 8 * 64)).toString('hex'),
+    stack: Buffer.from(m.readBytes(KSTACK_TOP - 0x100n, 0x100)).toString('hex'),
+  });
+
+  test('restore then replay reaches an identical state', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 300 }),
+        fc.nat({ max: 300 }),
+        fc.array(fc.nat({ max: 300 }), { maxLength: 4 }),
+        (before, after, nmiAt) => {
+          const m = miniKernel({ source: SRC });
+          const hook = (mm: Machine) => {
+            if (nmiAt.includes(mm.steps)) mm.raiseNmi();
+          };
+          m.onBoundary(hook);
+          m.run({ maxSteps: before });
+          const snap = m.snapshot();
+          const at = state(m);
+          m.run({ maxSteps: after });
+          const end = state(m);
+          m.restore(snap);
+          expect(state(m)).toEqual(at);
+          m.run({ maxSteps: after });
+          expect(state(m)).toEqual(end);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test('the same snapshot can be restored many times (trial loops)', () => {
+    const m = miniKernel({ source: SRC });
+    m.run({ maxSteps: 50 });
+    const snap = m.snapshot();
+    const at = state(m);
+    for (let i = 0; i < 20; i++) {
+      m.run({ maxSteps: 17 + i });
+      m.restore(snap);
+    }
+    expect(state(m)).toEqual(at);
+  });
+});

@@ -1,0 +1,135 @@
+// Privileged instructions: SWAPGS, RDMSR/WRMSR, SYSCALL/SYSRET and the syscall gap, CPL checks.
+import { MSR, SELECTORS, Vector } from '../../kernel-lib';
+import { KSTACK_TOP, NMI_STACK_TOP, USER_STACK_TOP, miniKernel } from './fixtures/mini-kernel';
+
+const GS_USER = 0x00007f0000001000n;
+const GS_KERNEL = 0xffff888000100000n;
+
+describe('SWAPGS (SDM SWAPGS reference)', () => {
+  test('exchanges GS.base with IA32_KERNEL_GS_BASE and keeps no other state', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  swapgs\n  swapgs\n  hlt\n' });
+    m.cpu.gsBase = GS_USER;
+    m.cpu.kernelGsBase = GS_KERNEL;
+    m.step();
+    expect(m.cpu.gsBase).toBe(GS_KERNEL);
+    expect(m.cpu.kernelGsBase).toBe(GS_USER);
+    m.step(); // a second SWAPGS undoes it: software must know whether it already swapped
+    expect(m.cpu.gsBase).toBe(GS_USER);
+  });
+
+  test('#GP(0) at CPL 3', () => {
+    const m = miniKernel({ source: '.section .user, "ax"\nu:\n  swapgs\n.text\n_start:\n  hlt\n' });
+    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', USER_STACK_TOP);
+    m.step();
+    expect(m.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.GP);
+  });
+
+  test('%gs: memory operands use GS.base (per-CPU data)', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  movq %gs:8, %rax\n  hlt\n' });
+    m.map(GS_KERNEL, 0x1000);
+    m.writeU64(GS_KERNEL + 8n, 0x1234n);
+    m.cpu.gsBase = GS_KERNEL;
+    m.step();
+    expect(m.reg('rax')).toBe(0x1234n);
+  });
+});
+
+describe('RDMSR / WRMSR on the GS base MSRs', () => {
+  test('wrmsr then rdmsr of IA32_KERNEL_GS_BASE through EDX:EAX', () => {
+    const m = miniKernel({
+      source: `.text\n_start:\n  movl $${MSR.KERNEL_GS_BASE}, %ecx\n  movl $0x100000, %eax\n  movl $0xffff8880, %edx\n  wrmsr\n  xorl %eax, %eax\n  xorl %edx, %edx\n  rdmsr\n  hlt\n`,
+    });
+    m.run({ maxSteps: 20 });
+    expect(m.cpu.kernelGsBase).toBe(GS_KERNEL);
+    expect(m.reg('rax')).toBe(0x100000n);
+    expect(m.reg('rdx')).toBe(0xffff8880n);
+  });
+});
+
+describe('SYSCALL / SYSRET (SDM SYSCALL, SYSRET; NMI-FACTS: the syscall gap)', () => {
+  const SRC = `
+.section .user, "ax"
+user_start:
+    movq $42, %rax
+    syscall
+back_in_user:
+    hlt
+.text
+_start:
+    hlt
+entry_syscall:
+    nop
+    swapgs
+    sysretq
+`;
+  function setup() {
+    const m = miniKernel({ source: SRC });
+    m.cpu.lstar = m.symbol('entry_syscall');
+    m.setMode('user').setReg('rip', m.symbol('user_start')).setReg('rsp', NMI_STACK_TOP - 16n);
+    m.setReg('rflags', 0x2n | 0x200n | 0x400n | 0x1n); // IF, DF, CF
+    return m;
+  }
+
+  test('RCX <- next RIP, R11 <- RFLAGS, FMASK clears TF/DF/IF, CPL 0, and RSP stays the user RSP', () => {
+    const m = setup();
+    m.step();
+    m.step();
+    expect(m.rip).toBe(m.symbol('entry_syscall'));
+    expect(m.cpl).toBe(0);
+    expect(m.reg('rcx')).toBe(m.symbol('back_in_user'));
+    expect(m.reg('r11')).toBe(0x2n | 0x200n | 0x400n | 0x1n);
+    expect(m.flag('if')).toBe(false);
+    expect(m.flag('df')).toBe(false);
+    expect(m.flag('cf')).toBe(true); // not in FMASK
+    expect(m.cpu.cs).toBe(SELECTORS.KERNEL_CS);
+    expect(m.reg('rsp')).toBe(NMI_STACK_TOP - 16n); // the syscall gap: kernel mode, user stack
+  });
+
+  test('an NMI in the syscall gap sees kernel CS and a user-chosen RSP (here inside the NMI stack)', () => {
+    const m = setup();
+    m.step();
+    m.step();
+    m.raiseNmi();
+    expect(m.readU64(NMI_STACK_TOP - 32n)).toBe(BigInt(SELECTORS.KERNEL_CS)); // saved CS
+    expect(m.readU64(NMI_STACK_TOP - 16n)).toBe(NMI_STACK_TOP - 16n); // saved RSP
+  });
+
+  test('SYSRET returns to CPL 3 at RCX with RFLAGS from R11', () => {
+    const m = setup();
+    m.run({ until: 'back_in_user', maxSteps: 10 });
+    expect(m.rip).toBe(m.symbol('back_in_user'));
+    expect(m.cpl).toBe(3);
+    expect(m.cpu.cs).toBe(SELECTORS.USER_CS);
+    expect(m.cpu.ss).toBe(SELECTORS.USER_DS);
+    expect(m.flag('if')).toBe(true);
+    expect(m.flag('df')).toBe(true);
+  });
+
+  test('SYSRET with a non-canonical RCX faults #GP in ring 0 (Intel)', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  sysretq\n  hlt\n' });
+    m.setReg('rcx', 0x0000800000000000n);
+    m.step();
+    expect(m.cpl).toBe(0);
+    expect(m.rip).toBe(m.symbol('general_protection'));
+    expect(m.reg('rsp')).toBe(KSTACK_TOP - 48n);
+  });
+});
+
+describe('CPL checks: #GP(0) for privileged instructions at CPL 3', () => {
+  test.each(['hlt', 'cli', 'sti', 'rdmsr', 'wrmsr', 'sysretq', 'movq %cr2, %rax'])('%s', (insn) => {
+    const m = miniKernel({ source: `.section .user, "ax"\nu:\n  ${insn}\n.text\n_start:\n  hlt\n` });
+    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', USER_STACK_TOP);
+    m.step();
+    const f = m.log.find((e) => e.kind === 'fault');
+    expect(f?.vector).toBe(Vector.GP);
+    expect(f?.errorCode).toBe(0);
+  });
+});
+
+describe('CR2', () => {
+  test('mov to and from %cr2', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  movq $0x1234, %rax\n  movq %rax, %cr2\n  movq %cr2, %rbx\n  hlt\n' });
+    m.run({ maxSteps: 10 });
+    expect(m.reg('rbx')).toBe(0x1234n);
+  });
+});
