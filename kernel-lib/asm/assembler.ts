@@ -124,8 +124,11 @@ export class Assembler {
       if (this.collector) return this.collect(stmt);
       const active = this.ifs.length === 0 || this.ifs[this.ifs.length - 1].active;
       if (!active) {
-        const word = /^\.(\w+)/.exec(stmt.text)?.[1]?.toLowerCase();
-        if (word && (word.startsWith('if') || word === 'else' || word === 'elseif' || word === 'endif')) this.conditional(word, '', stmt, false);
+        const m = /^\.(\w+)/.exec(stmt.text);
+        const word = m?.[1].toLowerCase();
+        if (m && word && (word.startsWith('if') || word === 'else' || word === 'elseif' || word === 'endif')) {
+          this.conditional(word, stmt.text.slice(m[0].length), stmt, false);
+        }
         return;
       }
       this.execute(stmt);
