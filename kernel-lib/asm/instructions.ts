@@ -129,7 +129,13 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
           wideMem.add(isMem(src) ? 0 : 1);
         }
       }
-      if (isImm(src)) rules.set(0, size === 8 ? (isReg(dst) ? { kind: 'any' } : { kind: 's32' }) : narrow(size));
+      if (isImm(src)) {
+        // A literal too wide for imm32 gets the 10-byte B8+r form; a symbol gets the 7-byte imm32 form
+        // (its value is not known yet), so it must then fit sign-extended 32 bits, like R_X86_64_32S.
+        const literal = literalValue((src as Extract<ParsedOperand, { kind: 'imm' }>).expr) !== undefined;
+        const wide = isReg(dst) && (mn.movabs || literal);
+        rules.set(0, size === 8 ? (wide ? { kind: 'any' } : { kind: 's32' }) : narrow(size));
+      }
       break;
     }
     case 'lea': {
