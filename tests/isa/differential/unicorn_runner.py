@@ -14,6 +14,7 @@ GPR 0, RSP = STACK_TOP, RFLAGS = 0x2, stack zeroed) and run from `case_N` until
 Output: one JSON object per line, in case order:
   {"case": N, "regs": {"rax": "0x..", ...}, "rflags": "0x..", "rip": "0x.."}
 or, if Unicorn raised, {"case": N, "error": "..."}.
+On stdout: one JSON line with timings (assemble_ms: as + ld + objcopy + nm, run_ms: Unicorn).
 Exit status 2 with a message on stderr when a tool (Unicorn, as, ld, objcopy, nm) is missing.
 """
 import json
@@ -21,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 GPRS = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
         'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15']
@@ -51,6 +53,7 @@ def run_tool(argv):
 def main():
     if len(sys.argv) not in (6, 7):
         die('usage: unicorn_runner.py BATCH.S OUT.jsonl TEXT_BASE STACK_TOP STACK_SIZE [RFLAGS]')
+    t0 = time.time()
     src, out_path = sys.argv[1], sys.argv[2]
     text_base = int(sys.argv[3], 0)
     stack_top = int(sys.argv[4], 0)
@@ -97,6 +100,7 @@ def main():
     rip_id = X.UC_X86_REG_RIP
 
     out = []
+    t_run = time.time()
     for n in sorted(starts):
         mu.mem_write(stack_base, zero_stack)
         for rid in reg_ids:
@@ -121,6 +125,9 @@ def main():
     with open(out_path, 'w') as f:
         f.write('\n'.join(out))
         f.write('\n')
+    # timing for the test's report (stdout carries nothing else)
+    print(json.dumps({'cases': len(starts), 'assemble_ms': round((t_run - t0) * 1000),
+                      'run_ms': round((time.time() - t_run) * 1000)}))
 
 
 if __name__ == '__main__':

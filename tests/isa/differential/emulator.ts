@@ -1,0 +1,76 @@
+// Runs one case in the NMI Lab emulator through the public `execSource` API.
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import * as exec from '../../../kernel-lib/exec';
+import { caseSource, type DiffCase } from './generate';
+import type { Outcome } from './reference';
+
+/** Each case is short and straight-line; anything near this budget is a bug. */
+const MAX_STEPS = 10_000;
+
+export function emulatorAvailable(): string | null {
+  return typeof exec.execSource === 'function'
+    ? null
+    : 'kernel-lib/exec.ts does not export an implemented execSource yet (the emulator side is missing)';
+}
+
+export function runEmulator(c: DiffCase): Outcome {
+  return runEmulatorSource(c.id, caseSource(c));
+}
+
+export function runEmulatorSource(id: number, src: string): Outcome {
+  let r: exec.ExecResult;
+  try {
+    r = exec.execSource(src, { file: `case_${id}.S`, entry: '_start', maxSteps: MAX_STEPS });
+  } catch (e) {
+    return { ok: false, error: `execSource threw: ${(e as Error)?.stack ?? String(e)}` };
+  }
+  if (!r.ok) {
+    const diags = r.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n    ${d.text}`);
+    return { ok: false, error: `did not assemble:\n${diags.join('\n')}` };
+  }
+  if (r.stop !== 'hlt' || !r.regs || r.rflags === undefined) {
+    return {
+      ok: false,
+      error: `stopped with '${r.stop}' after ${r.steps} steps at rip=0x${r.rip?.toString(16)}: ${r.message ?? ''}`,
+    };
+  }
+  return { ok: true, state: { regs: r.regs, rflags: r.rflags } };
+}
+
+/**
+ * Run cases in the emulator, `extraWorkers` worker threads taking a share of them (CI has 2
+ * cores; the assembler's per-line cost dominates). Falls back to this thread if a worker fails.
+ */
+export async function runEmulatorParallel(cases: DiffCase[], extraWorkers: number): Promise<Map<number, Outcome>> {
+  const results = new Map<number, Outcome>();
+  const shares: DiffCase[][] = Array.from({ length: extraWorkers + 1 }, () => []);
+  cases.forEach((c, i) => shares[i % shares.length].push(c));
+  const pending = shares.slice(1).map((share) => runInWorker(share).catch(() => {
+    // the worker could not run (e.g. no worker_threads): do its share here
+    const m = new Map<number, Outcome>();
+    for (const c of share) m.set(c.id, runEmulator(c));
+    return m;
+  }));
+  for (const c of shares[0]) results.set(c.id, runEmulator(c));
+  for (const m of await Promise.all(pending)) for (const [k, v] of m) results.set(k, v);
+  return results;
+}
+
+function runInWorker(share: DiffCase[]): Promise<Map<number, Outcome>> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(path.join(__dirname, 'emu_worker.js'), {
+      workerData: {
+        tsRegister: path.join(__dirname, '..', '..', '..', 'bin', 'ts-register.js'),
+        emulator: path.join(__dirname, 'emulator.ts'),
+        cases: share.map((c) => ({ id: c.id, src: caseSource(c) })),
+      },
+    });
+    w.once('message', (msg: Array<[number, Outcome]>) => {
+      resolve(new Map(msg));
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => { if (code !== 0) reject(new Error(`emulator worker exited with ${code}`)); });
+  });
+}
