@@ -24,7 +24,8 @@ export type SymbolDef =
   | { kind: 'label'; section: string; offset: bigint; stmt: Statement }
   | { kind: 'equ'; expr: Expr; stmt: Statement };
 
-export interface PendingInstruction extends CheckedInstruction {
+export interface PendingInstruction {
+  checked: CheckedInstruction;
   section: string;
   offset: bigint;
   stmt: Statement;
@@ -572,7 +573,7 @@ export class Assembler {
     const checked = checkInstruction(mn, operands, lock);
     for (const w of checked.warnings) this.sink.atStatement('warning', stmt, w);
     const text = operands.length === 0 ? mnemonicWord : `${mnemonicWord} ${operands.map((o) => o.text).join(', ')}`;
-    this.instructions.push({ ...checked, section: this.section.name, offset: this.section.size, stmt, text: lock ? `lock ${text}` : text });
+    this.instructions.push({ checked, section: this.section.name, offset: this.section.size, stmt, text: lock ? `lock ${text}` : text });
     this.section.code.push([this.section.size, checked.length]);
     this.advance(BigInt(checked.length));
   }

@@ -66,6 +66,11 @@ function firstColumn(text: string): number {
   return m ? m.index + 1 : 1;
 }
 
+/** Where a statement is, as reported to the learner (the invocation site for macro expansions). */
+export function statementLoc(stmt: Statement): SourceLoc {
+  return { file: stmt.line.file, line: stmt.line.line, column: statementColumn(stmt) };
+}
+
 /** Maps a statement (and an offset in it) back to a column of the line as written. */
 function statementColumn(stmt: Statement, offset?: number): number {
   const line = stmt.line;

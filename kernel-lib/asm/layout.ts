@@ -1,13 +1,14 @@
 // Pass 2: placing sections at addresses, resolving symbols and the expressions kept by pass 1, and
 // building the Program (section images, instructions with concrete operands, symbol table).
 import { Assembler, LOCAL_MARK, PendingInstruction, SymbolDef } from './assembler';
-import { AsmError, DiagnosticSink, Statement } from './diagnostics';
+import { AsmError, DiagnosticSink, Statement, statementLoc } from './diagnostics';
 import { evaluate, Expr, Rel } from './expr';
 import { ImmRule, PendingOperand } from './instructions';
 import type { Instruction, Operand, Program, Section, SymbolInfo } from './program';
 
 export const DEFAULT_TEXT_BASE = 0xffffffff81000000n;
 const PAGE = 4096n;
+const TWO64 = 1n << 64n;
 
 const hex = (v: bigint): string => (v < 0n ? '-0x' + (-v).toString(16) : '0x' + v.toString(16));
 const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
@@ -140,11 +141,13 @@ export class Linker {
   }
 
   private instruction(p: PendingInstruction): Instruction | undefined {
-    const address = u64(this.bases.get(p.section)! + p.offset);
-    const next = address + BigInt(p.length);
+    const c = p.checked;
+    let address = this.bases.get(p.section)! + p.offset;
+    if (address >= TWO64) address -= TWO64;
+    const next = address + BigInt(c.length);
     const operands: Operand[] = [];
     let ok = true;
-    for (const o of p.operands) {
+    for (const o of c.operands) {
       try {
         const r = this.operand(o, p, next);
         if (r === undefined) ok = false;
@@ -155,18 +158,11 @@ export class Linker {
       }
     }
     if (!ok) return undefined;
-    const i: Instruction = { address, length: p.length, op: p.op, size: p.size, operands, loc: this.locOf(p.stmt), text: p.text };
-    if (p.srcSize !== undefined) i.srcSize = p.srcSize;
-    if (p.cond !== undefined) i.cond = p.cond;
+    const l = statementLoc(p.stmt);
+    const i: Instruction = { address, length: c.length, op: c.op, size: c.size, operands, loc: { file: l.file, line: l.line, column: l.column }, text: p.text };
+    if (c.srcSize !== undefined) i.srcSize = c.srcSize;
+    if (c.cond !== undefined) i.cond = c.cond;
     return i;
-  }
-
-  private locOf(stmt: Statement): Instruction['loc'] {
-    // Same column rule as diagnostics: render one and read it back.
-    const probe = new DiagnosticSink();
-    probe.atStatement('warning', stmt, '');
-    const d = probe.warnings[0];
-    return { file: d.file, line: d.line, column: d.column };
   }
 
   private operand(o: PendingOperand, p: PendingInstruction, next: bigint): Operand | undefined {

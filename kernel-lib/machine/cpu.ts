@@ -3,11 +3,10 @@
 import { ACC_FETCH_BIT, ACC_STACK_BIT, ACC_USER_BIT } from '../isa/access';
 import type { ExecContext } from '../isa/context';
 import { CpuFault, Vector } from '../isa/faults';
-import { AC, ARITH_FLAGS, CF, DF, ID, IF, IOPL, NT, OF, PARITY, PF, POPF_MASK, RESERVED1, RF, SF, TF, AF, ZF } from '../isa/flags';
+import { AC, ARITH_FLAGS, CF, DF, IF, IOPL, NT, OF, PARITY, PF, POPF_MASK, RESERVED1, RF, SF, TF, AF, ZF } from '../isa/flags';
 import { Insn } from '../isa/insn';
-import { pop64 } from '../isa/semantics';
 import { LINUX_GDT, MSR, SELECTORS, SegmentDescriptor, descriptorFor } from './descriptors';
-import type { MachineEvent } from './event-log';
+import { LoggedEvent, MachineEvent } from './event-log';
 import { Memory, joinU64, splitU64 } from './memory';
 
 const RSP = 4;
@@ -50,9 +49,11 @@ export class Cpu implements ExecContext {
   star = (BigInt(SELECTORS.USER32_CS) << 48n) | (BigInt(SELECTORS.KERNEL_CS) << 32n);
   lstar = 0n;
   fmask = BigInt(TF | DF | IF | IOPL | AC | NT); // what Linux's syscall_init() masks
-  idtBase = 0n;
+  idtBaseLo = 0;
+  idtBaseHi = 0;
   idtLimit = 0;
-  trBase = 0n;
+  trBaseLo = 0;
+  trBaseHi = 0;
   gdt: ReadonlyArray<SegmentDescriptor | null> = LINUX_GDT;
   /** NMI blocking (SDM 6.7.1): set by NMI delivery, cleared by the next IRET. */
   nmiBlocked = false;
@@ -67,7 +68,7 @@ export class Cpu implements ExecContext {
   cur: Insn;
   tHi = 0;
   steps = 0;
-  log: MachineEvent[] = [];
+  log: LoggedEvent[] = [];
   /** Non-zero when the step loop must look at pending events before the next instruction. */
   attention = 0;
 
@@ -203,8 +204,41 @@ export class Cpu implements ExecContext {
     [this.rl[n], this.rh[n]] = splitU64(v);
   }
 
-  record(event: Omit<MachineEvent, 'step'>): void {
-    this.log.push({ step: this.steps, ...event });
+  get idtBase(): bigint {
+    return joinU64(this.idtBaseLo, this.idtBaseHi);
+  }
+
+  set idtBase(v: bigint) {
+    [this.idtBaseLo, this.idtBaseHi] = splitU64(v);
+  }
+
+  get trBase(): bigint {
+    return joinU64(this.trBaseLo, this.trBaseHi);
+  }
+
+  set trBase(v: bigint) {
+    [this.trBaseLo, this.trBaseHi] = splitU64(v);
+  }
+
+  /** Append an event to the log (the caller fills in its fields). */
+  event(kind: MachineEvent['kind']): LoggedEvent {
+    const e = new LoggedEvent(kind, this.steps);
+    this.log.push(e);
+    return e;
+  }
+
+  /** Append an event described with BigInt addresses (for the rarer events). */
+  record(fields: Omit<MachineEvent, 'step'>): void {
+    const e = this.event(fields.kind);
+    const { kind: _k, rip, toRip, toRsp, cr2, ...rest } = fields;
+    Object.assign(e, rest);
+    if (rip !== undefined) e.at(...splitU64(rip));
+    if (toRip !== undefined) {
+      const [tl, th] = splitU64(toRip);
+      if (toRsp !== undefined) e.to(tl, th, ...splitU64(toRsp));
+      else e.to(tl, th);
+    }
+    if (cr2 !== undefined) e.withCr2(...splitU64(cr2));
   }
 
   private gp(code: number, reason: string): CpuFault {
@@ -220,23 +254,21 @@ export class Cpu implements ExecContext {
   iret(insn: Insn): Insn {
     if (this.nmiBlocked) {
       this.nmiBlocked = false;
-      this.record({ kind: 'nmi-unblocked', rip: insn.address, detail: 'by IRET' });
+      this.event('nmi-unblocked').at(insn.lo, insn.hi).detail = 'by IRET';
       if (this.nmiPending) this.attention = 1;
     }
+    const mem = this.memory;
     const acc = (this.cpl === 3 ? ACC_USER_BIT : 0) | ACC_STACK_BIT;
     const sLo = this.rl[RSP];
     const sHi = this.rh[RSP];
-    const slot = (i: number): bigint => {
-      const a = BigInt.asUintN(64, joinU64(sLo, sHi) + BigInt(8 * i));
-      const [lo, hi] = splitU64(a);
-      const vLo = this.memory.read64(lo, hi, acc);
-      return joinU64(vLo, this.memory.hi);
-    };
-    const newRip = slot(0);
-    const csSel = Number(slot(1) & 0xffffn);
-    const newFlags = Number(slot(2) & 0xffffffffn);
-    const newRsp = slot(3);
-    const ssSel = Number(slot(4) & 0xffffn);
+    // The five slots, read before anything changes (a fault leaves RSP as it was).
+    const ripLo = mem.read64(sLo, sHi, acc);
+    const ripHi = mem.hi;
+    const csSel = mem.read64(slotLo(sLo, 8), slotHi(sLo, sHi, 8), acc) & 0xffff;
+    const newFlags = mem.read64(slotLo(sLo, 16), slotHi(sLo, sHi, 16), acc);
+    const rspLo = mem.read64(slotLo(sLo, 24), slotHi(sLo, sHi, 24), acc);
+    const rspHi = mem.hi;
+    const ssSel = mem.read64(slotLo(sLo, 32), slotHi(sLo, sHi, 32), acc) & 0xffff;
 
     const rpl = csSel & 3;
     if ((csSel & ~3) === 0) throw this.gp(0, 'IRET to a null CS');
@@ -254,7 +286,6 @@ export class Cpu implements ExecContext {
         throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} does not fit CS ${hex16(csSel)}`);
       }
     }
-    const [ripLo, ripHi] = splitU64(newRip);
     if (!isCanonicalHi(ripHi)) throw this.gp(0, 'IRET to a non-canonical RIP');
 
     // Commit. Flags follow POPF's privilege rules, judged at the old CPL.
@@ -262,8 +293,9 @@ export class Cpu implements ExecContext {
     this.cpl = rpl;
     this.cs = csSel;
     this.ss = ssSel;
-    this.setReg(RSP, newRsp);
-    this.record({ kind: 'iret', rip: insn.address, toRip: newRip, toRsp: newRsp, toCs: csSel });
+    this.rl[RSP] = rspLo;
+    this.rh[RSP] = rspHi;
+    this.event('iret').at(insn.lo, insn.hi).to(ripLo, ripHi, rspLo, rspHi).toCs = csSel;
     if (this.flagsOther & TF) this.attention = 1;
     return this.insnAt(ripLo, ripHi);
   }
@@ -390,11 +422,14 @@ export class Cpu implements ExecContext {
     return insn.next !== null ? insn.next : this.insnAt(insn.nextLo, insn.nextHi);
   }
 
-  /** Pop helper for machine code that needs it (e.g. tests of the stack discipline). */
-  pop(): bigint {
-    const lo = pop64(this);
-    return joinU64(lo, this.tHi);
-  }
+}
+
+function slotLo(lo: number, n: number): number {
+  return (lo + n) | 0;
+}
+
+function slotHi(lo: number, hi: number, n: number): number {
+  return (lo >>> 0) + n > 0xffffffff ? (hi + 1) | 0 : hi;
 }
 
 function isCanonicalHi(hi: number): boolean {
@@ -406,4 +441,3 @@ function hex16(v: number): string {
   return `0x${v.toString(16)}`;
 }
 
-export { ID };

@@ -4,8 +4,7 @@ import { ACC_STACK_BIT } from '../isa/access';
 import { CpuFault, Vector, pushesErrorCode, vectorName } from '../isa/faults';
 import { IF, NT, RF, TF, VM } from '../isa/flags';
 import type { Cpu } from './cpu';
-import { GATE_SIZE, TSS_RSP0, decodeGate, descriptorFor, tssIstOffset } from './descriptors';
-import { joinU64, splitU64 } from './memory';
+import { GATE_SIZE, TSS_RSP0, descriptorFor, tssIstOffset } from './descriptors';
 
 const RSP = 4;
 
@@ -15,8 +14,9 @@ export interface PendingEvent {
   vector: number;
   errorCode: number;
   source: EventSource;
-  /** The RIP the frame saves: the faulting instruction, or the next one for traps and interrupts. */
-  returnRip: bigint;
+  /** The RIP the frame saves (halves): the faulting instruction, or the next one for traps and interrupts. */
+  returnLo: number;
+  returnHi: number;
 }
 
 /** Exception classes for the double-fault table (SDM 6.15, table 6-5). */
@@ -52,24 +52,19 @@ export function doubleFaultRule(first: number, second: number): 'serial' | 'doub
 export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
   let current = event;
   for (let attempt = 0; attempt < 8; attempt++) {
-    if (current.vector === Vector.PF) {
-      // CR2 is loaded as part of raising #PF, before its delivery (SDM 4.7).
-    }
     try {
       pushFrame(cpu, current);
       cpu.halted = false;
       return true;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
-      cpu.record({
-        kind: 'delivery-fault',
-        vector: e.vector,
-        name: vectorName(e.vector),
-        errorCode: e.errorCode,
-        rip: current.returnRip,
-        detail: `${vectorName(e.vector)} (${e.reason}) while delivering ${vectorName(current.vector)}`,
-      });
+      const df = cpu.event('delivery-fault').at(current.returnLo, current.returnHi);
+      df.vector = e.vector;
+      df.name = vectorName(e.vector);
+      df.errorCode = e.errorCode;
+      df.detail = `${vectorName(e.vector)} (${e.reason}) while delivering ${vectorName(current.vector)}`;
       if (e.vector === Vector.PF) {
+        // CR2 is loaded when #PF is raised, before its own delivery is attempted (SDM 4.7).
         cpu.cr2Lo = e.addrLo;
         cpu.cr2Hi = e.addrHi;
       }
@@ -79,17 +74,14 @@ export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
         return false;
       }
       if (rule === 'double') {
-        cpu.record({
-          kind: 'double-fault',
-          vector: Vector.DF,
-          name: '#DF',
-          rip: current.returnRip,
-          detail: `${vectorName(e.vector)} while delivering ${vectorName(current.vector)}`,
-        });
+        const d = cpu.event('double-fault').at(current.returnLo, current.returnHi);
+        d.vector = Vector.DF;
+        d.name = '#DF';
+        d.detail = `${vectorName(e.vector)} while delivering ${vectorName(current.vector)}`;
         // The saved CS:RIP of a #DF is undefined (SDM 6.15); NMI Lab saves the first event's.
-        current = { vector: Vector.DF, errorCode: 0, source: 'fault', returnRip: current.returnRip };
+        current = { vector: Vector.DF, errorCode: 0, source: 'fault', returnLo: current.returnLo, returnHi: current.returnHi };
       } else {
-        current = { vector: e.vector, errorCode: e.errorCode, source: 'fault', returnRip: current.returnRip };
+        current = { vector: e.vector, errorCode: e.errorCode, source: 'fault', returnLo: current.returnLo, returnHi: current.returnHi };
       }
     }
   }
@@ -100,81 +92,96 @@ export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
 export function shutdown(cpu: Cpu, reason: string): void {
   cpu.shutdownReason = reason;
   cpu.attention = 1;
-  cpu.record({ kind: 'shutdown', rip: cpu.rip, detail: reason });
+  cpu.event('shutdown').at(cpu.cur.lo, cpu.cur.hi).detail = reason;
+}
+
+/** lo:hi + n (n small, may be negative) as halves; the high half is left in `carried`. */
+let carried = 0;
+function offset(lo: number, hi: number, n: number): number {
+  const s = (lo >>> 0) + n;
+  carried = (s > 0xffffffff ? hi + 1 : s < 0 ? hi - 1 : hi) | 0;
+  return s | 0;
 }
 
 /** One delivery attempt (SDM 6.14): throws CpuFault if any step faults, before changing any state. */
 function pushFrame(cpu: Cpu, ev: PendingEvent): void {
+  const mem = cpu.memory;
   const ext = ev.source === 'software' ? 0 : 1;
   const idtCode = (ev.vector << 3) | 2 | ext;
-  const offset = ev.vector * GATE_SIZE;
-  if (offset + GATE_SIZE - 1 > cpu.idtLimit) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'vector beyond the IDT limit');
-  const [gLo, gHi] = splitU64(cpu.idtBase + BigInt(offset));
-  const q0lo = cpu.memory.read64(gLo, gHi, 0);
-  const q0hi = cpu.memory.hi;
-  const [g2Lo, g2Hi] = splitU64(cpu.idtBase + BigInt(offset + 8));
-  const q1lo = cpu.memory.read64(g2Lo, g2Hi, 0);
-  const gate = decodeGate(q0lo, q0hi, q1lo);
-  if (!gate.kindOk) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'IDT entry is not an interrupt or trap gate');
+  const gateOffset = ev.vector * GATE_SIZE;
+  if (gateOffset + GATE_SIZE - 1 > cpu.idtLimit) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'vector beyond the IDT limit');
+  const gLo = offset(cpu.idtBaseLo, cpu.idtBaseHi, gateOffset);
+  const gHi = carried;
+  const q0lo = mem.read64(gLo, gHi, 0);
+  const q0hi = mem.hi;
+  const q1lo = mem.read64(offset(gLo, gHi, 8), carried, 0);
+  const attr = (q0hi >>> 8) & 0xff;
+  const type = attr & 0xf;
+  if (type !== 0xe && type !== 0xf) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'IDT entry is not an interrupt or trap gate');
+  const dpl = (attr >>> 5) & 3;
   // INT3 and INT n from user mode need a gate with DPL 3 (SDM 6.12.1.1).
-  if (ev.source === 'software' && gate.dpl < cpu.cpl) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'gate DPL below CPL');
-  if (!gate.present) throw new CpuFault(Vector.NP, idtCode, 0, 0, 'gate not present');
-  const target = descriptorFor(cpu.gdt, gate.selector);
+  if (ev.source === 'software' && dpl < cpu.cpl) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'gate DPL below CPL');
+  if ((attr & 0x80) === 0) throw new CpuFault(Vector.NP, idtCode, 0, 0, 'gate not present');
+  const selector = (q0lo >>> 16) & 0xffff;
+  const ist = q0hi & 7;
+  const handlerLo = (q0hi & 0xffff0000) | (q0lo & 0xffff);
+  const handlerHi = q1lo;
+  const target = descriptorFor(cpu.gdt, selector);
   if (!target || target.kind !== 'code' || !target.long || target.dpl > cpu.cpl) {
-    throw new CpuFault(Vector.GP, (gate.selector & 0xfffc) | ext, 0, 0, 'gate selector is not a usable 64-bit code segment');
+    throw new CpuFault(Vector.GP, (selector & 0xfffc) | ext, 0, 0, 'gate selector is not a usable 64-bit code segment');
   }
   const newCpl = target.dpl;
 
   // Stack (SDM 6.14.4, 6.14.5): IST unconditionally; else RSP0 on a privilege change; else as is.
-  let rsp: bigint;
-  if (gate.ist !== 0) rsp = readTss64(cpu, tssIstOffset(gate.ist));
-  else if (newCpl < cpu.cpl) rsp = readTss64(cpu, TSS_RSP0);
-  else rsp = cpu.getReg(RSP);
+  let rspLo: number;
+  let rspHi: number;
+  if (ist !== 0 || newCpl < cpu.cpl) {
+    const off = ist !== 0 ? tssIstOffset(ist) : TSS_RSP0;
+    rspLo = mem.read64(offset(cpu.trBaseLo, cpu.trBaseHi, off), carried, 0);
+    rspHi = mem.hi;
+  } else {
+    rspLo = cpu.rl[RSP];
+    rspHi = cpu.rh[RSP];
+  }
   const newSs = newCpl < cpu.cpl ? newCpl : cpu.ss; // a privilege change loads a null SS
-  rsp = BigInt.asUintN(64, rsp & ~0xfn); // aligned to 16 bytes before the pushes
+  rspLo &= ~0xf; // aligned to 16 bytes before the pushes
 
   const withCode = pushesErrorCode(ev.vector) && ev.source !== 'software';
-  const slots = withCode ? 6 : 5;
-  const frame = BigInt.asUintN(64, rsp - BigInt(8 * slots));
-  const [fLo, fHi] = splitU64(frame);
-  cpu.memory.probeWrite(fLo, fHi, 8 * slots, ACC_STACK_BIT); // an implicit supervisor access
+  const bytes = withCode ? 48 : 40;
+  const fLo = offset(rspLo, rspHi, -bytes);
+  const fHi = carried;
+  mem.probeWrite(fLo, fHi, bytes, ACC_STACK_BIT); // an implicit supervisor access: check it all first
 
-  const oldRsp = cpu.getReg(RSP);
-  const values: bigint[] = [BigInt(cpu.ss), oldRsp, BigInt(cpu.readRflags() >>> 0), BigInt(cpu.cs), ev.returnRip];
-  if (withCode) values.push(BigInt(ev.errorCode >>> 0));
-  for (let i = 0; i < values.length; i++) {
-    const [aLo, aHi] = splitU64(BigInt.asUintN(64, rsp - BigInt(8 * (i + 1))));
-    const [vLo, vHi] = splitU64(values[i]);
-    cpu.memory.write64(aLo, aHi, vLo, vHi, ACC_STACK_BIT);
-  }
+  const flags = cpu.readRflags();
+  let a = offset(rspLo, rspHi, -8);
+  mem.write64(a, carried, cpu.ss, 0, ACC_STACK_BIT);
+  a = offset(rspLo, rspHi, -16);
+  mem.write64(a, carried, cpu.rl[RSP], cpu.rh[RSP], ACC_STACK_BIT);
+  a = offset(rspLo, rspHi, -24);
+  mem.write64(a, carried, flags, 0, ACC_STACK_BIT);
+  a = offset(rspLo, rspHi, -32);
+  mem.write64(a, carried, cpu.cs, 0, ACC_STACK_BIT);
+  a = offset(rspLo, rspHi, -40);
+  mem.write64(a, carried, ev.returnLo, ev.returnHi, ACC_STACK_BIT);
+  if (withCode) mem.write64(fLo, fHi, ev.errorCode, 0, ACC_STACK_BIT);
 
   // Commit: flags (SDM 6.12.1.3: all gates clear TF, NT, RF and VM; interrupt gates also IF).
-  let flags = cpu.readRflags() & ~(TF | NT | RF | VM);
-  if (gate.type === 'interrupt') flags &= ~IF;
-  cpu.writeRflags(flags);
+  let newFlags = flags & ~(TF | NT | RF | VM);
+  if (type === 0xe) newFlags &= ~IF;
+  cpu.writeRflags(newFlags);
   const fromCs = cpu.cs;
-  cpu.cs = gate.selector & 0xfffc;
+  cpu.cs = selector & 0xfffc;
   cpu.cpl = newCpl;
   cpu.ss = newSs;
-  cpu.setReg(RSP, frame);
-  cpu.jumpTo(gate.handler);
-  cpu.record({
-    kind: 'deliver',
-    vector: ev.vector,
-    name: vectorName(ev.vector),
-    errorCode: withCode ? ev.errorCode : undefined,
-    rip: ev.returnRip,
-    toRip: gate.handler,
-    toRsp: frame,
-    toCs: cpu.cs,
-    fromCs,
-    ist: gate.ist,
-    cr2: ev.vector === Vector.PF ? joinU64(cpu.cr2Lo, cpu.cr2Hi) : undefined,
-  });
-}
-
-function readTss64(cpu: Cpu, offset: number): bigint {
-  const [lo, hi] = splitU64(cpu.trBase + BigInt(offset));
-  const vLo = cpu.memory.read64(lo, hi, 0);
-  return joinU64(vLo, cpu.memory.hi);
+  cpu.rl[RSP] = fLo;
+  cpu.rh[RSP] = fHi;
+  cpu.cur = cpu.insnAt(handlerLo, handlerHi);
+  const e = cpu.event('deliver').at(ev.returnLo, ev.returnHi).to(handlerLo, handlerHi, fLo, fHi);
+  e.vector = ev.vector;
+  e.name = vectorName(ev.vector);
+  if (withCode) e.errorCode = ev.errorCode;
+  e.toCs = cpu.cs;
+  e.fromCs = fromCs;
+  e.ist = ist;
+  if (ev.vector === Vector.PF) e.withCr2(cpu.cr2Lo, cpu.cr2Hi);
 }

@@ -40,3 +40,90 @@ export interface MachineEvent {
   /** Human-readable detail. */
   detail?: string;
 }
+
+function join(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+const HAS_RIP = 1;
+const HAS_TO_RIP = 2;
+const HAS_TO_RSP = 4;
+const HAS_CR2 = 8;
+
+/**
+ * A log entry as the CPU records it. Addresses are kept as int32 halves and turned into BigInt
+ * only when read, because the explorer records a few events per trial and BigInt is slow.
+ */
+export class LoggedEvent implements MachineEvent {
+  vector?: number;
+  name?: string;
+  errorCode?: number;
+  toCs?: number;
+  fromCs?: number;
+  ist?: number;
+  detail?: string;
+  private has = 0;
+  private ripLo = 0;
+  private ripHi = 0;
+  private toRipLo = 0;
+  private toRipHi = 0;
+  private toRspLo = 0;
+  private toRspHi = 0;
+  private cr2Lo = 0;
+  private cr2Hi = 0;
+
+  constructor(readonly kind: MachineEventKind, readonly step: number) {}
+
+  at(lo: number, hi: number): this {
+    this.ripLo = lo;
+    this.ripHi = hi;
+    this.has |= HAS_RIP;
+    return this;
+  }
+
+  to(ripLo: number, ripHi: number, rspLo?: number, rspHi?: number): this {
+    this.toRipLo = ripLo;
+    this.toRipHi = ripHi;
+    this.has |= HAS_TO_RIP;
+    if (rspLo !== undefined && rspHi !== undefined) {
+      this.toRspLo = rspLo;
+      this.toRspHi = rspHi;
+      this.has |= HAS_TO_RSP;
+    }
+    return this;
+  }
+
+  withCr2(lo: number, hi: number): this {
+    this.cr2Lo = lo;
+    this.cr2Hi = hi;
+    this.has |= HAS_CR2;
+    return this;
+  }
+
+  get rip(): bigint | undefined {
+    return this.has & HAS_RIP ? join(this.ripLo, this.ripHi) : undefined;
+  }
+
+  get toRip(): bigint | undefined {
+    return this.has & HAS_TO_RIP ? join(this.toRipLo, this.toRipHi) : undefined;
+  }
+
+  get toRsp(): bigint | undefined {
+    return this.has & HAS_TO_RSP ? join(this.toRspLo, this.toRspHi) : undefined;
+  }
+
+  get cr2(): bigint | undefined {
+    return this.has & HAS_CR2 ? join(this.cr2Lo, this.cr2Hi) : undefined;
+  }
+
+  /** A plain object with every field that is set (for JSON, tests and views). */
+  toJSON(): MachineEvent {
+    const out: MachineEvent = { kind: this.kind, step: this.step };
+    const keys = ['vector', 'name', 'errorCode', 'toCs', 'fromCs', 'ist', 'detail', 'rip', 'toRip', 'toRsp', 'cr2'] as const;
+    for (const k of keys) {
+      const v = this[k];
+      if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+    }
+    return out;
+  }
+}

@@ -6,6 +6,7 @@ import { FLAG_NAMES, TF } from '../isa/flags';
 import { Insn } from '../isa/insn';
 import { compileInstruction } from '../isa/semantics';
 import { Cpu } from './cpu';
+import { CpuState } from './cpu-state';
 import { deliverEvent, EventSource, shutdown } from './delivery';
 import { Gate, GATE_SIZE, SELECTORS, TSS_RSP0, TSS_SIZE, encodeGate, tssIstOffset } from './descriptors';
 import type { MachineEvent } from './event-log';
@@ -60,21 +61,12 @@ export interface LoadOptions {
 /** Everything needed to come back to this instant. */
 export interface MachineSnapshot {
   readonly memory: MemorySnapshot;
-  readonly scalars: Record<string, unknown>;
-  readonly rl: Int32Array;
-  readonly rh: Int32Array;
-  readonly cur: Insn;
+  readonly cpu: CpuState;
   readonly logLength: number;
   readonly injected: InjectedEvent[];
 }
 
-// CPU fields a snapshot copies (plain values; registers are copied separately).
-const CPU_SCALARS = [
-  'cf', 'zf', 'sf', 'of', 'af', 'pfByte', 'flagsOther', 'cpl', 'cs', 'ss', 'ds', 'es', 'fsSel', 'gsSel',
-  'gsBaseLo', 'gsBaseHi', 'fsBaseLo', 'fsBaseHi', 'kernelGsBase', 'cr0', 'cr2Lo', 'cr2Hi', 'cr3', 'cr4', 'efer',
-  'star', 'lstar', 'fmask', 'idtBase', 'idtLimit', 'trBase', 'nmiBlocked', 'nmiPending', 'debugTrapPending',
-  'halted', 'shutdownReason', 'steps', 'attention',
-] as const;
+const NO_EVENTS: InjectedEvent[] = [];
 
 export class Machine {
   readonly memory = new Memory();
@@ -361,7 +353,7 @@ export class Machine {
    */
   raiseNmi(): NmiOutcome {
     const cpu = this.cpu;
-    cpu.record({ kind: 'nmi-raised', rip: cpu.rip });
+    cpu.event('nmi-raised').at(cpu.cur.lo, cpu.cur.hi);
     if (!cpu.nmiBlocked) this.serviceBoundary(); // higher-priority events first (SDM 6.9)
     if (cpu.shutdownReason !== null) return 'shutdown';
     if (cpu.nmiBlocked) {
@@ -386,8 +378,8 @@ export class Machine {
   private deliverNmi(): boolean {
     const cpu = this.cpu;
     cpu.nmiBlocked = true;
-    cpu.record({ kind: 'nmi-blocked', rip: cpu.rip });
-    return deliverEvent(cpu, { vector: Vector.NMI, errorCode: 0, source: 'nmi', returnRip: cpu.rip });
+    cpu.event('nmi-blocked').at(cpu.cur.lo, cpu.cur.hi);
+    return deliverEvent(cpu, { vector: Vector.NMI, errorCode: 0, source: 'nmi', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
   }
 
   /**
@@ -401,7 +393,7 @@ export class Machine {
       if (cpu.shutdownReason !== null) return 'shutdown';
       if (cpu.debugTrapPending) {
         cpu.debugTrapPending = false;
-        deliverEvent(cpu, { vector: Vector.DB, errorCode: 0, source: 'trap', returnRip: cpu.rip });
+        deliverEvent(cpu, { vector: Vector.DB, errorCode: 0, source: 'trap', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
         continue;
       }
       if (this.injected.length > 0) {
@@ -411,13 +403,13 @@ export class Machine {
         } else {
           if (ev.vector === Vector.PF && ev.cr2 !== undefined) [cpu.cr2Lo, cpu.cr2Hi] = splitU64(ev.cr2);
           cpu.record({ kind: 'fault', vector: ev.vector, name: vectorName(ev.vector), rip: cpu.rip, detail: 'injected' });
-          deliverEvent(cpu, { vector: ev.vector, errorCode: ev.errorCode ?? 0, source: 'fault', returnRip: cpu.rip });
+          deliverEvent(cpu, { vector: ev.vector, errorCode: ev.errorCode ?? 0, source: 'fault', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
         }
         continue;
       }
       if (cpu.nmiPending && !cpu.nmiBlocked) {
         cpu.nmiPending = false;
-        cpu.record({ kind: 'nmi-latch-consumed', rip: cpu.rip });
+        cpu.event('nmi-latch-consumed').at(cpu.cur.lo, cpu.cur.hi);
         this.deliverNmi();
         continue;
       }
@@ -441,22 +433,20 @@ export class Machine {
       throw new Error(`internal error executing ${where}: ${(e as Error)?.stack ?? e}`);
     }
     const cpu = this.cpu;
-    const returnRip = e.trap ? joinU64(insn.nextLo, insn.nextHi) : insn.address;
+    const returnLo = e.trap ? insn.nextLo : insn.lo;
+    const returnHi = e.trap ? insn.nextHi : insn.hi;
     if (e.vector === Vector.PF) {
       cpu.cr2Lo = e.addrLo;
       cpu.cr2Hi = e.addrHi;
     }
-    cpu.record({
-      kind: 'fault',
-      vector: e.vector,
-      name: vectorName(e.vector),
-      errorCode: e.errorCode,
-      rip: insn.address,
-      detail: e.reason,
-      cr2: e.vector === Vector.PF ? joinU64(e.addrLo, e.addrHi) : undefined,
-    });
+    const logged = cpu.event('fault').at(insn.lo, insn.hi);
+    logged.vector = e.vector;
+    logged.name = vectorName(e.vector);
+    logged.errorCode = e.errorCode;
+    logged.detail = e.reason;
+    if (e.vector === Vector.PF) logged.withCr2(e.addrLo, e.addrHi);
     const source: EventSource = e.vector === Vector.BP ? 'software' : e.trap ? 'trap' : 'fault';
-    deliverEvent(cpu, { vector: e.vector, errorCode: e.errorCode, source, returnRip });
+    deliverEvent(cpu, { vector: e.vector, errorCode: e.errorCode, source, returnLo, returnHi });
   }
 
   // ---- stepping --------------------------------------------------------------------------------
@@ -603,30 +593,20 @@ export class Machine {
 
   /** Capture the whole machine. Costs O(pages written since the previous snapshot). */
   snapshot(): MachineSnapshot {
-    const scalars: Record<string, unknown> = {};
-    const cpu = this.cpu as unknown as Record<string, unknown>;
-    for (const k of CPU_SCALARS) scalars[k] = cpu[k];
     return {
       memory: this.memory.snapshot(),
-      scalars,
-      rl: this.cpu.rl.slice(),
-      rh: this.cpu.rh.slice(),
-      cur: this.cpu.cur,
+      cpu: new CpuState(this.cpu),
       logLength: this.cpu.log.length,
-      injected: this.injected.slice(),
+      injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(),
     };
   }
 
   /** Return to a snapshot (the event log is cut back to its length then). */
   restore(s: MachineSnapshot): this {
     this.memory.restore(s.memory);
-    const cpu = this.cpu as unknown as Record<string, unknown>;
-    for (const k of CPU_SCALARS) cpu[k] = s.scalars[k];
-    this.cpu.rl.set(s.rl);
-    this.cpu.rh.set(s.rh);
-    this.cpu.cur = s.cur;
-    this.cpu.log.length = s.logLength;
-    this.injected = s.injected.slice();
+    s.cpu.applyTo(this.cpu);
+    if (this.cpu.log.length > s.logLength) this.cpu.log.length = s.logLength;
+    this.injected = s.injected.length === 0 ? [] : s.injected.slice();
     this.stopRequested = null;
     return this;
   }

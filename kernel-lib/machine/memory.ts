@@ -23,8 +23,8 @@ export class Page {
   shared = false;
   constructor(
     readonly data: Uint8Array,
-    readonly writable: boolean,
-    readonly user: boolean,
+    public writable: boolean,
+    public user: boolean,
     /** Decoded instructions by page offset (code is never re-decoded from bytes). */
     public code: unknown[] | null = null,
   ) {
@@ -98,6 +98,8 @@ export class Memory {
   private tlbPage: Page | null = null;
   /** High half of the last 64-bit read. */
   hi = 0;
+  /** Private pages dropped by restore(), recycled by copy-on-write. */
+  private spare: Page[] = [];
 
   // ---- mapping -------------------------------------------------------------------------
 
@@ -170,7 +172,17 @@ export class Memory {
   }
 
   private copyOnWrite(key: number, page: Page): Page {
-    const copy = new Page(page.data.slice(), page.writable, page.user, page.code);
+    // Reuse a page dropped by an earlier restore: allocating 4 KiB buffers dominated trial loops.
+    let copy = this.spare.pop();
+    if (copy === undefined) {
+      copy = new Page(page.data.slice(), page.writable, page.user, page.code);
+    } else {
+      copy.data.set(page.data);
+      copy.writable = page.writable;
+      copy.user = page.user;
+      copy.code = page.code;
+      copy.shared = false;
+    }
     this.setPage(key, copy);
     return copy;
   }
@@ -339,6 +351,8 @@ export class Memory {
   restore(snap: MemorySnapshot): void {
     if (snap === this.base) {
       for (const key of this.dirty) {
+        const live = this.pages.get(key);
+        if (live !== undefined && !live.shared && this.spare.length < 64) this.spare.push(live);
         const page = snap.pageAt(key);
         if (page) this.pages.set(key, page);
         else this.pages.delete(key);

@@ -1,0 +1,159 @@
+// `npm run bench [-- --json] [-- --quick]`: the emulator's throughput, measured as medians of
+// several runs in one process (absolute numbers on shared machines are noisy; compare ratios).
+import { assembleOrThrow, Machine } from '../kernel-lib';
+import { bareMachine } from '../kernel-lib/exec';
+import { loopSource } from './loop-source';
+
+interface Args {
+  json: boolean;
+  quick: boolean;
+}
+
+function parse(argv: string[]): Args {
+  return { json: argv.includes('--json'), quick: argv.includes('--quick') };
+}
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function seconds(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** Instructions per second through run() with a (trivial) boundary hook active, as NMI injection needs. */
+function loopIps(iterations: number, repeats: number): number {
+  const program = assembleOrThrow({ files: [{ name: 'loop.S', text: loopSource(iterations) }] });
+  const rates: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const m = bareMachine().load(program);
+    m.setReg('rip', m.symbol('_start'));
+    let boundaries = 0;
+    m.onBoundary(() => {
+      boundaries++;
+    });
+    let steps = 0;
+    const t = seconds(() => {
+      steps = m.run({ maxSteps: iterations * 20 }).steps;
+    });
+    if (m.reg('rbx') !== BigInt(iterations - 1) || boundaries < steps) throw new Error('loop benchmark computed a wrong result');
+    rates.push(steps / t);
+  }
+  return median(rates);
+}
+
+/** Steps per second through the public step() API. */
+function stepIps(count: number, repeats: number): number {
+  const program = assembleOrThrow({ files: [{ name: 'loop.S', text: loopSource(count) }] });
+  const rates: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const m = bareMachine().load(program);
+    m.setReg('rip', m.symbol('_start'));
+    const t = seconds(() => {
+      for (let i = 0; i < count; i++) m.step();
+    });
+    rates.push(count / t);
+  }
+  return median(rates);
+}
+
+const TRIAL_KERNEL = `
+.text
+_start:
+    xorl %eax, %eax
+1:  pushq %rax
+    movq (%rsp), %rdx
+    addq $1, %rdx
+    movq %rdx, counter(%rip)
+    popq %rax
+    incq %rax
+    jmp 1b
+nmi:
+    pushq %rdx
+    movq counter(%rip), %rdx
+    popq %rdx
+    iretq
+.data
+counter: .quad 0
+`;
+
+function trialMachine(): Machine {
+  const m = bareMachine().load(assembleOrThrow({ files: [{ name: 'trial.S', text: TRIAL_KERNEL }] }));
+  const nmiTop = 0xffff880000020000n;
+  m.map(nmiTop - 0x1000n, 0x1000);
+  m.installIdt(0xffff880000050000n, { 2: { handler: m.symbol('nmi'), ist: 3, type: 'interrupt', dpl: 0 } });
+  m.installTss(0xffff880000051000n, { ist: { 3: nmiTop } });
+  m.setReg('rip', m.symbol('_start'));
+  return m;
+}
+
+/** Exploration trials per second: restore a snapshot, run 25 instructions, raise an NMI, reach its handler. */
+function trialTps(trials: number, repeats: number): number {
+  const m = trialMachine();
+  m.run({ maxSteps: 10 });
+  const snap = m.snapshot();
+  const handler = m.symbol('nmi');
+  const rates: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    let ok = 0;
+    const t = seconds(() => {
+      for (let i = 0; i < trials; i++) {
+        m.restore(snap);
+        m.run({ maxSteps: 25 });
+        m.raiseNmi();
+        if (m.rip === handler) ok++;
+      }
+    });
+    if (ok !== trials) throw new Error('trial benchmark: the NMI did not reach its handler');
+    rates.push(trials / t);
+  }
+  return median(rates);
+}
+
+/** Microseconds per snapshot after writing `pages` pages, for two sizes of mapped memory. */
+function snapshotCost(pages: number, mappedPages: number, repeats: number): number {
+  const m = bareMachine();
+  const base = 0xffff888000000000n;
+  m.map(base, mappedPages * 4096);
+  m.snapshot();
+  const costs: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    for (let p = 0; p < pages; p++) m.memory.write64(p * 4096 + 8 * r, Number(base >> 32n) | 0, r, 0, 0);
+    costs.push(seconds(() => m.snapshot()) * 1e6);
+  }
+  return median(costs);
+}
+
+function main(): void {
+  const args = parse(process.argv.slice(2));
+  const q = args.quick;
+  const repeats = q ? 3 : 7;
+  const results = {
+    loop_ips: Math.round(loopIps(q ? 200_000 : 1_000_000, repeats)),
+    step_ips: Math.round(stepIps(q ? 200_000 : 1_000_000, repeats)),
+    trial_tps: Math.round(trialTps(q ? 20_000 : 100_000, repeats)),
+    snapshot_us_4_dirty_of_64_pages: Number(snapshotCost(4, 64, 31).toFixed(2)),
+    snapshot_us_4_dirty_of_4096_pages: Number(snapshotCost(4, 4096, 31).toFixed(2)),
+    repeats,
+    node: process.version,
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(results)}\n`);
+    return;
+  }
+  const rows: [string, string, string][] = [
+    ['loop_ips', results.loop_ips.toExponential(2), '10-instruction loop via run(), boundary hook active (target >= 5e7)'],
+    ['step_ips', results.step_ips.toExponential(2), 'public step() calls (target >= 2e6)'],
+    ['trial_tps', results.trial_tps.toExponential(2), 'restore + 25 instructions + NMI to handler (target >= 1e6)'],
+    ['snapshot_us_4_dirty_of_64_pages', String(results.snapshot_us_4_dirty_of_64_pages), 'µs per snapshot, 4 pages written, 64 mapped'],
+    ['snapshot_us_4_dirty_of_4096_pages', String(results.snapshot_us_4_dirty_of_4096_pages), 'µs per snapshot, 4 pages written, 4096 mapped'],
+  ];
+  process.stdout.write(`median of ${repeats} runs, ${process.version}\n`);
+  for (const [k, v, d] of rows) process.stdout.write(`${k.padEnd(34)} ${v.padStart(10)}  ${d}\n`);
+}
+
+main();
