@@ -55,7 +55,7 @@ export function formatFailure(c: DiffCase, ref: Outcome | undefined, emu: Outcom
   out.push(`--- case ${c.id}${title ? ' ' + title : ''}: ${describe(m)}`);
   out.push('source (run from _start; all GPRs 0, RSP=0xffffc90000008000, RFLAGS=0x2):');
   out.push('\t.text', '_start:', ...caseLines(c).map((l) => (l.endsWith(':') ? l : '\t' + l)), '\thlt');
-  out.push('(%rbp at the end = hash of the 64-byte scratch area, folded by the epilogue after the body)');
+  if (c.epilogue.length) out.push('(%rbp at the end = hash of the 64-byte scratch area, folded by the epilogue after the body)');
   if (m.error) {
     out.push(m.error);
     return out.join('\n');
