@@ -202,6 +202,7 @@ export class Assembler {
 
   /** Binds `.set` symbols known now and `.`, and folds what is constant (keeps repeated `.set i, i+1` small). */
   bindExpr(e: Expr): Expr {
+    if (e.k === 'num') return e; // the common case: nothing to bind or fold
     const dot: Expr = { k: 'secref', sec: this.section.name, off: this.section.size };
     const bound = bind(e, (name) => {
       const def = this.symbols.get(name);

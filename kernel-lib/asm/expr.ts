@@ -317,8 +317,15 @@ export function bind(e: Expr, lookup: (name: string) => Expr | undefined, dot: E
   switch (e.k) {
     case 'sym': return lookup(e.name) ?? e;
     case 'dot': return dot;
-    case 'un': return { k: 'un', op: e.op, a: bind(e.a, lookup, dot) };
-    case 'bin': return { k: 'bin', op: e.op, a: bind(e.a, lookup, dot), b: bind(e.b, lookup, dot) };
+    case 'un': {
+      const a = bind(e.a, lookup, dot);
+      return a === e.a ? e : { k: 'un', op: e.op, a };
+    }
+    case 'bin': {
+      const a = bind(e.a, lookup, dot);
+      const b = bind(e.b, lookup, dot);
+      return a === e.a && b === e.b ? e : { k: 'bin', op: e.op, a, b };
+    }
     default: return e;
   }
 }
