@@ -68,6 +68,24 @@ export interface MachineSnapshot {
 
 const NO_EVENTS: InjectedEvent[] = [];
 
+/** A run's result; the message is composed only when read (symbolising costs more than a short run). */
+class Outcome implements RunResult {
+  private text: string | null = null;
+  private readonly ripLo: number;
+  private readonly ripHi: number;
+  constructor(private readonly machine: Machine, readonly stop: StopReason, readonly steps: number, private readonly max: number) {
+    this.ripLo = machine.cpu.cur.lo;
+    this.ripHi = machine.cpu.cur.hi;
+  }
+  get message(): string {
+    if (this.text === null) this.text = this.machine.describeStop(this.stop, this.max, joinU64(this.ripLo, this.ripHi));
+    return this.text;
+  }
+  toJSON() {
+    return { stop: this.stop, steps: this.steps, message: this.message };
+  }
+}
+
 export class Machine {
   readonly memory = new Memory();
   readonly cpu = new Cpu(this.memory);
@@ -574,11 +592,12 @@ export class Machine {
       }
       cpu.steps++;
     }
-    return { stop, steps: cpu.steps - start, message: this.describeStop(stop, max) };
+    return new Outcome(this, stop, cpu.steps - start, max);
   }
 
-  private describeStop(stop: StopReason, max: number): string {
-    const at = () => this.symbolize(this.rip) ?? `0x${this.rip.toString(16)}`;
+  /** Why a run stopped, in words. */
+  describeStop(stop: StopReason, max: number, rip: bigint = this.rip): string {
+    const at = () => this.symbolize(rip) ?? `0x${rip.toString(16)}`;
     switch (stop) {
       case 'hlt': return `halted at ${at()}`;
       case 'budget': return `step budget of ${max} exhausted at ${at()} (the guest may be looping)`;
@@ -606,7 +625,8 @@ export class Machine {
     this.memory.restore(s.memory);
     s.cpu.applyTo(this.cpu);
     if (this.cpu.log.length > s.logLength) this.cpu.log.length = s.logLength;
-    this.injected = s.injected.length === 0 ? [] : s.injected.slice();
+    if (s.injected.length === 0) this.injected.length = 0;
+    else this.injected = s.injected.slice();
     this.stopRequested = null;
     return this;
   }

@@ -7,6 +7,8 @@
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from '../isa/faults';
 
 export const PAGE_SIZE = 4096;
+const TLB_SIZE = 64;
+const JOURNAL_LIMIT = 512;
 
 import { ACC_FETCH_BIT as ACC_FETCH, ACC_STACK_BIT as ACC_STACK, ACC_USER_BIT as ACC_USER } from '../isa/access';
 
@@ -93,13 +95,27 @@ export class Memory {
   /** Page numbers mapped, unmapped or copied since `base` was taken or restored. */
   private dirty: number[] = [];
   private base: MemorySnapshot | null = null;
-  // A one-entry translation cache: entry code touches one stack page for long stretches.
-  private tlbKey = -1;
-  private tlbPage: Page | null = null;
+  // A direct-mapped translation cache (64 entries by low page-number bits): page numbers of
+  // kernel addresses are doubles, and a Map lookup per access would dominate the step loop.
+  private readonly tlbKey = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly tlbPage: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   /** High half of the last 64-bit read. */
   hi = 0;
   /** Private pages dropped by restore(), recycled by copy-on-write. */
   private spare: Page[] = [];
+  // The write journal. Right after a snapshot or restore, writes to pages shared with `base`
+  // go in place and the old bytes are journaled; restore() undoes them. An exploration trial
+  // writes a few dozen slots on three or four pages, and undoing them is far cheaper than
+  // copying whole 4 KiB pages. Past JOURNAL_LIMIT entries the journaled pages are copied
+  // (promote) and writes fall back to plain copy-on-write until the next snapshot or restore.
+  private journaling = true;
+  private journalLength = 0;
+  private readonly journalPage: Page[] = [];
+  private readonly journalKey: number[] = [];
+  private readonly journalOffset: number[] = [];
+  private readonly journalSize: number[] = [];
+  private readonly journalLo: number[] = [];
+  private readonly journalHi: number[] = [];
 
   // ---- mapping -------------------------------------------------------------------------
 
@@ -123,7 +139,7 @@ export class Memory {
     for (let i = 0; i < count; i++) {
       if (this.pages.delete(first + i)) this.dirty.push(first + i);
     }
-    this.tlbKey = -1;
+    this.flushTlb();
   }
 
   pageFor(address: bigint): Page | undefined {
@@ -133,7 +149,13 @@ export class Memory {
   private setPage(key: number, page: Page): void {
     this.pages.set(key, page);
     this.dirty.push(key);
-    if (key === this.tlbKey) this.tlbPage = page;
+    const slot = key % TLB_SIZE;
+    if (this.tlbKey[slot] === key) this.tlbPage[slot] = page;
+  }
+
+  private flushTlb(): void {
+    this.tlbKey.fill(-1);
+    this.tlbPage.fill(null);
   }
 
   // ---- guest accesses (fault like the CPU) -------------------------------------------------
@@ -141,9 +163,10 @@ export class Memory {
   /** Find the page for a guest access, raising #GP/#SS/#PF as the hardware would. */
   translate(lo: number, hi: number, acc: number, write: boolean): Page {
     const key = (hi >>> 0) * 1048576 + (lo >>> 12);
+    const slot = (lo >>> 12) & (TLB_SIZE - 1);
     let page: Page;
-    if (key === this.tlbKey) {
-      page = this.tlbPage as Page;
+    if (this.tlbKey[slot] === key) {
+      page = this.tlbPage[slot] as Page;
     } else {
       const top = hi >> 15;
       if (top !== 0 && top !== -1) {
@@ -153,14 +176,14 @@ export class Memory {
       const found = this.pages.get(key);
       if (found === undefined) throw this.pageFault(lo, hi, acc, write, false, 'page not present');
       page = found;
-      this.tlbKey = key;
-      this.tlbPage = page;
+      this.tlbKey[slot] = key;
+      this.tlbPage[slot] = page;
     }
     if ((acc & ACC_USER) !== 0 && !page.user) throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
     if (write) {
       // CR0.WP is set (as Linux sets it): supervisor writes honour read-only pages too.
       if (!page.writable) throw this.pageFault(lo, hi, acc, write, true, 'write to a read-only page');
-      if (page.shared) page = this.copyOnWrite(key, page);
+      if (page.shared && !this.journaling) page = this.copyOnWrite(key, page);
     }
     return page;
   }
@@ -185,6 +208,57 @@ export class Memory {
     }
     this.setPage(key, copy);
     return copy;
+  }
+
+  /**
+   * Before writing `size` bytes at `offset` of a page shared with a snapshot: journal the old
+   * bytes (returning the same page), or, past the limit, switch to copy-on-write.
+   */
+  private beforeSharedWrite(page: Page, key: number, offset: number, size: number): Page {
+    if (this.journalLength >= JOURNAL_LIMIT) {
+      this.promoteJournal();
+      const live = this.pages.get(key) as Page;
+      return live.shared ? this.copyOnWrite(key, live) : live;
+    }
+    const i = this.journalLength++;
+    this.journalPage[i] = page;
+    this.journalKey[i] = key;
+    this.journalOffset[i] = offset;
+    this.journalSize[i] = size;
+    const view = page.view;
+    if (size === 8) {
+      this.journalLo[i] = view.getInt32(offset, true);
+      this.journalHi[i] = view.getInt32(offset + 4, true);
+    } else {
+      this.journalLo[i] = size === 4 ? view.getInt32(offset, true) : size === 2 ? view.getUint16(offset, true) : page.data[offset];
+    }
+    return page;
+  }
+
+  /** Put back every journaled byte, newest first, so shared pages are as their snapshot has them. */
+  private undoJournal(): void {
+    for (let i = this.journalLength - 1; i >= 0; i--) {
+      const view = this.journalPage[i].view;
+      const off = this.journalOffset[i];
+      const size = this.journalSize[i];
+      if (size === 8) {
+        view.setInt32(off, this.journalLo[i], true);
+        view.setInt32(off + 4, this.journalHi[i], true);
+      } else if (size === 4) view.setInt32(off, this.journalLo[i], true);
+      else if (size === 2) view.setUint16(off, this.journalLo[i], true);
+      else this.journalPage[i].data[off] = this.journalLo[i];
+    }
+    this.journalLength = 0;
+  }
+
+  /** Give every journaled page a private copy of its current contents, then undo the originals. */
+  private promoteJournal(): void {
+    for (let i = 0; i < this.journalLength; i++) {
+      const key = this.journalKey[i];
+      if (this.pages.get(key) === this.journalPage[i]) this.copyOnWrite(key, this.journalPage[i]);
+    }
+    this.undoJournal();
+    this.journaling = false;
   }
 
   read64(lo: number, hi: number, acc: number): number {
@@ -220,9 +294,10 @@ export class Memory {
   write64(lo: number, hi: number, vLo: number, vHi: number, acc: number): void {
     const off = lo & 0xfff;
     if (off <= 0xff8) {
-      const view = this.translate(lo, hi, acc, true).view;
-      view.setInt32(off, vLo, true);
-      view.setInt32(off + 4, vHi, true);
+      let page = this.translate(lo, hi, acc, true);
+      if (page.shared) page = this.beforeSharedWrite(page, pageNumber(lo, hi), off, 8);
+      page.view.setInt32(off, vLo, true);
+      page.view.setInt32(off + 4, vHi, true);
       return;
     }
     this.writeBytesChecked(lo, hi, [vLo, vLo >>> 8, vLo >>> 16, vLo >>> 24, vHi, vHi >>> 8, vHi >>> 16, vHi >>> 24], acc);
@@ -231,7 +306,9 @@ export class Memory {
   write32(lo: number, hi: number, v: number, acc: number): void {
     const off = lo & 0xfff;
     if (off <= 0xffc) {
-      this.translate(lo, hi, acc, true).view.setInt32(off, v, true);
+      let page = this.translate(lo, hi, acc, true);
+      if (page.shared) page = this.beforeSharedWrite(page, pageNumber(lo, hi), off, 4);
+      page.view.setInt32(off, v, true);
       return;
     }
     this.writeBytesChecked(lo, hi, [v, v >>> 8, v >>> 16, v >>> 24], acc);
@@ -240,14 +317,18 @@ export class Memory {
   write16(lo: number, hi: number, v: number, acc: number): void {
     const off = lo & 0xfff;
     if (off <= 0xffe) {
-      this.translate(lo, hi, acc, true).view.setUint16(off, v & 0xffff, true);
+      let page = this.translate(lo, hi, acc, true);
+      if (page.shared) page = this.beforeSharedWrite(page, pageNumber(lo, hi), off, 2);
+      page.view.setUint16(off, v & 0xffff, true);
       return;
     }
     this.writeBytesChecked(lo, hi, [v, v >>> 8], acc);
   }
 
   write8(lo: number, hi: number, v: number, acc: number): void {
-    this.translate(lo, hi, acc, true).data[lo & 0xfff] = v & 0xff;
+    let page = this.translate(lo, hi, acc, true);
+    if (page.shared) page = this.beforeSharedWrite(page, pageNumber(lo, hi), lo & 0xfff, 1);
+    page.data[lo & 0xfff] = v & 0xff;
   }
 
   /** Check that a write of n bytes at lo:hi would succeed, without writing (for multi-part instructions). */
@@ -271,9 +352,7 @@ export class Memory {
   private writeBytesChecked(lo: number, hi: number, bytes: number[], acc: number): void {
     // First pass: every check (and copy-on-write) before anything is written.
     this.forEachByte(lo, hi, bytes.length, (l, h) => this.translate(l, h, acc, true));
-    this.forEachByte(lo, hi, bytes.length, (l, h, i) => {
-      this.translate(l, h, acc, true).data[l & 0xfff] = bytes[i] & 0xff;
-    });
+    this.forEachByte(lo, hi, bytes.length, (l, h, i) => this.write8(l, h, bytes[i], acc));
   }
 
   private forEachByte(lo: number, hi: number, n: number, visit: (lo: number, hi: number, i: number) => void): void {
@@ -293,10 +372,14 @@ export class Memory {
   peek(address: bigint, length: number): Uint8Array | null {
     const out = new Uint8Array(length);
     let a = BigInt.asUintN(64, address);
-    for (let i = 0; i < length; i++, a = BigInt.asUintN(64, a + 1n)) {
+    for (let done = 0; done < length; ) {
       const page = this.pages.get(Number(a >> 12n));
       if (!page) return null;
-      out[i] = page.data[Number(a & 0xfffn)];
+      const off = Number(a & 0xfffn);
+      const n = Math.min(PAGE_SIZE - off, length - done);
+      out.set(page.data.subarray(off, off + n), done);
+      done += n;
+      a = BigInt.asUintN(64, a + BigInt(n));
     }
     return out;
   }
@@ -332,6 +415,8 @@ export class Memory {
 
   /** Freeze the current contents. Costs O(pages written since the previous snapshot or restore). */
   snapshot(): MemorySnapshot {
+    if (this.journalLength > 0) this.promoteJournal();
+    this.journaling = true;
     const delta = new Map<number, Page | null>();
     for (const key of this.dirty) {
       const page = this.pages.get(key) ?? null;
@@ -349,6 +434,8 @@ export class Memory {
    * since); any other one rebuilds the page map once.
    */
   restore(snap: MemorySnapshot): void {
+    this.undoJournal();
+    this.journaling = true;
     if (snap === this.base) {
       for (const key of this.dirty) {
         const live = this.pages.get(key);
@@ -362,13 +449,14 @@ export class Memory {
       for (const [key, page] of snap.allPages()) if (page) this.pages.set(key, page);
       this.base = snap;
     }
-    this.dirty = [];
-    this.tlbKey = -1;
-    this.tlbPage = null;
+    this.dirty.length = 0;
+    this.flushTlb();
   }
 
   /** Pages written since the last snapshot or restore (for cost accounting and tests). */
   get dirtyPageCount(): number {
-    return this.dirty.length;
+    const keys = new Set(this.dirty);
+    for (let i = 0; i < this.journalLength; i++) keys.add(this.journalKey[i]);
+    return keys.size;
   }
 }
