@@ -16,7 +16,9 @@
 import { GPR_NAMES } from '../../kernel-lib/exec';
 import { compareCase, describe as describeMismatch, formatFailure, minimize, type Mismatch } from './differential/compare';
 import { emulatorAvailable, runEmulator, runEmulatorParallel } from './differential/emulator';
-import { STATUS, generateCases, replayDefined, type DiffCase } from './differential/generate';
+import {
+  AF, CF, OF, PF, SF, STATUS, ZF, generateCases, replayDefined, shiftFlags, type DiffCase,
+} from './differential/generate';
 import { runReference, startReference, type Outcome } from './differential/reference';
 
 const SEED = Number(process.env.NMI_DIFF_SEED ?? 20240611);
@@ -70,6 +72,32 @@ describe('differential test against Unicorn', () => {
     expect(a.map((c) => c.body.map((g) => g.lines.join('|')).join('\n')))
       .toEqual(b.map((c) => c.body.map((g) => g.lines.join('|')).join('\n')));
     for (const c of a) expect(replayDefined(c.body)).toBe(c.definedFlags);
+  });
+
+  test('undefined-flag rules for shifts (SDM SAL/SAR/SHL/SHR)', () => {
+    const SZP = SF | ZF | PF;
+    expect(shiftFlags('shl', 1, 0)(STATUS)).toBe(STATUS); // count 0: flags unchanged
+    expect(shiftFlags('shl', 8, 64)(STATUS)).toBe(STATUS); // 64-bit counts are masked to 6 bits
+    expect(shiftFlags('shl', 4, 32)(STATUS)).toBe(STATUS); // others to 5 bits
+    expect(shiftFlags('shr', 2, 1)(0)).toBe(SZP | CF | OF); // 1-bit shift: OF defined, AF not
+    expect(shiftFlags('shl', 1, 9)(0)).toBe(SZP); // SHL/SHR count >= width: CF undefined
+    expect(shiftFlags('sar', 1, 9)(0)).toBe(SZP | CF); // SAR: CF is the sign bit
+    expect(shiftFlags('shl', 4, 3)(0)).toBe(SZP | CF); // OF only for 1-bit shifts
+    expect(shiftFlags('shr', 1, null)(STATUS)).toBe(SZP); // unknown %cl: intersection
+    expect(shiftFlags('shr', 8, null)(STATUS)).toBe(SZP | CF);
+  });
+
+  test('the comparison reports differences and ignores only undefined flags', () => {
+    const c = handCase(0, ['nop'], STATUS & ~AF);
+    const regs = Object.fromEntries(GPR_NAMES.map((r) => [r, 0n])) as Record<(typeof GPR_NAMES)[number], bigint>;
+    const at = (rflags: bigint, extra: Partial<typeof regs> = {}): Outcome =>
+      ({ ok: true, state: { regs: { ...regs, ...extra }, rflags } });
+    expect(compareCase(c, at(0x2n), at(0x2n))).toBeNull();
+    expect(compareCase(c, at(0x2n), at(0x2n | BigInt(AF)))).toBeNull();
+    expect(compareCase(c, at(0x2n), at(0x3n))?.flags).toEqual(['CF']);
+    expect(compareCase(c, at(0x2n), at(0x202n))?.flags).toEqual(['bit9']);
+    expect(compareCase(c, at(0x2n), at(0x2n | BigInt(OF), { r9: 1n }))).toMatchObject({ regs: ['r9'], flags: ['OF'] });
+    expect(compareCase(c, at(0x2n), { ok: false, error: 'did not assemble' })?.error).toMatch(/did not assemble/);
   });
 
   test('reference self-check: hand cases with known results', () => {

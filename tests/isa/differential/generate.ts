@@ -306,7 +306,7 @@ const UNCHANGED = (b: number) => b;
  *     is not called undefined there: it is the sign bit.)
  * `count` null = not known statically (random %cl): intersect over all possible counts.
  */
-function shiftFlags(op: string, size: number, count: number | null): (b: number) => number {
+export function shiftFlags(op: string, size: number, count: number | null): (b: number) => number {
   const bits = size * 8;
   const isSar = op === 'sar';
   if (count === null) {
