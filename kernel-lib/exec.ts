@@ -50,7 +50,7 @@ export interface ExecResult {
 export function execSource(text: string, options: ExecOptions = {}): ExecResult {
   const file = options.file ?? 'input.S';
   const assembled = assemble({ files: [{ name: file, text }], includes: options.includes });
-  if (!assembled.ok) return { ok: false, diagnostics: [...assembled.errors, ...assembled.warnings] };
+  if (assembled.ok === false) return { ok: false, diagnostics: [...assembled.errors, ...assembled.warnings] };
   const entry = options.entry ?? '_start';
   const sym = assembled.program.symbols.get(entry);
   if (!sym) {

@@ -67,6 +67,6 @@ export class AssemblyError extends Error {
 /** Assembles or throws an AssemblyError listing all errors. */
 export function assembleOrThrow(options: AssembleOptions): Program {
   const r = assemble(options);
-  if (!r.ok) throw new AssemblyError(r.errors);
+  if (r.ok === false) throw new AssemblyError(r.errors);
   return r.program;
 }
