@@ -16,6 +16,7 @@ export function execCommand(argv: string[], io: CliIo): number {
   const args = parseArgs(argv, ['entry', 'max-steps'], ['json']);
   if (args.positionals.length !== 1) throw new UsageError(`usage: ${EXEC_USAGE}`);
   const file = args.positionals[0];
+  const maxSteps = args.options.has('max-steps') ? positiveInt(args.options.get('max-steps') as string, '--max-steps') : undefined;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -23,7 +24,6 @@ export function execCommand(argv: string[], io: CliIo): number {
     io.err(`nmi-lab: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return 2;
   }
-  const maxSteps = args.options.has('max-steps') ? positiveInt(args.options.get('max-steps') as string, '--max-steps') : undefined;
   // Files next to the source may be #included.
   const includes = new Proxy({} as Record<string, string>, {
     get: (_t, name) => {

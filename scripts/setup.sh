@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set up NMI Lab on Debian/Ubuntu with Node 20: the Debian packages the tests use, then the npm
+# packages from the lockfile. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v as >/dev/null 2>&1 || missing+=(binutils)            # GNU as, for the differential test
+/usr/bin/python3 -c 'import unicorn' >/dev/null 2>&1 || missing+=(python3-unicorn)  # the reference CPU
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install these Debian packages as root: apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+npm ci --no-audit --no-fund
