@@ -146,6 +146,8 @@ function opcodeAndOperands(
       return 2; // 0F xx (sysretq's REX.W is counted as a prefix)
     case 'swapgs':
       return 3; // 0F 01 F8
+    case 'lidt': case 'sidt':
+      return 2 + modrmBytes(rm); // 0F 01 /3, /1
     case 'erets': case 'eretu':
       return 4; // F2/F3 0F 01 CA
   }

@@ -265,6 +265,14 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       }
       break;
     }
+    case 'lidt': case 'sidt': {
+      // The operand is a 10-byte pseudo-descriptor in 64-bit mode (SDM LGDT/LIDT).
+      count(1);
+      if (!isMem(ops[0])) fail(`\`${name}' takes a memory operand`, 0);
+      if (mn.suffix && mn.suffix !== 8) fail(`invalid instruction suffix for \`${name}'`);
+      size = 0;
+      break;
+    }
     case 'int3': {
       if (name === 'int') {
         count(1);

@@ -48,6 +48,7 @@ const WORDS: Record<string, Omit<Mnemonic, 'base'> & { base?: string }> = {
   std: { op: 'std' }, cld: { op: 'cld' }, iretq: { op: 'iret', suffix: 8 }, swapgs: { op: 'swapgs' },
   rdmsr: { op: 'rdmsr' }, wrmsr: { op: 'wrmsr' }, syscall: { op: 'syscall' }, sysretq: { op: 'sysret', suffix: 8 },
   erets: { op: 'erets' }, eretu: { op: 'eretu' },
+  lidt: { op: 'lidt' }, lidtq: { op: 'lidt', suffix: 8 }, sidt: { op: 'sidt' }, sidtq: { op: 'sidt', suffix: 8 },
   // `int $3` is folded to int3 by the instruction checker.
   int: { op: 'int3', base: 'int' },
 };

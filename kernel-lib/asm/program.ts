@@ -93,7 +93,7 @@ export type Op =
   | 'jmp' | 'jcc' | 'call' | 'ret'
   | 'int3' | 'ud2' | 'hlt' | 'nop' | 'cli' | 'sti' | 'std' | 'cld'
   | 'iret' | 'swapgs' | 'rdmsr' | 'wrmsr' | 'syscall' | 'sysret'
-  | 'erets' | 'eretu';
+  | 'erets' | 'eretu' | 'lidt' | 'sidt';
 
 export interface Instruction {
   /** Virtual address of the first byte. */
@@ -112,6 +112,7 @@ export interface Instruction {
    * Direct jmp/jcc/call have one 'target'; indirect ones (`jmp *%rax`, `call *8(%rdi)`) a reg or mem.
    * Shifts by %cl carry a RegOperand {reg: 1, size: 1}; a shift with one operand shifts by 1.
    * `ret $n` has an imm. `imul` has 1, 2 or 3 operands as written.
+   * `lidt`/`sidt` have one memory operand: the 10-byte pseudo-descriptor (limit16, base64).
    */
   operands: Operand[];
   loc: SourceLoc;

@@ -35,6 +35,10 @@ export interface ExecContext {
   gsBaseHi: number;
   fsBaseLo: number;
   fsBaseHi: number;
+  /** IDTR (LIDT/SIDT). */
+  idtBaseLo: number;
+  idtBaseHi: number;
+  idtLimit: number;
   memory: GuestMemory;
   /** Scratch: the high half of the value an operand read produced. */
   tHi: number;

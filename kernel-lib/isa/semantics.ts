@@ -604,6 +604,36 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
       return (m, me) => m.rdmsr(me);
     case 'wrmsr':
       return (m, me) => m.wrmsr(me);
+    case 'lidt': {
+      const [desc] = ops;
+      // LIDT (SDM LGDT/LIDT): CPL 0 only; limit16 then base64; both read before IDTR changes.
+      return (m, me) => {
+        requireCpl0(m, 'lidt');
+        const aLo = effectiveAddress(m, desc);
+        const aHi = m.tHi;
+        const acc = accessFor(m, desc);
+        const limit = m.memory.read16(aLo, aHi, acc);
+        const s2 = (aLo >>> 0) + 2;
+        const bLo = m.memory.read64(s2 | 0, s2 > 0xffffffff ? (aHi + 1) | 0 : aHi, acc);
+        m.idtBaseHi = m.memory.hi;
+        m.idtBaseLo = bLo;
+        m.idtLimit = limit;
+        return next(m, me);
+      };
+    }
+    case 'sidt': {
+      const [desc] = ops;
+      return (m, me) => {
+        const aLo = effectiveAddress(m, desc);
+        const aHi = m.tHi;
+        const acc = accessFor(m, desc);
+        m.memory.probeWrite(aLo, aHi, 10, acc);
+        m.memory.write16(aLo, aHi, m.idtLimit, acc);
+        const s2 = (aLo >>> 0) + 2;
+        m.memory.write64(s2 | 0, s2 > 0xffffffff ? (aHi + 1) | 0 : aHi, m.idtBaseLo, m.idtBaseHi, acc);
+        return next(m, me);
+      };
+    }
     case 'erets':
     case 'eretu': {
       const toUser = insn.op === 'eretu';

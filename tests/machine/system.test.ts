@@ -133,3 +133,45 @@ describe('CR2', () => {
     expect(m.reg('rbx')).toBe(0x1234n);
   });
 });
+
+describe('LIDT / SIDT (SDM LGDT/LIDT: a 10-byte pseudo-descriptor in 64-bit mode)', () => {
+  test('sidt stores IDTR; lidt of another table redirects the next delivery', () => {
+    const m = miniKernel({
+      source: `
+.text
+_start:
+    sidt saved_idtr
+    lidt other_idtr
+    nop
+    hlt
+other_nmi:
+    hlt
+.data
+saved_idtr: .skip 10
+other_idtr: .word 256*16-1
+            .quad other_idt
+.balign 16
+other_idt: .skip 256*16
+`,
+    });
+    m.step();
+    const saved = m.readBytes(m.symbol('saved_idtr'), 10);
+    expect(saved[0] | (saved[1] << 8)).toBe(256 * 16 - 1);
+    expect(m.readU64(m.symbol('saved_idtr') + 2n)).toBe(0xffff880000050000n);
+    // Fill the other table's NMI gate (vector 2), then switch to it.
+    m.cpu.idtBase = m.symbol('other_idt');
+    m.setGate(2, { handler: m.symbol('other_nmi'), ist: 3, type: 'interrupt', dpl: 0 });
+    m.cpu.idtBase = 0xffff880000050000n;
+    m.step();
+    expect(m.cpu.idtBase).toBe(m.symbol('other_idt'));
+    m.raiseNmi();
+    expect(m.rip).toBe(m.symbol('other_nmi'));
+  });
+
+  test('lidt at CPL 3 faults #GP(0)', () => {
+    const m = miniKernel({ source: '.section .user, "ax"\nu:\n  lidt (%rsp)\n.text\n_start:\n  hlt\n' });
+    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', USER_STACK_TOP - 16n);
+    m.step();
+    expect(m.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.GP);
+  });
+});
