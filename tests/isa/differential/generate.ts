@@ -3,11 +3,19 @@
 // architecturally defined at its end.
 //
 // A case is:
-//   setup     scratch area + random registers + random arithmetic flags
-//   body      8..20 random instructions (some with a `pre` line such as `movl $3, %esi`
-//             that loads a known small index or shift count; `mov` never touches flags)
+//   setup     scratch area, random registers (biased to edge values), random status flags
+//             (and sometimes DF) through `pushq $image; popfq`
+//   body      8..20 random groups: one instruction, possibly with `pre` lines such as
+//             `movl $3, %esi` that load a known small index or shift count (`mov` never
+//             touches flags), or a `jXX 1f; <instruction>; 1:` forward skip
 //   epilogue  folds the 64-byte scratch area into %rbp (flags and %rax preserved)
 // and then `hlt` (added by the callers, after a `case_N_end:` label for Unicorn).
+//
+// Flags: a model tracks which of CF PF AF ZF SF OF are defined after each group (rules with
+// their SDM sources below); ADC/SBB and jcc are only emitted when the flags they read are
+// defined, and pushfq images holding undefined flags may only be reloaded by popfq (never read
+// into a register or memory operand). The comparison masks the flags undefined at the end.
+// native/native_check.sh checked this model and Unicorn against a real CPU.
 //
 // Memory discipline: %rbp is reserved as a pointer to a 64-byte scratch area at
 // [stackTop-128, stackTop-64); %rsp moves only by push/pop, stays between rbp-8*MAX_DEPTH and
@@ -361,13 +369,13 @@ class CaseGen {
    * `noRex`: only index registers that need no REX (for instructions with a high-byte reg).
    * `avoidIdx`: registers that must not be used as index (the instruction's pre uses them).
    */
-  private mem(size: number, noRex: boolean, avoidIdx: number[] = [], allowStackSlots = true): { op: Opnd; pre: string[] } {
+  private mem(size: number, noRex: boolean, avoidIdx: number[] = []): { op: Opnd; pre: string[] } {
     const depth = this.st.slots.length;
     // Lowest address (relative to rbp) we may touch: the top of the live stack, but not into
     // a flags image (pushfq or pushq $flags): a pushfq image may hold undefined flags that must
     // not reach a register, and a later popfq must not load random bits (e.g. TF) written there.
-    let low = allowStackSlots ? -8 * depth : 0;
-    for (let i = 0; i < depth && allowStackSlots; i++) {
+    let low = -8 * depth;
+    for (let i = 0; i < depth; i++) {
       const s = this.st.slots[i];
       if (s.kind === 'flags') {
         low = -8 * i;
