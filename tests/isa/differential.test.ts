@@ -24,8 +24,8 @@ import { runReference, startReference, type Outcome } from './differential/refer
 const SEED = Number(process.env.NMI_DIFF_SEED ?? 20240611);
 const COUNT = Number(process.env.NMI_DIFF_CASES ?? 10_000);
 const SHOW_FAILURES = 3;
-/** Worker threads besides the test's own thread that run emulator cases (NMI_DIFF_WORKERS). */
-const WORKERS = Number(process.env.NMI_DIFF_WORKERS ?? 1);
+/** Worker threads that run the emulator cases (NMI_DIFF_WORKERS; 0 = the test's own thread). */
+const WORKERS = Number(process.env.NMI_DIFF_WORKERS ?? 2);
 
 /** A hand-written case (no epilogue: %rbp stays as the body leaves it). */
 function handCase(id: number, lines: string[], definedFlags = STATUS): DiffCase {
@@ -120,7 +120,7 @@ describe('differential test against Unicorn', () => {
     const t0 = Date.now();
     const cases = generateCases(SEED, COUNT);
     const tGen = Date.now() - t0;
-    // The reference runs in its own process while the emulator runs here and in a worker.
+    // The reference runs in its own process while the emulator runs in worker threads.
     const refPromise = startReference(cases, { keep: true });
     refPromise.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
     const t1 = Date.now();
@@ -134,7 +134,7 @@ describe('differential test against Unicorn', () => {
       if (m) failures.push({ c, emu, m });
     }
     const timing = `generate ${tGen} ms, reference: GNU as/ld ${ref.assembleMs} ms + Unicorn ${ref.runMs} ms, ` +
-      `emulator ${tEmu} ms (${WORKERS + 1} threads; concurrently with the reference)`;
+      `emulator ${tEmu} ms (${WORKERS} worker threads; concurrently with the reference)`;
     if (failures.length === 0) {
       ref.cleanup();
       // eslint-disable-next-line no-console

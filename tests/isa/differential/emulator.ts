@@ -39,20 +39,24 @@ export function runEmulatorSource(id: number, src: string): Outcome {
 }
 
 /**
- * Run cases in the emulator, `extraWorkers` worker threads taking a share of them (CI has 2
- * cores; the assembler's per-line cost dominates). Falls back to this thread if a worker fails.
+ * Run cases in the emulator on `workers` worker threads (0: on this thread). Worker threads load
+ * the TypeScript with the project's plain transpile hook, which runs markedly faster than code
+ * under jest's module sandbox; CI has 2 cores. A worker that fails to start is replaced by
+ * running its share here.
  */
-export async function runEmulatorParallel(cases: DiffCase[], extraWorkers: number): Promise<Map<number, Outcome>> {
+export async function runEmulatorParallel(cases: DiffCase[], workers: number): Promise<Map<number, Outcome>> {
   const results = new Map<number, Outcome>();
-  const shares: DiffCase[][] = Array.from({ length: extraWorkers + 1 }, () => []);
+  if (workers <= 0) {
+    for (const c of cases) results.set(c.id, runEmulator(c));
+    return results;
+  }
+  const shares: DiffCase[][] = Array.from({ length: workers }, () => []);
   cases.forEach((c, i) => shares[i % shares.length].push(c));
-  const pending = shares.slice(1).map((share) => runInWorker(share).catch(() => {
-    // the worker could not run (e.g. no worker_threads): do its share here
+  const pending = shares.map((share) => runInWorker(share).catch(() => {
     const m = new Map<number, Outcome>();
     for (const c of share) m.set(c.id, runEmulator(c));
     return m;
   }));
-  for (const c of shares[0]) results.set(c.id, runEmulator(c));
   for (const m of await Promise.all(pending)) for (const [k, v] of m) results.set(k, v);
   return results;
 }
