@@ -1,7 +1,7 @@
 // Run a bare program in kernel mode: the engine behind `nmi-lab exec`.
 import { assemble } from './asm';
 import type { Diagnostic } from './asm/program';
-import { DEFAULT_MAX_STEPS, GPR_NAMES, Machine } from './machine/machine';
+import { DEFAULT_MAX_STEPS, GPR_NAMES, LoadError, Machine } from './machine/machine';
 
 /** Where `execSource` puts things (kernel-style high addresses). */
 export const EXEC_LAYOUT = {
@@ -58,7 +58,12 @@ export function execSource(text: string, options: ExecOptions = {}): ExecResult 
     return { ok: false, diagnostics: [...assembled.warnings, { ...loc, severity: 'error', message: `entry label '${entry}' is not defined`, text: '' }] };
   }
   const machine = bareMachine();
-  machine.load(assembled.program);
+  try {
+    machine.load(assembled.program);
+  } catch (e) {
+    if (e instanceof LoadError) return { ok: false, diagnostics: [...assembled.warnings, ...e.diagnostics] };
+    throw e;
+  }
   machine.setReg('rip', sym.value);
   const result = machine.run({ maxSteps: options.maxSteps ?? DEFAULT_MAX_STEPS });
   const stop: ExecStop = result.stop === 'hlt' || result.stop === 'shutdown' ? result.stop : 'budget';

@@ -5,7 +5,7 @@ export type {
   Cond, Diagnostic, Instruction, MemOperand, Op, Operand, OperandSize, Program, Section, SourceLoc, SymbolInfo,
 } from './asm/program';
 export {
-  DEFAULT_MAX_STEPS, GPR_NAMES, Machine,
+  DEFAULT_MAX_STEPS, GPR_NAMES, LoadError, Machine,
 } from './machine/machine';
 export type {
   BoundaryHook, GprName, InjectedEvent, LoadOptions, MachineSnapshot, NmiOutcome, RunOptions, RunResult, StopReason,

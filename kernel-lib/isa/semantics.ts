@@ -340,6 +340,19 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
     }
     case 'push': {
       const [src] = ops;
+      if (size === 2) {
+        // PUSHW: a 16-bit push moves RSP by 2 (SDM PUSH, operand-size prefix in 64-bit mode).
+        return (m, me) => {
+          const v = readOperand(m, src, 2);
+          const sLo = m.rl[RSP];
+          const newLo = (sLo - 2) | 0;
+          const newHi = ((sLo >>> 0) < 2 ? m.rh[RSP] - 1 : m.rh[RSP]) | 0;
+          m.memory.write16(newLo, newHi, v, stackAcc(m));
+          m.rl[RSP] = newLo;
+          m.rh[RSP] = newHi;
+          return next(m, me);
+        };
+      }
       if (src.kind === K_REG) {
         const r = src.reg;
         return (m, me) => {
@@ -347,7 +360,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
           return next(m, me);
         };
       }
-      if (size !== 8) throw new UnsupportedInstruction('only 64-bit push is modelled');
+      if (size !== 8) throw new UnsupportedInstruction('only 64-bit and 16-bit push are modelled');
       // The operand is read before RSP moves: `pushq 6*8(%rsp)` copies the slot 48 bytes up.
       return (m, me) => {
         const lo = readOperand(m, src, 8);
@@ -357,7 +370,24 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
     }
     case 'pop': {
       const [dst] = ops;
-      if (size !== 8) throw new UnsupportedInstruction('only 64-bit pop is modelled');
+      if (size === 2) {
+        return (m, me) => {
+          const sLo = m.rl[RSP];
+          const sHi = m.rh[RSP];
+          const v = m.memory.read16(sLo, sHi, stackAcc(m));
+          addToRsp(m, 2);
+          try {
+            if (dst.kind === K_REG) writeRegister(m, dst, 2, v, 0);
+            else writeMemory(m, 2, effectiveAddress(m, dst), m.tHi, v, 0, accessFor(m, dst));
+          } catch (e) {
+            m.rl[RSP] = sLo;
+            m.rh[RSP] = sHi;
+            throw e;
+          }
+          return next(m, me);
+        };
+      }
+      if (size !== 8) throw new UnsupportedInstruction('only 64-bit and 16-bit pop are modelled');
       if (dst.kind === K_REG) {
         const r = dst.reg;
         return (m, me) => {

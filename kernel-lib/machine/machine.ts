@@ -1,6 +1,6 @@
 // The machine's public face: load programs, step and run with a budget, raise or inject events at
 // instruction boundaries, breakpoints, a boundary hook, snapshots, and the event log.
-import type { Program, SymbolInfo } from '../asm/program';
+import type { Diagnostic, Program, SymbolInfo } from '../asm/program';
 import { CpuFault, Vector, vectorName } from '../isa/faults';
 import { FLAG_NAMES, TF } from '../isa/flags';
 import { Insn } from '../isa/insn';
@@ -68,6 +68,13 @@ export interface MachineSnapshot {
 
 const NO_EVENTS: InjectedEvent[] = [];
 
+/** A program that assembled but uses a form the machine does not model. */
+export class LoadError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`cannot load program:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}: ${d.text}`).join('\n')}`);
+  }
+}
+
 /** A run's result; the message is composed only when read (symbolising costs more than a short run). */
 class Outcome implements RunResult {
   private text: string | null = null;
@@ -113,14 +120,14 @@ export class Machine {
       this.memory.map(section.address, section.bytes.length, { writable, user: flags.user ?? false });
       this.memory.poke(section.address, section.bytes);
     }
-    const problems: string[] = [];
+    const problems: Diagnostic[] = [];
     for (const ins of program.instructions) {
       const next = BigInt.asUintN(64, ins.address + BigInt(ins.length));
       let exec;
       try {
         exec = compileInstruction(ins, next);
       } catch (e) {
-        problems.push(`${ins.loc.file}:${ins.loc.line}:${ins.loc.column}: ${(e as Error).message}: ${ins.text}`);
+        problems.push({ ...ins.loc, severity: 'error', message: (e as Error).message, text: ins.text });
         continue;
       }
       const [lo, hi] = splitU64(ins.address);
@@ -128,14 +135,14 @@ export class Machine {
       const insn = new Insn(lo, hi, nLo, nHi, ins, exec);
       const page = this.memory.pageFor(ins.address);
       if (!page) {
-        problems.push(`${ins.loc.file}:${ins.loc.line}: instruction at an unmapped address`);
+        problems.push({ ...ins.loc, severity: 'error', message: 'instruction at an unmapped address', text: ins.text });
         continue;
       }
       if (page.code === null) page.code = [];
       page.code[Number(BigInt.asUintN(64, ins.address) & 0xfffn)] = insn;
       this.insns.push(insn);
     }
-    if (problems.length > 0) throw new Error(`cannot load program:\n${problems.join('\n')}`);
+    if (problems.length > 0) throw new LoadError(problems);
     for (const [name, sym] of program.symbols) this.symbols.set(name, sym);
     this.sortedLabels = null;
     this.link();
@@ -624,8 +631,11 @@ export class Machine {
   restore(s: MachineSnapshot): this {
     this.memory.restore(s.memory);
     s.cpu.applyTo(this.cpu);
-    if (this.cpu.log.length > s.logLength) this.cpu.log.length = s.logLength;
-    if (s.injected.length === 0) this.injected.length = 0;
+    const log = this.cpu.log;
+    while (log.length > s.logLength) log.pop(); // cheaper than assigning length for a few entries
+    if (s.injected.length === 0) {
+      if (this.injected.length !== 0) this.injected.length = 0;
+    }
     else this.injected = s.injected.slice();
     this.stopRequested = null;
     return this;

@@ -110,12 +110,12 @@ export class Memory {
   // (promote) and writes fall back to plain copy-on-write until the next snapshot or restore.
   private journaling = true;
   private journalLength = 0;
-  private readonly journalPage: Page[] = [];
-  private readonly journalKey: number[] = [];
-  private readonly journalOffset: number[] = [];
-  private readonly journalSize: number[] = [];
-  private readonly journalLo: number[] = [];
-  private readonly journalHi: number[] = [];
+  private readonly journalPage: (Page | null)[] = new Array(JOURNAL_LIMIT).fill(null);
+  private readonly journalKey = new Float64Array(JOURNAL_LIMIT);
+  private readonly journalOffset = new Int32Array(JOURNAL_LIMIT);
+  private readonly journalSize = new Int32Array(JOURNAL_LIMIT);
+  private readonly journalLo = new Int32Array(JOURNAL_LIMIT);
+  private readonly journalHi = new Int32Array(JOURNAL_LIMIT);
 
   // ---- mapping -------------------------------------------------------------------------
 
@@ -238,7 +238,8 @@ export class Memory {
   /** Put back every journaled byte, newest first, so shared pages are as their snapshot has them. */
   private undoJournal(): void {
     for (let i = this.journalLength - 1; i >= 0; i--) {
-      const view = this.journalPage[i].view;
+      const page = this.journalPage[i] as Page;
+      const view = page.view;
       const off = this.journalOffset[i];
       const size = this.journalSize[i];
       if (size === 8) {
@@ -246,7 +247,7 @@ export class Memory {
         view.setInt32(off + 4, this.journalHi[i], true);
       } else if (size === 4) view.setInt32(off, this.journalLo[i], true);
       else if (size === 2) view.setUint16(off, this.journalLo[i], true);
-      else this.journalPage[i].data[off] = this.journalLo[i];
+      else page.data[off] = this.journalLo[i];
     }
     this.journalLength = 0;
   }
@@ -255,7 +256,8 @@ export class Memory {
   private promoteJournal(): void {
     for (let i = 0; i < this.journalLength; i++) {
       const key = this.journalKey[i];
-      if (this.pages.get(key) === this.journalPage[i]) this.copyOnWrite(key, this.journalPage[i]);
+      const page = this.journalPage[i] as Page;
+      if (this.pages.get(key) === page) this.copyOnWrite(key, page);
     }
     this.undoJournal();
     this.journaling = false;
@@ -437,13 +439,19 @@ export class Memory {
     this.undoJournal();
     this.journaling = true;
     if (snap === this.base) {
+      // Only pages named in `dirty` change object; journaled pages stay the same objects, so
+      // just those TLB entries need refreshing.
       for (const key of this.dirty) {
         const live = this.pages.get(key);
         if (live !== undefined && !live.shared && this.spare.length < 64) this.spare.push(live);
         const page = snap.pageAt(key);
         if (page) this.pages.set(key, page);
         else this.pages.delete(key);
+        const slot = key % TLB_SIZE;
+        if (this.tlbKey[slot] === key) this.tlbKey[slot] = -1;
       }
+      if (this.dirty.length !== 0) this.dirty.length = 0;
+      return;
     } else {
       this.pages = new Map();
       for (const [key, page] of snap.allPages()) if (page) this.pages.set(key, page);

@@ -137,3 +137,18 @@ describe('LEA, control transfer, flags instructions', () => {
     expect(run('pushq $0xcd5\n  popfq').rflags).toBe(0xcd7n); // every status flag and DF, bit 1 always set
   });
 });
+
+describe('16-bit PUSH/POP', () => {
+  test('pushw/popw move RSP by 2', () => {
+    const r = run('movq $0x1234, %rax\n  pushw %ax\n  movq %rsp, %rbx\n  popw %cx');
+    expect(r.rbx).toBe(0xffffc90000008000n - 2n);
+    expect(r.rcx).toBe(0x1234n);
+    expect(r.rsp).toBe(0xffffc90000008000n);
+  });
+});
+
+test('a form the machine does not model is a diagnostic, not an exception', () => {
+  const r = execSource('_start:\n  imull %eax\n  hlt\n');
+  expect(r.ok).toBe(false);
+  expect(r.diagnostics.some((d) => d.severity === 'error' && d.line === 2)).toBe(true);
+});
