@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v as >/dev/null 2>&1 || missing+=(binutils)            # GNU as, for the differential test
 /usr/bin/python3 -c 'import unicorn' >/dev/null 2>&1 || missing+=(python3-unicorn)  # the reference CPU
+# Jupyter from the distribution (there is no PyPI here): the notebook server, nbconvert and nbclient
+# run the course headless in the tests; Chromium renders pages in the browser tests.
+/usr/bin/python3 -c 'import nbclient, nbconvert, nbformat, jupyter_client' >/dev/null 2>&1 ||
+  missing+=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-nbformat)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
