@@ -41,6 +41,8 @@ export class CpuState {
   readonly nmiPending: boolean;
   readonly debugTrapPending: boolean;
   readonly halted: boolean;
+  readonly fred: boolean;
+  readonly csl: number;
   readonly shutdownReason: string | null;
   readonly steps: number;
   readonly attention: number;
@@ -86,6 +88,8 @@ export class CpuState {
     this.nmiPending = cpu.nmiPending;
     this.debugTrapPending = cpu.debugTrapPending;
     this.halted = cpu.halted;
+    this.fred = cpu.fred;
+    this.csl = cpu.csl;
     this.shutdownReason = cpu.shutdownReason;
     this.steps = cpu.steps;
     this.attention = cpu.attention;
@@ -132,6 +136,8 @@ export class CpuState {
     cpu.nmiPending = this.nmiPending;
     cpu.debugTrapPending = this.debugTrapPending;
     cpu.halted = this.halted;
+    cpu.fred = this.fred;
+    cpu.csl = this.csl;
     cpu.shutdownReason = this.shutdownReason;
     cpu.steps = this.steps;
     cpu.attention = this.attention;

@@ -6,7 +6,9 @@ import { CpuFault, Vector } from '../isa/faults';
 import { AC, ARITH_FLAGS, CF, DF, IF, IOPL, NT, OF, PARITY, PF, POPF_MASK, RESERVED1, RF, SF, TF, AF, ZF } from '../isa/flags';
 import { Insn } from '../isa/insn';
 import { LINUX_GDT, MSR, SELECTORS, SegmentDescriptor, descriptorFor } from './descriptors';
+import { deliverEvent } from './delivery';
 import { LoggedEvent, MachineEvent } from './event-log';
+import { FRED_TYPE, fredReturn } from './fred';
 import { Memory, joinU64, splitU64 } from './memory';
 
 const RSP = 4;
@@ -62,6 +64,14 @@ export class Cpu implements ExecContext {
   /** A single-step #DB trap is due at the next boundary (TF was set when the last instruction began). */
   debugTrapPending = false;
   halted = false;
+  /** FRED event delivery is on (CR4.FRED); see fred.ts. */
+  fred = false;
+  /** FRED's current stack level (0..3). */
+  csl = 0;
+  /** FRED configuration (MSRs IA32_FRED_RSP0..3, STKLVLS, CONFIG): set up once, not snapshotted. */
+  fredRsp: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  fredLevels: Record<number, number> = {};
+  fredEntry = 0n;
   /** Set when the CPU shut down (triple fault); the machine no longer runs. */
   shutdownReason: string | null = null;
   /** The instruction at RIP. */
@@ -314,6 +324,11 @@ export class Cpu implements ExecContext {
    * stacks it runs in kernel mode on the user's stack (the "syscall gap").
    */
   syscall(insn: Insn): Insn {
+    if (this.fred && this.cpl === 3) {
+      // Under FRED, SYSCALL is delivered as an event (type "other", vector 1): no syscall gap.
+      deliverEvent(this, { vector: 1, errorCode: 0, source: 'trap', returnLo: insn.nextLo, returnHi: insn.nextHi, fredType: FRED_TYPE.OTHER });
+      return this.cur;
+    }
     const flags = this.readRflags();
     this.rl[RCX] = insn.nextLo;
     this.rh[RCX] = insn.nextHi;
@@ -349,6 +364,8 @@ export class Cpu implements ExecContext {
 
   /** SWAPGS (SDM SWAPGS): exchange GS.base with IA32_KERNEL_GS_BASE; #GP(0) unless CPL 0. */
   swapgs(insn: Insn): Insn {
+    // With FRED, delivery and ERETU swap GS themselves and SWAPGS is disallowed (fred.rst).
+    if (this.fred) throw new CpuFault(Vector.UD, 0, 0, 0, 'swapgs with FRED enabled');
     if (this.cpl !== 0) throw this.gp(0, `swapgs at CPL ${this.cpl}`);
     const old = this.gsBase;
     this.gsBase = this.kernelGsBase;
@@ -412,10 +429,9 @@ export class Cpu implements ExecContext {
     return this.fallthrough(insn);
   }
 
-  /** ERETS/ERETU need FRED event delivery, which this machine does not have enabled. */
+  /** ERETS/ERETU (fred.ts). */
   fredReturn(insn: Insn, toUser: boolean): Insn {
-    void insn;
-    throw new CpuFault(Vector.UD, 0, 0, 0, `${toUser ? 'eretu' : 'erets'} without FRED enabled`);
+    return fredReturn(this, insn, toUser);
   }
 
   fallthrough(insn: Insn): Insn {

@@ -4,6 +4,7 @@ import { ACC_STACK_BIT } from '../isa/access';
 import { CpuFault, Vector, pushesErrorCode, vectorName } from '../isa/faults';
 import { IF, NT, RF, TF, VM } from '../isa/flags';
 import type { Cpu } from './cpu';
+import { FredEvent, fredTypeOf, pushFredFrame } from './fred';
 import { GATE_SIZE, TSS_RSP0, descriptorFor, tssIstOffset } from './descriptors';
 
 const RSP = 4;
@@ -17,6 +18,8 @@ export interface PendingEvent {
   /** The RIP the frame saves (halves): the faulting instruction, or the next one for traps and interrupts. */
   returnLo: number;
   returnHi: number;
+  /** FRED only: the event type when it is not implied by the vector (SYSCALL is type 7). */
+  fredType?: number;
 }
 
 /** Exception classes for the double-fault table (SDM 6.15, table 6-5). */
@@ -53,7 +56,8 @@ export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
   let current = event;
   for (let attempt = 0; attempt < 8; attempt++) {
     try {
-      pushFrame(cpu, current);
+      if (cpu.fred) pushFredFrame(cpu, fredEventOf(cpu, current));
+      else pushFrame(cpu, current);
       cpu.halted = false;
       return true;
     } catch (e) {
@@ -87,6 +91,19 @@ export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
   }
   shutdown(cpu, 'event delivery did not settle');
   return false;
+}
+
+function fredEventOf(cpu: Cpu, ev: PendingEvent): FredEvent {
+  const pf = ev.vector === Vector.PF;
+  return {
+    vector: ev.vector,
+    type: ev.fredType ?? fredTypeOf(ev.vector, ev.source),
+    errorCode: ev.errorCode,
+    returnLo: ev.returnLo,
+    returnHi: ev.returnHi,
+    dataLo: pf ? cpu.cr2Lo : 0,
+    dataHi: pf ? cpu.cr2Hi : 0,
+  };
 }
 
 export function shutdown(cpu: Cpu, reason: string): void {

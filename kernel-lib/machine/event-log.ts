@@ -36,6 +36,8 @@ export interface MachineEvent {
   fromCs?: number;
   /** IST index used by a delivery (0: none). */
   ist?: number;
+  /** FRED: the stack level a delivery moved to. */
+  level?: number;
   cr2?: bigint;
   /** Human-readable detail. */
   detail?: string;
@@ -61,6 +63,7 @@ export class LoggedEvent implements MachineEvent {
   toCs?: number;
   fromCs?: number;
   ist?: number;
+  level?: number;
   detail?: string;
   private has = 0;
   private ripLo = 0;
@@ -119,7 +122,7 @@ export class LoggedEvent implements MachineEvent {
   /** A plain object with every field that is set (for JSON, tests and views). */
   toJSON(): MachineEvent {
     const out: MachineEvent = { kind: this.kind, step: this.step };
-    const keys = ['vector', 'name', 'errorCode', 'toCs', 'fromCs', 'ist', 'detail', 'rip', 'toRip', 'toRsp', 'cr2'] as const;
+    const keys = ['vector', 'name', 'errorCode', 'toCs', 'fromCs', 'ist', 'level', 'detail', 'rip', 'toRip', 'toRsp', 'cr2'] as const;
     for (const k of keys) {
       const v = this[k];
       if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;

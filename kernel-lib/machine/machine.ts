@@ -8,6 +8,7 @@ import { compileInstruction } from '../isa/semantics';
 import { Cpu } from './cpu';
 import { CpuState } from './cpu-state';
 import { deliverEvent, EventSource, shutdown } from './delivery';
+import { LINUX_FRED_LEVELS } from './fred';
 import { Gate, GATE_SIZE, SELECTORS, TSS_RSP0, TSS_SIZE, encodeGate, tssIstOffset } from './descriptors';
 import type { MachineEvent } from './event-log';
 import { Memory, MemorySnapshot, PageFlags, joinU64, pageNumberOf, splitU64 } from './memory';
@@ -199,6 +200,20 @@ export class Machine {
     this.cpu.trBase = base;
     if (tss.rsp0 !== undefined) this.memory.pokeU64(base + BigInt(TSS_RSP0), tss.rsp0);
     for (const [n, top] of Object.entries(tss.ist ?? {})) this.memory.pokeU64(base + BigInt(tssIstOffset(Number(n))), top);
+    return this;
+  }
+
+  /**
+   * Switch event delivery to FRED (fred.ts): events enter at `entry` (+256 from ring 0), stack
+   * levels per vector (default Linux's: #DB 1, NMI 2, #DF 3), and a stack top per level.
+   */
+  enableFred(config: { entry: string | bigint; stacks: Partial<Record<0 | 1 | 2 | 3, bigint>>; levels?: Record<number, number> }): this {
+    const cpu = this.cpu;
+    cpu.fred = true;
+    cpu.csl = 0;
+    cpu.fredEntry = this.resolve(config.entry);
+    for (const [level, top] of Object.entries(config.stacks)) cpu.fredRsp[Number(level)] = splitU64(top as bigint);
+    cpu.fredLevels = { ...(config.levels ?? LINUX_FRED_LEVELS) };
     return this;
   }
 
