@@ -1,0 +1,125 @@
+// What a design is: a listing (.S) plus a manifest (.json) describing it. The manifest carries
+// the facts a reader and the views need: where the design comes from, whether the listing is a
+// reconstruction, and what each slot of the NMI stack holds (offsets from the IST top T).
+
+/** One 8-byte slot (or a range) of the NMI stack, at T + offset (offset < 0). */
+export interface StackSlot {
+  /** Lowest byte of the slot relative to the IST top: -8 is the slot [T-8, T). */
+  offset: number;
+  /** Bytes (default 8). */
+  size: number;
+  /** e.g. 'copied RIP', 'NMI executing'. */
+  name: string;
+  /** e.g. 'hardware frame', 'saved frame', 'copied frame', 'pt_regs', 'scratch', 'variable'. */
+  group: string;
+  note?: string;
+}
+
+/** How a manifest may write a stack entry: one slot, or a whole 5-word frame by its RIP slot. */
+export type StackEntry =
+  | { offset: number; size?: number; name: string; group: string; note?: string }
+  | { frame: string; rip: number; group: string; note?: string };
+
+export interface DesignManifest {
+  /** Short, stable, kebab-case: 'linux-3.3'. */
+  id: string;
+  title: string;
+  year: number;
+  author: string;
+  /** Commit id, mailing-list date, or 'reconstruction'. */
+  source: string;
+  summary: string;
+  /** True when the listing is not documented code but a plausible rebuild from a description. */
+  reconstruction: boolean;
+  /** What in the listing is reconstructed or simplified, and why. */
+  notes?: string[];
+  /** File name of the listing, next to the manifest. */
+  listing: string;
+  /** Harness options this design expects (e.g. Linux 3.3's nmi_idt_table companion in do_nmi). */
+  harness?: { nmiIdtTable?: boolean };
+  /** Sort key for the registry (the history order). */
+  order?: number;
+  stack?: StackEntry[];
+}
+
+/** A design ready to assemble with the harness. */
+export interface Design {
+  id: string;
+  title: string;
+  year: number;
+  author: string;
+  source: string;
+  summary: string;
+  reconstruction: boolean;
+  notes: string[];
+  harness: { nmiIdtTable: boolean };
+  order: number;
+  /** The NMI stack annotations, expanded to single slots, highest address first. */
+  stack: StackSlot[];
+  /** File name used in diagnostics. */
+  fileName: string;
+  /** The listing. */
+  text: string;
+}
+
+const FRAME_WORDS = ['RIP', 'CS', 'RFLAGS', 'RSP', 'SS'];
+
+export function expandStack(entries: StackEntry[] | undefined): StackSlot[] {
+  const out: StackSlot[] = [];
+  for (const e of entries ?? []) {
+    if ('frame' in e) {
+      FRAME_WORDS.forEach((w, i) => {
+        out.push({ offset: e.rip + 8 * i, size: 8, name: `${e.frame} ${w}`, group: e.group, ...(e.note ? { note: e.note } : {}) });
+      });
+    } else {
+      out.push({ offset: e.offset, size: e.size ?? 8, name: e.name, group: e.group, ...(e.note ? { note: e.note } : {}) });
+    }
+  }
+  return out.sort((a, b) => b.offset - a.offset);
+}
+
+/** Check a manifest's shape; returns problems in words (empty when fine). */
+export function manifestProblems(m: unknown): string[] {
+  const p: string[] = [];
+  if (typeof m !== 'object' || m === null) return ['a manifest must be a JSON object'];
+  const o = m as Record<string, unknown>;
+  for (const k of ['id', 'title', 'author', 'source', 'summary', 'listing']) {
+    if (typeof o[k] !== 'string' || (o[k] as string).length === 0) p.push(`'${k}' must be a non-empty string`);
+  }
+  if (typeof o.id === 'string' && !/^[a-z0-9][a-z0-9.-]*$/.test(o.id)) p.push(`'id' must be lower-case kebab-case, not '${o.id}'`);
+  if (typeof o.year !== 'number' || !Number.isInteger(o.year)) p.push("'year' must be an integer");
+  if (typeof o.reconstruction !== 'boolean') p.push("'reconstruction' must be true or false");
+  if (o.notes !== undefined && (!Array.isArray(o.notes) || o.notes.some((n) => typeof n !== 'string'))) p.push("'notes' must be a list of strings");
+  if (o.stack !== undefined) {
+    if (!Array.isArray(o.stack)) p.push("'stack' must be a list");
+    else {
+      o.stack.forEach((e: Record<string, unknown>, i: number) => {
+        const ok = typeof e === 'object' && e !== null && typeof e.group === 'string' &&
+          (('frame' in e && typeof e.frame === 'string' && typeof e.rip === 'number') ||
+           (typeof e.offset === 'number' && typeof e.name === 'string'));
+        if (!ok) p.push(`stack[${i}] needs {offset, name, group} or {frame, rip, group}`);
+        else if (((e.offset ?? e.rip) as number) >= 0) p.push(`stack[${i}]: offsets are negative (below the IST top)`);
+      });
+    }
+  }
+  return p;
+}
+
+/** Make a Design from a manifest object and listing text. */
+export function designFrom(manifest: DesignManifest, text: string, fileName = manifest.listing): Design {
+  return {
+    id: manifest.id,
+    title: manifest.title,
+    year: manifest.year,
+    author: manifest.author,
+    source: manifest.source,
+    summary: manifest.summary,
+    reconstruction: manifest.reconstruction,
+    notes: manifest.notes ?? [],
+    harness: { nmiIdtTable: manifest.harness?.nmiIdtTable ?? false },
+    order: manifest.order ?? 1000,
+    stack: expandStack(manifest.stack),
+    fileName,
+    text,
+  };
+}
