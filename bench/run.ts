@@ -1,5 +1,6 @@
 // `npm run bench [-- --json] [-- --quick]`: the emulator's throughput, measured as medians of
-// several runs in one process (absolute numbers on shared machines are noisy; compare ratios).
+// several runs in one process after an untimed warm-up run (absolute numbers on shared machines
+// are noisy; compare ratios measured in one run).
 import { assembleOrThrow, Machine } from '../kernel-lib';
 import { bareMachine } from '../kernel-lib/exec';
 import { loopSource } from './loop-source';
@@ -29,7 +30,8 @@ function seconds(fn: () => void): number {
 function loopIps(iterations: number, repeats: number): number {
   const program = assembleOrThrow({ files: [{ name: 'loop.S', text: loopSource(iterations) }] });
   const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  // Repeat 0 warms the JIT up and is not counted.
+  for (let r = 0; r <= repeats; r++) {
     const m = bareMachine().load(program);
     m.setReg('rip', m.symbol('_start'));
     let boundaries = 0;
@@ -41,7 +43,7 @@ function loopIps(iterations: number, repeats: number): number {
       steps = m.run({ maxSteps: iterations * 20 }).steps;
     });
     if (m.reg('rbx') !== BigInt(iterations - 1) || boundaries < steps) throw new Error('loop benchmark computed a wrong result');
-    rates.push(steps / t);
+    if (r > 0) rates.push(steps / t);
   }
   return median(rates);
 }
@@ -50,13 +52,13 @@ function loopIps(iterations: number, repeats: number): number {
 function stepIps(count: number, repeats: number): number {
   const program = assembleOrThrow({ files: [{ name: 'loop.S', text: loopSource(count) }] });
   const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r <= repeats; r++) {
     const m = bareMachine().load(program);
     m.setReg('rip', m.symbol('_start'));
     const t = seconds(() => {
       for (let i = 0; i < count; i++) m.step();
     });
-    rates.push(count / t);
+    if (r > 0) rates.push(count / t);
   }
   return median(rates);
 }
@@ -98,7 +100,7 @@ function trialTps(trials: number, repeats: number): number {
   const snap = m.snapshot();
   const handler = m.symbol('nmi');
   const rates: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r <= repeats; r++) {
     let ok = 0;
     const t = seconds(() => {
       for (let i = 0; i < trials; i++) {
@@ -109,7 +111,7 @@ function trialTps(trials: number, repeats: number): number {
       }
     });
     if (ok !== trials) throw new Error('trial benchmark: the NMI did not reach its handler');
-    rates.push(trials / t);
+    if (r > 0) rates.push(trials / t);
   }
   return median(rates);
 }
@@ -121,9 +123,10 @@ function snapshotCost(pages: number, mappedPages: number, repeats: number): numb
   m.map(base, mappedPages * 4096);
   m.snapshot();
   const costs: number[] = [];
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r < repeats + 5; r++) {
     for (let p = 0; p < pages; p++) m.memory.write64(p * 4096 + 8 * r, Number(base >> 32n) | 0, r, 0, 0);
-    costs.push(seconds(() => m.snapshot()) * 1e6);
+    const us = seconds(() => m.snapshot()) * 1e6;
+    if (r >= 5) costs.push(us); // the first few warm the JIT up
   }
   return median(costs);
 }

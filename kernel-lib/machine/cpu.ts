@@ -135,6 +135,8 @@ export class Cpu implements ExecContext {
     this.sf = v & SF ? 1 : 0;
     this.of = v & OF ? 1 : 0;
     this.flagsOther = (v & ~ARITH_FLAGS) | RESERVED1;
+    // TF now set: the step loop must take its single-step path from the next instruction on.
+    if ((v & TF) !== 0) this.attention = 1;
   }
 
   /** POPF in 64-bit mode (SDM POPF): IOPL changes only at CPL 0, IF only when CPL <= IOPL; RF clears. */

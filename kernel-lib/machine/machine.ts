@@ -65,6 +65,9 @@ export interface MachineSnapshot {
   readonly cpu: CpuState;
   readonly logLength: number;
   readonly injected: InjectedEvent[];
+  /** Whether the boundary hook has already seen the boundary the snapshot was taken at. */
+  readonly hookCur: Insn | null;
+  readonly hookSteps: number;
 }
 
 const NO_EVENTS: InjectedEvent[] = [];
@@ -103,6 +106,9 @@ export class Machine {
   private hook: BoundaryHook | null = null;
   private injected: InjectedEvent[] = [];
   private stopRequested: string | null = null;
+  // The boundary the hook was last called at, so that it is called once per boundary.
+  private hookCur: Insn | null = null;
+  private hookSteps = -1;
 
   // ---- setup -------------------------------------------------------------------------------
 
@@ -376,6 +382,7 @@ export class Machine {
   /** Call `hook` at every instruction boundary, before the instruction executes (null removes it). */
   onBoundary(hook: BoundaryHook | null): this {
     this.hook = hook;
+    this.hookCur = null; // a new hook has seen no boundary yet
     return this;
   }
 
@@ -497,18 +504,18 @@ export class Machine {
    */
   step(): StopReason | null {
     const cpu = this.cpu;
-    if (cpu.attention !== 0) {
-      const stop = this.serviceBoundary();
-      if (stop !== null) return this.settle(stop);
-    }
-    for (let revisits = 0; this.hook !== null; revisits++) {
-      const before = cpu.cur;
-      this.hook(this);
+    for (let revisits = 0; ; revisits++) {
       if (cpu.attention !== 0) {
         const stop = this.serviceBoundary();
         if (stop !== null) return this.settle(stop);
       }
-      if (cpu.cur === before) break;
+      const hook = this.hook;
+      if (hook === null || (this.hookCur === cpu.cur && this.hookSteps === cpu.steps)) break;
+      const before = cpu.cur;
+      this.hookCur = before;
+      this.hookSteps = cpu.steps;
+      hook(this);
+      if (cpu.attention === 0 && cpu.cur === before) break;
       if (revisits >= MAX_BOUNDARY_REVISITS) return 'hook';
     }
     this.execute(cpu.cur);
@@ -555,8 +562,12 @@ export class Machine {
     let first = true;
     let revisits = 0;
     let stop: StopReason;
-    // The hot loop: the common path is one hook call, a few field tests and one exec call.
-    for (;;) {
+    // Two loops. The outer one handles one boundary at a time with every check: pending events,
+    // the hook (once per boundary), until, breakpoints, the budget, single-stepping. The inner
+    // one is the hot path: while nothing needs attention it only calls the hook and executes.
+    // Anything unusual (a delivery, TF, a hook that raised an event, a stop condition) sets
+    // `attention` or trips a check and drops back to the outer loop.
+    outer: for (;;) {
       if (cpu.attention !== 0) {
         const s = this.serviceBoundary();
         if (s !== null) {
@@ -564,18 +575,12 @@ export class Machine {
           break;
         }
       }
-      if (hook !== null) {
-        const before = cpu.cur;
+      if (hook !== null && (this.hookCur !== cpu.cur || this.hookSteps !== cpu.steps)) {
+        this.hookCur = cpu.cur;
+        this.hookSteps = cpu.steps;
         hook(this);
         if (cpu.attention !== 0) {
-          const s = this.serviceBoundary();
-          if (s !== null) {
-            stop = this.settle(s);
-            break;
-          }
-        }
-        if (cpu.cur !== before) {
-          // The hook delivered an event: the handler's first instruction is a new boundary.
+          // The hook raised or injected something: a delivery opens a new boundary.
           if (++revisits > MAX_BOUNDARY_REVISITS) {
             stop = this.settle('hook');
             break;
@@ -584,7 +589,7 @@ export class Machine {
         }
       }
       revisits = 0;
-      const insn = cpu.cur;
+      let insn = cpu.cur;
       if (untilAddress && insn.lo === untilLo && insn.hi === untilHi) {
         stop = 'until';
         break;
@@ -602,17 +607,30 @@ export class Machine {
         break;
       }
       first = false;
-      if (cpu.attention !== 0) {
-        // TF keeps `attention` set (see serviceBoundary), so single-stepping takes the slow path.
-        this.execute(insn);
-        continue;
+      this.execute(insn);
+      if (untilPredicate !== null) continue;
+      while (cpu.attention === 0) {
+        insn = cpu.cur;
+        if (hook !== null) {
+          hook(this);
+          if (cpu.attention !== 0 || cpu.cur !== insn) {
+            this.hookCur = insn; // the hook has seen this boundary (the outer loop must not call it again)
+            this.hookSteps = cpu.steps;
+            continue outer;
+          }
+        }
+        if (insn.breakpoint || (untilAddress && insn.lo === untilLo && insn.hi === untilHi) || cpu.steps >= limit) {
+          this.hookCur = insn;
+          this.hookSteps = cpu.steps;
+          continue outer;
+        }
+        try {
+          cpu.cur = insn.exec(cpu, insn);
+        } catch (e) {
+          this.takeFault(e, insn);
+        }
+        cpu.steps++;
       }
-      try {
-        cpu.cur = insn.exec(cpu, insn);
-      } catch (e) {
-        this.takeFault(e, insn);
-      }
-      cpu.steps++;
     }
     return new Outcome(this, stop, cpu.steps - start, max);
   }
@@ -639,6 +657,8 @@ export class Machine {
       cpu: new CpuState(this.cpu),
       logLength: this.cpu.log.length,
       injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(),
+      hookCur: this.hookCur,
+      hookSteps: this.hookSteps,
     };
   }
 
@@ -653,6 +673,8 @@ export class Machine {
     }
     else this.injected = s.injected.slice();
     this.stopRequested = null;
+    this.hookCur = s.hookCur;
+    this.hookSteps = s.hookSteps;
     return this;
   }
 

@@ -1,0 +1,8 @@
+// The course's notebook-facing API: what lesson cells import as `nmi-lab/course`.
+// The lesson builder, runner and grader (lesson.ts, notebook.ts, build.ts, runner.ts, grader.ts)
+// are tools, not re-exported here, so a notebook never loads the Markdown parser.
+export {
+  check, CheckFailure, describe, expectDefined, expectEqual, expectList, expectTrue,
+  formatCheckHtml, formatCheckText, showCheckResult,
+} from './checks';
+export type { CheckOptions, CheckResult } from './checks';
