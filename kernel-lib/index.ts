@@ -17,3 +17,15 @@ export { Vector, vectorName } from './isa/faults';
 export { doubleFaultRule } from './machine/delivery';
 export { EXEC_LAYOUT, bareMachine, execSource } from './exec';
 export type { ExecOptions, ExecResult, ExecStop } from './exec';
+export {
+  buildKernel, assembleDesign, harnessSources, Kernel, WORKLOADS, REQUIRED_LABELS, KNOWN_LABELS,
+  DEBUG_STKSZ, EXCEPTION_STKSZ, LAYOUT, OOPS_REASONS, PERCPU, PT_REGS, THREAD_SIZE, harnessSymbols,
+} from './harness';
+export type {
+  ArmedException, AssembleDesignResult, BuildKernelOptions, DoNmiRun, ExceptionKind, ExceptionPoint, KernelFailure,
+  KernelSnapshot, WorkloadId, PercpuVar,
+} from './harness';
+export {
+  checkDesignSource, loadDesignFromSource, getDesign, listDesigns, summarizeDesign, designsDirectory, expandStack, manifestProblems,
+} from './designs';
+export type { CheckDesignResult, Design, DesignManifest, DesignSummary, StackEntry, StackSlot } from './designs';

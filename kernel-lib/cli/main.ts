@@ -1,5 +1,6 @@
 // The `nmi-lab` command: a thin client of the library API.
 import { UsageError } from './args';
+import { DESIGNS_USAGE, designsCommand } from './designs-command';
 import { EXEC_USAGE, execCommand } from './exec-command';
 import { CliIo, processIo } from './io';
 
@@ -8,6 +9,8 @@ const USAGE = `usage:
       assemble FILE.S, run it in kernel mode from LABEL (default _start) until hlt,
       the step budget or a shutdown, and print the final state.
       exit status: 0 halted, 1 budget or shutdown, 2 bad source or usage
+  ${DESIGNS_USAGE}
+      list the NMI entry designs (id, year, author, source; --json for all fields).
 `;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -16,6 +19,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     switch (command) {
       case 'exec':
         return execCommand(rest, io);
+      case 'designs':
+        return designsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
