@@ -2,6 +2,7 @@
 import { UsageError } from './args';
 import { DESIGNS_USAGE, designsCommand } from './designs-command';
 import { EXEC_USAGE, execCommand } from './exec-command';
+import { GRADE_USAGE, gradeCommand } from './grade-command';
 import { CliIo, processIo } from './io';
 
 const USAGE = `usage:
@@ -11,6 +12,10 @@ const USAGE = `usage:
       exit status: 0 halted, 1 budget or shutdown, 2 bad source or usage
   ${DESIGNS_USAGE}
       list the NMI entry designs (id, year, author, source; --json for all fields).
+  ${GRADE_USAGE}
+      grade a course notebook's exercises against the lesson's checks (each in a child
+      process with a time limit) and print a score and a reason per exercise.
+      exit status: 0 graded, 2 not a course notebook or usage
 `;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -19,6 +24,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     switch (command) {
       case 'exec':
         return execCommand(rest, io);
+      case 'grade':
+        return await gradeCommand(rest, io);
       case 'designs':
         return designsCommand(rest, io);
       case undefined:

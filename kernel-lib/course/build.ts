@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { LESSON_FILE, Lesson, LessonError, LessonProblem, parseLesson } from './lesson';
-import { lessonToNotebook, serializeNotebook } from './notebook';
+import { lessonToNotebook, NotebookVariant, serializeNotebook } from './notebook';
 
 export const LESSONS_DIR = 'lessons';
 export const NOTEBOOKS_DIR = 'notebooks';
@@ -44,14 +44,25 @@ export function readLessons(root: string = PROJECT_ROOT): Lesson[] {
 }
 
 /** Every generated file, keyed by its path relative to the root, in a stable order. */
-export function buildCourse(root: string = PROJECT_ROOT, options: { student?: boolean } = {}): Map<string, string> {
+export function buildCourse(root: string = PROJECT_ROOT, variants: readonly NotebookVariant[] = ALL_VARIANTS): Map<string, string> {
   const out = new Map<string, string>();
   const lessons = readLessons(root);
-  for (const lesson of lessons) out.set(`${NOTEBOOKS_DIR}/${lesson.slug}.ipynb`, serializeNotebook(lessonToNotebook(lesson, 'reference')));
-  if (options.student !== false) {
-    for (const lesson of lessons) out.set(`${STUDENT_DIR}/${lesson.slug}.ipynb`, serializeNotebook(lessonToNotebook(lesson, 'student')));
+  for (const variant of ALL_VARIANTS) {
+    if (!variants.includes(variant)) continue;
+    for (const lesson of lessons) out.set(notebookPath(lesson.slug, variant), serializeNotebook(lessonToNotebook(lesson, variant)));
   }
   return out;
+}
+
+export const ALL_VARIANTS: readonly NotebookVariant[] = ['reference', 'student'];
+
+/** Where a lesson's notebook of one variant lives, relative to the root. */
+export function notebookPath(slug: string, variant: NotebookVariant): string {
+  return `${variant === 'student' ? STUDENT_DIR : NOTEBOOKS_DIR}/${slug}.ipynb`;
+}
+
+function variantOf(rel: string): NotebookVariant {
+  return rel.startsWith(`${STUDENT_DIR}/`) ? 'student' : 'reference';
 }
 
 /** Generated notebooks present on disk (reference and student). */
@@ -90,8 +101,8 @@ export function staleNotebooks(root: string = PROJECT_ROOT): StaleReport {
 }
 
 /** Writes the course; removes orphaned notebooks. Returns the paths written (changed files only). */
-export function writeCourse(root: string = PROJECT_ROOT, options: { student?: boolean } = {}): { written: string[]; removed: string[] } {
-  const built = buildCourse(root, options);
+export function writeCourse(root: string = PROJECT_ROOT, variants: readonly NotebookVariant[] = ALL_VARIANTS): { written: string[]; removed: string[] } {
+  const built = buildCourse(root, variants);
   const written: string[] = [];
   for (const [rel, text] of built) {
     const abs = path.join(root, rel);
@@ -108,8 +119,7 @@ export function writeCourse(root: string = PROJECT_ROOT, options: { student?: bo
   }
   const removed: string[] = [];
   for (const rel of notebooksOnDisk(root)) {
-    if (built.has(rel)) continue;
-    if (options.student === false && rel.startsWith(`${STUDENT_DIR}/`)) continue;
+    if (built.has(rel) || !variants.includes(variantOf(rel))) continue;
     fs.unlinkSync(path.join(root, rel));
     removed.push(rel);
   }

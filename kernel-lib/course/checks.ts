@@ -38,9 +38,12 @@ export interface CheckReporter {
 }
 export const REPORTER_KEY = '__nmiLabCheckReporter__';
 
-/** Renders a value for a message: bigints in hex (addresses and register values), the rest as JSON. */
+/** Renders a value for a message: small bigints in decimal and hex, large ones (addresses) in hex, the rest as JSON. */
 export function describe(value: unknown): string {
-  if (typeof value === 'bigint') return `0x${BigInt.asUintN(64, value).toString(16)}`;
+  if (typeof value === 'bigint') {
+    const hex = `0x${BigInt.asUintN(64, value).toString(16)}`;
+    return value >= 0n && value < 0x10000n ? `${value} (${hex})` : hex;
+  }
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
@@ -126,14 +129,22 @@ export function showCheckResult(r: CheckResult): void {
 }
 
 /**
- * Runs one check of exercise `id` and shows the result. `test` throws (usually through the
- * expect helpers) to fail; anything it throws becomes a failure message, never an uncaught error,
- * so a learner's broken code cannot stop the notebook here. Returns the result, or a promise of it
- * when `test` is async.
+ * Runs one check of exercise `id` and shows the result (what a lesson's check cell calls; it
+ * returns nothing so that tslab does not echo a value under the result). `test` throws (usually
+ * through the expect helpers) to fail; anything it throws becomes a failure message, never an
+ * uncaught error, so a learner's broken code cannot stop the notebook here.
  */
-export function check(id: string, test: () => void, options?: CheckOptions): CheckResult;
-export function check(id: string, test: () => Promise<void>, options?: CheckOptions): Promise<CheckResult>;
-export function check(id: string, test: () => void | Promise<void>, options: CheckOptions = {}): CheckResult | Promise<CheckResult> {
+export function check(id: string, test: () => void, options?: CheckOptions): void;
+export function check(id: string, test: () => Promise<void>, options?: CheckOptions): Promise<void>;
+export function check(id: string, test: () => void | Promise<void>, options: CheckOptions = {}): void | Promise<void> {
+  const r = runCheck(id, test as () => void, options);
+  if (r instanceof Promise) return r.then(() => undefined);
+}
+
+/** `check`, returning the result (or a promise of it when `test` is async). */
+export function runCheck(id: string, test: () => void, options?: CheckOptions): CheckResult;
+export function runCheck(id: string, test: () => Promise<void>, options?: CheckOptions): Promise<CheckResult>;
+export function runCheck(id: string, test: () => void | Promise<void>, options: CheckOptions = {}): CheckResult | Promise<CheckResult> {
   const finish = (error: unknown): CheckResult => {
     const r = resultOf(id, error, options);
     showCheckResult(r);

@@ -3,6 +3,11 @@
 // are tools, not re-exported here, so a notebook never loads the Markdown parser.
 export {
   check, CheckFailure, describe, expectDefined, expectEqual, expectList, expectTrue,
-  formatCheckHtml, formatCheckText, showCheckResult,
+  formatCheckHtml, formatCheckText, runCheck, showCheckResult,
 } from './checks';
 export type { CheckOptions, CheckResult } from './checks';
+export { formatFrame, LAB, LAB_HANDLERS, labMachine, readFrame, stackLines } from './lab';
+export type { InterruptFrame } from './lab';
+export {
+  burstOutcomes, checkBurstPrediction, checkInterruptedRip, checkNestedNmi, checkSumIsALoop, checkSumProgram,
+} from './exercises';
