@@ -1,0 +1,91 @@
+// The source contract: the worked example in kernel-lib/designs/README.md, run as written; the
+// registry; the `nmi-lab designs` command.
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildKernel, listDesigns, loadDesignFromSource, summarizeDesign } from '../../kernel-lib';
+import { main } from '../../kernel-lib/cli/main';
+import { runTo, runToUnblocked } from './helpers';
+
+const README = fs.readFileSync(path.join(__dirname, '../../kernel-lib/designs/README.md'), 'utf8');
+const EXAMPLE = /```asm\n([\s\S]*?)```/.exec(README)![1];
+
+describe('the README worked example (copy-and-drop)', () => {
+  const design = loadDesignFromSource(EXAMPLE, { id: 'copy-and-drop', listing: 'copy-and-drop.S' });
+
+  test('handles single NMIs from every workload', () => {
+    for (const workload of ['kernel', 'user', 'syscall', 'debug'] as const) {
+      const k = buildKernel({ design, workload });
+      k.machine.raiseNmi();
+      k.machine.run({ maxSteps: 600 });
+      expect(k.doNmiRuns()).toHaveLength(1);
+      expect(k.failure()).toBeNull();
+    }
+  });
+
+  test('survives a nested NMI, but drops it', () => {
+    const k = buildKernel({ design });
+    const m = k.machine;
+    runTo(k, 'kernel_fault_point');
+    const interrupted = m.rip;
+    m.raiseNmi();
+    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
+    runToUnblocked(k, 'nmi_point_middle');
+    m.raiseNmi();
+    runTo(k, 'kernel_fault_point', () => k.machine.reg('rsp') > k.nmiStackTop);
+    expect(m.rip).toBe(interrupted);
+    expect(k.doNmiRuns()).toHaveLength(1);
+    expect(k.unservedNmis()).toHaveLength(1);
+    expect(k.failure()).toBeNull();
+  });
+
+  test('the hole the README describes: an NMI between "flag := 0" and the IRET loops the IRET onto itself', () => {
+    const k = buildKernel({ design });
+    const m = k.machine;
+    m.raiseNmi();
+    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
+    const finalIret = k.program.instructions.find((i) => i.op === 'iret' && i.address > m.symbol('nmi_restore'))!.address;
+    m.run({ until: (mm) => mm.rip === finalIret && !mm.nmiBlocked, maxSteps: 1000 });
+    m.raiseNmi();
+    m.run({ maxSteps: 1000 });
+    const irets = m.log.filter((e) => e.kind === 'iret').slice(-3);
+    expect(irets.map((e) => e.toRip)).toEqual([finalIret, finalIret, finalIret]);
+    const iterations = k.global('workload_iterations');
+    m.run({ maxSteps: 1000 });
+    expect(k.global('workload_iterations')).toBe(iterations); // the interrupted code never resumes
+  });
+});
+
+describe('the registry', () => {
+  test('lists the shipped designs in history order, each with a manifest that says where it comes from', () => {
+    const designs = listDesigns();
+    expect(designs.map((d) => d.id).slice(0, 5)).toEqual(expect.arrayContaining(['unprotected', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2']));
+    const ours = designs.filter((d) => ['unprotected', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2'].includes(d.id));
+    expect(ours.map((d) => d.id)).toEqual(['unprotected', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2']);
+    for (const d of ours) {
+      expect(d.source.length).toBeGreaterThan(10);
+      expect(d.stack.length).toBeGreaterThan(0);
+      expect(d.stack.find((s) => s.name === 'hardware RIP')?.offset).toBe(-40);
+      expect(typeof d.reconstruction).toBe('boolean');
+    }
+  });
+
+  test('frame annotations match the listings (T-56 is "NMI executing" where there is one)', () => {
+    for (const d of listDesigns().filter((x) => ['rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2'].includes(x.id))) {
+      expect(d.stack.find((s) => s.group === 'variable')?.offset).toBe(-56);
+    }
+  });
+
+  test('nmi-lab designs --json prints the summaries; without --json a table', async () => {
+    let out = '';
+    const io = { out: (t: string) => { out += t; }, err: () => undefined };
+    expect(await main(['designs', '--json'], io)).toBe(0);
+    const parsed = JSON.parse(out);
+    expect(parsed).toEqual(listDesigns().map(summarizeDesign));
+    expect(Object.keys(parsed[0])).toEqual(['id', 'title', 'year', 'author', 'source', 'summary', 'reconstruction']);
+    out = '';
+    expect(await main(['designs'], io)).toBe(0);
+    expect(out).toMatch(/^id\s+year\s+author/);
+    expect(out).toMatch(/linux-3\.3\s+2012\s+Steven Rostedt/);
+    expect(out).toMatch(/3f3c8b8c4b2a/);
+  });
+});
