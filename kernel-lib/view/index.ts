@@ -1,0 +1,21 @@
+// Views: stack diagrams, traces and plots, as text (terminal) and HTML (notebooks, exported pages).
+export { captureAround, captureStack, captureStacks } from './stack';
+export type { CaptureOptions, SlotOwner, SlotWrites, StackAnnotation, StackDiagram, StackSlot, StackSpec } from './stack';
+export { beforeAfterHtml, stackToHtml, stackToText, stacksToHtml, stacksToText } from './stack-render';
+export { ContextTracker, classifyByLabels, currentContext, eventContexts, frameSlotNames, interruptedRsp } from './contexts';
+export type { ContextClassifier, ContextHistory, EventContext } from './contexts';
+export { TraceRecorder, recordTrace } from './trace';
+export type { MemoryChange, RegisterChange, Trace, TraceOptions, TraceStep, WatchedStack } from './trace';
+export { eventText, traceToHtml, traceToText } from './trace-render';
+export type { TraceViewOptions } from './trace-render';
+export { contextSegments, explorerCostChart, outcomeMapChart, timelineChart, violationsChart } from './plots';
+export type { Chart, ExplorerCost, InvariantViolations, OutcomePoint, PlotlyFigure, Segment } from './plots';
+export { chartHtml, newChartId, plotlyBundlePath, plotlyLoaderHtml, plotlyVersion, scriptJson } from './chart';
+export { viewToHtml, viewToText } from './render';
+export type { TraceView, Viewable } from './render';
+export { NotebookDisplay, notebookDisplay, show, tslabSink } from './notebook';
+export type { DisplaySink } from './notebook';
+export { exportHtmlPage } from './page';
+export type { PageOptions } from './page';
+export { esc, swatch } from './html';
+export type { Swatch } from './html';

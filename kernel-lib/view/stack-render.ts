@@ -1,0 +1,140 @@
+// Stack diagrams as text (terminal, CLI, tests) and as HTML (notebooks, exported pages).
+// Both read like the RFC's ASCII picture: the top of the stack first, boxes around the slots a
+// design names together ("Saved frame", "copied frame"), and arrows for RSP.
+import type { StackDiagram, StackSlot, SlotOwner } from './stack';
+import { MONO, SANS, chip, css, esc, hex64, hexShort, swatch } from './html';
+
+function offsetText(slot: StackSlot): string {
+  return `T-${slot.offset}`;
+}
+
+function valueText(slot: StackSlot): string {
+  if (slot.value === null) return 'unmapped';
+  return slot.symbol ? `${hexShort(slot.value)} <${slot.symbol}>` : hexShort(slot.value);
+}
+
+function ownerText(owner: SlotOwner | null): string {
+  if (!owner) return '';
+  const parts = [owner.label];
+  if (owner.role === 'frame') parts.push('frame');
+  if (owner.step !== undefined) parts.push(`@${owner.step}`);
+  if (owner.stale) parts.push('returned');
+  return parts.length > 1 ? `${parts[0]} (${parts.slice(1).join(', ')})` : parts[0];
+}
+
+function headline(d: StackDiagram): string {
+  const rsp = d.rsp === null ? 'RSP elsewhere' : `RSP = T-${Number(d.top - d.rsp)}`;
+  return `${d.name}   T = ${hex64(d.top)}   step ${d.step}   ${rsp}${d.caption ? `   (${d.caption})` : ''}`;
+}
+
+/** Plain-text diagram: fixed-width columns, one line per slot. */
+export function stackToText(d: StackDiagram): string {
+  const valueW = Math.max(8, ...d.slots.map((s) => valueText(s).length));
+  const labelW = Math.max(4, ...d.slots.map((s) => (s.label ?? '').length));
+  const ownerW = Math.max(5, ...d.slots.map((s) => ownerText(s.owner).length));
+  const boxW = valueW + 2;
+  const lines: string[] = [headline(d)];
+  lines.push(`  ${'offset'.padEnd(7)} ${'address'.padEnd(18)}  ${'value'.padEnd(boxW)}  ${'slot'.padEnd(labelW)}  ${'owner'.padEnd(ownerW)}`.trimEnd());
+  const rule = (title: string | null) => {
+    const name = title ? `[ ${title} ]` : '';
+    const dashes = '-'.repeat(Math.max(0, boxW - name.length - 2));
+    return `  ${''.padEnd(7)} ${''.padEnd(18)} +-${name}${dashes}+`;
+  };
+  let group: string | null | undefined;
+  for (const s of d.slots) {
+    const g = s.group ?? s.label;
+    if (g !== group) {
+      lines.push(rule(s.group));
+      group = g;
+    }
+    const mark = s.changed ? '*' : ' ';
+    const was = s.changed && s.previous !== undefined ? `  (was ${s.previous === null ? 'unmapped' : hexShort(s.previous)})` : '';
+    const arrows = s.markers.map((x) => `<-- ${x}`).join('  ');
+    const label = s.free && !s.label ? '' : s.label ?? '';
+    lines.push(`${mark} ${offsetText(s).padEnd(7)} ${hex64(s.address)} | ${valueText(s).padEnd(valueW)} | ${label.padEnd(labelW)}  ${ownerText(s.owner).padEnd(ownerW)}  ${arrows}${was}`.trimEnd());
+  }
+  lines.push(rule(null));
+  if (d.clipped > 0) lines.push(`  ... ${d.clipped} more slot(s) down to RSP not shown`);
+  if (d.compared) lines.push('  * changed since the previous capture');
+  return lines.join('\n');
+}
+
+/** Several diagrams (or a before/after pair) one after another. */
+export function stacksToText(diagrams: readonly StackDiagram[]): string {
+  return diagrams.map(stackToText).join('\n\n');
+}
+
+const CELL = { padding: '1px 8px', 'border-bottom': '1px solid #ffffff', 'white-space': 'nowrap', 'vertical-align': 'middle' };
+
+function groupRuns(slots: readonly StackSlot[]): { group: string | null; start: number; length: number }[] {
+  const runs: { group: string | null; key: string | null; start: number; length: number }[] = [];
+  slots.forEach((s, i) => {
+    const key = s.group ?? s.label;
+    const last = runs[runs.length - 1];
+    if (last && last.key === key && key !== null) last.length++;
+    else runs.push({ group: s.group, key, start: i, length: 1 });
+  });
+  return runs;
+}
+
+function rowColors(s: StackSlot): { bg: string; ink: string } {
+  if (s.free) return { bg: '#ffffff', ink: '#9e9e9e' };
+  if (!s.owner) return { bg: '#f7f7f7', ink: '#555555' };
+  const sw = swatch(s.owner.kind);
+  if (s.owner.stale) return { bg: '#f2f2f2', ink: '#777777' };
+  return { bg: s.owner.role === 'frame' ? sw.strong : sw.light, ink: sw.ink };
+}
+
+/** The HTML diagram: a table with inline styles only (it reads in untrusted notebooks too). */
+export function stackToHtml(d: StackDiagram): string {
+  const runs = groupRuns(d.slots);
+  const runAt = new Map<number, { group: string | null; length: number }>();
+  for (const r of runs) runAt.set(r.start, r);
+  const th = css({ ...CELL, 'text-align': 'left', color: '#555555', 'font-weight': 'normal', 'font-size': '11px', 'border-bottom': '1px solid #bbbbbb', background: '#ffffff' });
+  const rows: string[] = [];
+  d.slots.forEach((s, i) => {
+    const { bg, ink } = rowColors(s);
+    const run = runAt.get(i);
+    const boxTop = run ? '2px solid #444444' : undefined;
+    const cells: string[] = [];
+    if (run) {
+      cells.push(`<td rowspan="${run.length}" style="${css({ padding: '0px 6px', 'vertical-align': 'middle', 'text-align': 'right', 'font-family': SANS, 'font-size': '11px', color: '#333333', 'border-top': '2px solid #ffffff', 'border-right': run.group ? '3px solid #444444' : '3px solid #ffffff', 'white-space': 'nowrap' })}">${esc(run.group ?? '')}</td>`);
+    }
+    const base = { ...CELL, background: bg, color: ink, 'border-top': boxTop };
+    cells.push(`<td style="${css({ ...base, color: '#555555' })}">${esc(offsetText(s))}</td>`);
+    cells.push(`<td style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`);
+    const changedStyle = s.changed ? { background: '#ffe45c', color: '#000000', 'font-weight': 'bold', 'border-left': '4px solid #e0a800' } : { 'border-left': '4px solid ' + bg };
+    const was = s.changed && s.previous !== undefined ? ` title="was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}"` : '';
+    const sym = s.symbol ? ` <span style="${css({ color: '#0b5394', 'font-weight': 'bold' })}">&lt;${esc(s.symbol)}&gt;</span>` : '';
+    const value = s.value === null ? '<i>unmapped</i>' : esc(hexShort(s.value));
+    cells.push(`<td${was} style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}</td>`);
+    cells.push(`<td style="${css({ ...base, 'font-family': SANS })}">${esc(s.label ?? '')}</td>`);
+    const ownerTitle = s.owner ? ownerText(s.owner) : '';
+    cells.push(`<td title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`);
+    const markers = s.markers.map((x) => `<span style="${css({ color: x === 'RSP' ? '#c62828' : '#6a1b9a', 'font-weight': 'bold' })}">&#9664; ${esc(x)}</span>`).join('<br>');
+    cells.push(`<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '12px', background: '#ffffff' })}">${markers}</td>`);
+    rows.push(`<tr>${cells.join('')}</tr>`);
+  });
+  const header = `<tr><th style="${th}"></th><th style="${th}">offset</th><th style="${th}">address</th><th style="${th}">value</th><th style="${th}">slot</th><th style="${th}">owner</th><th style="${th}"></th></tr>`;
+  const rspText = d.rsp === null ? 'RSP is on another stack' : `RSP = T-${Number(d.top - d.rsp)}`;
+  const title = `<div style="${css({ 'font-family': SANS, 'font-size': '13px', 'margin-bottom': '4px', color: '#222222' })}"><b>${esc(d.name)}</b> <span style="${css({ color: '#666666' })}">&middot; T = ${esc(hex64(d.top))} &middot; step ${d.step} &middot; ${esc(rspText)}${d.caption ? ` &middot; ${esc(d.caption)}` : ''}</span></div>`;
+  const notes: string[] = [];
+  if (d.clipped > 0) notes.push(`&hellip; ${d.clipped} more slot(s) down to RSP not shown`);
+  const legend = d.owners.map((o) => chip(o.label + (o.stale ? ' (returned)' : ''), o.stale ? { strong: '#e6e6e6', light: '#f2f2f2', ink: '#666666' } : swatch(o.kind))).join('');
+  const changed = d.compared ? `<span style="${css({ display: 'inline-block', background: '#ffe45c', 'border-left': '4px solid #e0a800', padding: '0px 6px', 'font-size': '11px' })}">changed since the previous capture</span>` : '';
+  const foot = `<div style="${css({ 'font-family': SANS, 'font-size': '11px', color: '#555555', 'margin-top': '4px' })}">${legend}${changed}${notes.length ? `<div>${notes.join('<br>')}</div>` : ''}</div>`;
+  return `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', margin: '4px 12px 8px 0px' })}">${title}<table style="${css({ 'border-collapse': 'collapse', 'font-family': MONO, 'font-size': '12px', 'line-height': '1.35', border: '0px' })}">${header}${rows.join('')}</table>${foot}</div>`;
+}
+
+/** Several diagrams side by side (they wrap on narrow screens). */
+export function stacksToHtml(diagrams: readonly StackDiagram[], title?: string): string {
+  const head = title ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>` : '';
+  return `<div>${head}${diagrams.map(stackToHtml).join('')}</div>`;
+}
+
+/** A before/after pair: the after diagram should have been captured with `previous: before`. */
+export function beforeAfterHtml(before: StackDiagram, after: StackDiagram, title?: string): string {
+  const arrow = `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', 'font-size': '28px', color: '#888888', margin: '120px 10px 0px 0px' })}">&#10148;</div>`;
+  const head = title ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>` : '';
+  return `<div>${head}${stackToHtml(before)}${arrow}${stackToHtml(after)}</div>`;
+}
