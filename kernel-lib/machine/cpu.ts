@@ -20,6 +20,8 @@ const RDX = 2;
 /** Bits SYSRET takes from R11 (SDM SYSRET: RFLAGS <- (R11 & 3C7FD7H) | 2). */
 const SYSRET_FLAGS = 0x3c7fd7;
 
+const CODE_CACHE_SIZE = 256;
+
 export class Cpu implements ExecContext {
   readonly rl = new Int32Array(16);
   readonly rh = new Int32Array(16);
@@ -81,6 +83,9 @@ export class Cpu implements ExecContext {
   log: LoggedEvent[] = [];
   /** Non-zero when the step loop must look at pending events before the next instruction. */
   attention = 0;
+  private readonly codeCache: (Insn | null)[] = new Array(CODE_CACHE_SIZE).fill(null);
+  private readonly codeCacheUser = new Uint8Array(CODE_CACHE_SIZE);
+  private codeCacheVersion = -1;
 
   constructor(readonly memory: Memory) {
     this.cur = this.insnAt(0, 0);
@@ -98,10 +103,24 @@ export class Cpu implements ExecContext {
    * the target), not to the jump or IRET that got there.
    */
   insnAt(lo: number, hi: number): Insn {
+    // A small direct-mapped cache in front of the page map: returns (RET, IRET) and event
+    // delivery look up a handful of addresses over and over.
+    const slot = (lo >>> 2) & (CODE_CACHE_SIZE - 1);
+    if (this.codeCacheVersion === this.memory.mapVersion) {
+      const cached = this.codeCache[slot];
+      if (cached !== null && cached.lo === lo && cached.hi === hi && (this.cpl !== 3 || this.codeCacheUser[slot] === 1)) return cached;
+    } else {
+      this.codeCache.fill(null);
+      this.codeCacheVersion = this.memory.mapVersion;
+    }
     const page = this.memory.pages.get((hi >>> 0) * 1048576 + (lo >>> 12));
     if (page !== undefined && page.code !== null && (this.cpl !== 3 || page.user)) {
-      const found = page.code[lo & 0xfff];
-      if (found !== undefined) return found as Insn;
+      const found = page.code[lo & 0xfff] as Insn | undefined;
+      if (found !== undefined) {
+        this.codeCache[slot] = found;
+        this.codeCacheUser[slot] = page.user ? 1 : 0;
+        return found;
+      }
     }
     return new Insn(lo, hi, lo, hi, null, (m) => {
       const acc = ACC_FETCH_BIT | (m.cpl === 3 ? ACC_USER_BIT : 0);

@@ -57,14 +57,15 @@ const HAS_CR2 = 8;
  * only when read, because the explorer records a few events per trial and BigInt is slow.
  */
 export class LoggedEvent implements MachineEvent {
-  vector?: number;
-  name?: string;
-  errorCode?: number;
-  toCs?: number;
-  fromCs?: number;
-  ist?: number;
-  level?: number;
-  detail?: string;
+  // `declare`: no initialiser runs for fields most events leave unset (this is on the hot path).
+  declare vector?: number;
+  declare name?: string;
+  declare errorCode?: number;
+  declare toCs?: number;
+  declare fromCs?: number;
+  declare ist?: number;
+  declare level?: number;
+  declare detail?: string;
   private has = 0;
   private ripLo = 0;
   private ripHi = 0;

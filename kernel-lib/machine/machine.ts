@@ -401,7 +401,7 @@ export class Machine {
   raiseNmi(): NmiOutcome {
     const cpu = this.cpu;
     cpu.event('nmi-raised').at(cpu.cur.lo, cpu.cur.hi);
-    if (!cpu.nmiBlocked) this.serviceBoundary(); // higher-priority events first (SDM 6.9)
+    if (!cpu.nmiBlocked && cpu.attention !== 0) this.serviceBoundary(); // higher-priority events first (SDM 6.9)
     if (cpu.shutdownReason !== null) return 'shutdown';
     if (cpu.nmiBlocked) {
       if (cpu.nmiPending) {

@@ -101,6 +101,9 @@ export class Memory {
   private readonly tlbPage: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   /** High half of the last 64-bit read. */
   hi = 0;
+  /** Changes whenever pages are mapped or unmapped (caches of code lookups compare it). */
+  mapVersion = 0;
+  private mappedSinceBase = false;
   /** Private pages dropped by restore(), recycled by copy-on-write. */
   private spare: Page[] = [];
   // The write journal. Right after a snapshot or restore, writes to pages shared with `base`
@@ -121,6 +124,8 @@ export class Memory {
 
   /** Map [address, address + size) with fresh zeroed pages (size rounded up to pages). */
   map(address: bigint, size: number, flags: PageFlags): void {
+    this.mapVersion++;
+    this.mappedSinceBase = true;
     const first = pageNumberOf(address);
     const count = Math.ceil((Number(BigInt.asUintN(64, address) & 0xfffn) + size) / PAGE_SIZE);
     for (let i = 0; i < count; i++) {
@@ -134,6 +139,8 @@ export class Memory {
   }
 
   unmap(address: bigint, size: number): void {
+    this.mapVersion++;
+    this.mappedSinceBase = true;
     const first = pageNumberOf(address);
     const count = Math.ceil((Number(BigInt.asUintN(64, address) & 0xfffn) + size) / PAGE_SIZE);
     for (let i = 0; i < count; i++) {
@@ -418,6 +425,7 @@ export class Memory {
   /** Freeze the current contents. Costs O(pages written since the previous snapshot or restore). */
   snapshot(): MemorySnapshot {
     if (this.journalLength > 0) this.promoteJournal();
+    this.mappedSinceBase = false;
     this.journaling = true;
     const delta = new Map<number, Page | null>();
     for (const key of this.dirty) {
@@ -437,6 +445,8 @@ export class Memory {
    */
   restore(snap: MemorySnapshot): void {
     this.undoJournal();
+    if (this.mappedSinceBase || snap !== this.base) this.mapVersion++;
+    this.mappedSinceBase = false;
     this.journaling = true;
     if (snap === this.base) {
       // Only pages named in `dirty` change object; journaled pages stay the same objects, so
