@@ -97,7 +97,9 @@ export class Memory {
   private base: MemorySnapshot | null = null;
   // A direct-mapped translation cache (64 entries by low page-number bits): page numbers of
   // kernel addresses are doubles, and a Map lookup per access would dominate the step loop.
-  private readonly tlbKey = new Float64Array(TLB_SIZE).fill(-1);
+  // An entry matches when both halves of the page address match (integer compares only).
+  private readonly tlbLoPage = new Int32Array(TLB_SIZE).fill(-1); // lo >>> 12 (20 bits)
+  private readonly tlbHi = new Int32Array(TLB_SIZE);
   private readonly tlbPage: (Page | null)[] = new Array(TLB_SIZE).fill(null);
   /** High half of the last 64-bit read. */
   hi = 0;
@@ -156,12 +158,16 @@ export class Memory {
   private setPage(key: number, page: Page): void {
     this.pages.set(key, page);
     this.dirty.push(key);
+    this.forgetTlbEntry(key);
+  }
+
+  private forgetTlbEntry(key: number): void {
     const slot = key % TLB_SIZE;
-    if (this.tlbKey[slot] === key) this.tlbPage[slot] = page;
+    if (this.tlbLoPage[slot] === key % 1048576 && this.tlbHi[slot] === (Math.floor(key / 1048576) | 0)) this.tlbLoPage[slot] = -1;
   }
 
   private flushTlb(): void {
-    this.tlbKey.fill(-1);
+    this.tlbLoPage.fill(-1);
     this.tlbPage.fill(null);
   }
 
@@ -169,12 +175,13 @@ export class Memory {
 
   /** Find the page for a guest access, raising #GP/#SS/#PF as the hardware would. */
   translate(lo: number, hi: number, acc: number, write: boolean): Page {
-    const key = (hi >>> 0) * 1048576 + (lo >>> 12);
-    const slot = (lo >>> 12) & (TLB_SIZE - 1);
+    const loPage = lo >>> 12;
+    const slot = loPage & (TLB_SIZE - 1);
     let page: Page;
-    if (this.tlbKey[slot] === key) {
+    if (this.tlbLoPage[slot] === loPage && this.tlbHi[slot] === hi) {
       page = this.tlbPage[slot] as Page;
     } else {
+      const key = (hi >>> 0) * 1048576 + loPage;
       const top = hi >> 15;
       if (top !== 0 && top !== -1) {
         // SDM 6.15: a non-canonical reference faults #GP(0), or #SS(0) when it is stack-relative.
@@ -183,14 +190,15 @@ export class Memory {
       const found = this.pages.get(key);
       if (found === undefined) throw this.pageFault(lo, hi, acc, write, false, 'page not present');
       page = found;
-      this.tlbKey[slot] = key;
+      this.tlbLoPage[slot] = loPage;
+      this.tlbHi[slot] = hi | 0;
       this.tlbPage[slot] = page;
     }
     if ((acc & ACC_USER) !== 0 && !page.user) throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
     if (write) {
       // CR0.WP is set (as Linux sets it): supervisor writes honour read-only pages too.
       if (!page.writable) throw this.pageFault(lo, hi, acc, write, true, 'write to a read-only page');
-      if (page.shared && !this.journaling) page = this.copyOnWrite(key, page);
+      if (page.shared && !this.journaling) page = this.copyOnWrite(pageNumber(lo, hi), page);
     }
     return page;
   }
@@ -457,8 +465,7 @@ export class Memory {
         const page = snap.pageAt(key);
         if (page) this.pages.set(key, page);
         else this.pages.delete(key);
-        const slot = key % TLB_SIZE;
-        if (this.tlbKey[slot] === key) this.tlbKey[slot] = -1;
+        this.forgetTlbEntry(key);
       }
       if (this.dirty.length !== 0) this.dirty.length = 0;
       return;
