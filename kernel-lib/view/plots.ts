@@ -183,25 +183,27 @@ interface FallbackLane {
 }
 
 function lanesHtml(title: string, lanes: FallbackLane[], from: number, to: number): string {
+  // Table cells with width and bgcolor attributes: they survive sanitisers that drop inline styles.
   const span = Math.max(1, to - from);
-  const pct = (n: number) => `${Math.max(0, (100 * n) / span).toFixed(3)}%`;
+  const pct = (n: number) => `${Math.max(0.1, (100 * n) / span).toFixed(2)}%`;
   const rows = lanes.map((lane) => {
     let cursor = from;
-    const parts: string[] = [];
+    const cells: string[] = [];
     const spans = [...lane.spans].sort((a, b) => a.start - b.start);
     for (const s of spans) {
       const start = Math.max(s.start, cursor);
-      if (start > cursor) parts.push(`<div style="${css({ display: 'inline-block', width: pct(start - cursor), height: '14px' })}"></div>`);
-      const w = s.marker ? Math.max(s.end - start, span / 250) : s.end - start;
+      if (start > cursor) cells.push(`<td width="${pct(start - cursor)}" style="${css({ padding: '0px' })}"></td>`);
+      const w = s.marker ? Math.max(s.end - start, span / 200) : s.end - start;
       if (w <= 0) continue;
-      parts.push(`<div title="${esc(s.title)}" style="${css({ display: 'inline-block', width: pct(w), 'min-width': s.marker ? '3px' : '1px', height: '14px', background: s.color, 'vertical-align': 'top' })}"></div>`);
+      cells.push(`<td width="${pct(w)}" height="14" bgcolor="${s.color}" title="${esc(s.title)}" style="${css({ padding: '0px', background: s.color, height: '14px' })}"></td>`);
       cursor = start + w;
     }
-    return `<tr><td style="${css({ 'font-family': SANS, 'font-size': '11px', 'text-align': 'right', padding: '1px 8px', 'white-space': 'nowrap', color: '#333333' })}">${esc(lane.name)}</td>`
-      + `<td style="${css({ width: '100%', padding: '1px 0px', 'border-left': '1px solid #999999' })}"><div style="${css({ 'white-space': 'nowrap', overflow: 'hidden', 'font-size': '0px', background: '#fafafa' })}">${parts.join('')}</div></td></tr>`;
+    if (cursor < to) cells.push(`<td width="${pct(to - cursor)}" style="${css({ padding: '0px' })}"></td>`);
+    return `<tr><td width="110" style="${css({ 'font-family': SANS, 'font-size': '11px', 'text-align': 'right', padding: '1px 8px', 'white-space': 'nowrap', color: '#333333' })}">${esc(lane.name)}</td>`
+      + `<td style="${css({ padding: '1px 0px', 'border-left': '1px solid #999999' })}"><table width="100%" cellspacing="0" cellpadding="0" style="${css({ width: '100%', 'border-collapse': 'collapse', 'table-layout': 'fixed', background: '#fafafa' })}"><tr>${cells.join('')}</tr></table></td></tr>`;
   }).join('');
-  const axis = `<tr><td></td><td style="${css({ 'font-family': SANS, 'font-size': '10px', color: '#777777' })}"><span>step ${from}</span><span style="${css({ float: 'right' })}">step ${to}</span></td></tr>`;
-  return staticFrame(title, `<table style="${css({ width: '100%', 'border-collapse': 'collapse' })}">${rows}${axis}</table>`);
+  const axis = `<tr><td></td><td style="${css({ 'font-family': SANS, 'font-size': '10px', color: '#777777' })}">steps ${from}&ndash;${to} (hover a bar for its steps)</td></tr>`;
+  return staticFrame(title, `<table width="100%" style="${css({ width: '100%', 'border-collapse': 'collapse' })}">${rows}${axis}</table>`);
 }
 
 function timelineText(title: string, lanes: FallbackLane[], from: number, to: number): string {
@@ -286,10 +288,11 @@ export function outcomeMapChart(points: readonly OutcomePoint[], options: { titl
   const rows = ys.map((y, yi) => `<tr><th style="${css({ 'font-family': SANS, 'font-size': '11px', 'font-weight': 'normal', 'text-align': 'right', padding: '0px 6px', 'white-space': 'nowrap' })}">${esc(y)}</th>${xLabels.map((x, xi) => {
     const v = z[yi][xi];
     const p = cell.get(`${y}\u0000${x}`);
-    return `<td title="${esc(p ? `${p.verdict} — ${p.schedule}` : 'not explored')}" style="${css({ width: '18px', height: '16px', background: v === null ? '#f2f2f2' : colors[v], border: '1px solid #ffffff' })}"></td>`;
+    const bg = v === null ? '#f2f2f2' : colors[v];
+    return `<td width="18" height="16" bgcolor="${bg}" title="${esc(p ? `${p.verdict} — ${p.schedule}` : 'not explored')}" style="${css({ width: '18px', height: '16px', background: bg, border: '1px solid #ffffff' })}"></td>`;
   }).join('')}</tr>`).join('');
-  const legend = verdicts.map((v, i) => `<span style="${css({ display: 'inline-block', 'margin-right': '10px' })}"><span style="${css({ display: 'inline-block', width: '10px', height: '10px', background: colors[i], 'margin-right': '4px' })}"></span>${esc(v)} (${points.filter((p) => p.verdict === v).length})</span>`).join('');
-  const fallback = staticFrame(title, `<div style="${css({ 'font-family': SANS, 'font-size': '11px', 'margin-bottom': '4px' })}">${legend}</div><table style="${css({ 'border-collapse': 'collapse' })}">${head}${rows}</table>`);
+  const legend = `<table style="${css({ 'border-collapse': 'collapse', 'font-family': SANS, 'font-size': '11px', 'margin-bottom': '4px' })}"><tr>${verdicts.map((v, i) => `<td width="12" height="12" bgcolor="${colors[i]}" style="${css({ background: colors[i], width: '12px' })}"></td><td style="${css({ padding: '0px 12px 0px 4px' })}">${esc(v)} (${points.filter((p) => p.verdict === v).length})</td>`).join('')}</tr></table>`;
+  const fallback = staticFrame(title, `${legend}<table style="${css({ 'border-collapse': 'collapse' })}">${head}${rows}</table>`);
   // Text: one letter per verdict.
   const letters = verdicts.map((v, i) => (v.match(/[a-z]/i) ? v.match(/[a-z]/i)![0].toUpperCase() : String(i)));
   const letterOf = verdicts.map((v, i) => (letters.indexOf(letters[i]) === i ? letters[i] : String(i)));
@@ -367,7 +370,11 @@ export function explorerCostChart(rows: readonly ExplorerCost[], options: { titl
 
 function barTable(header: string[], rows: { name: string; color: string; values: number[] }[], max: number): string {
   const th = css({ 'font-family': SANS, 'font-size': '11px', 'font-weight': 'normal', color: '#555555', 'text-align': 'left', padding: '1px 6px' });
-  const body = rows.map((r) => `<tr><td style="${css({ 'font-family': SANS, 'font-size': '12px', padding: '1px 6px', 'white-space': 'nowrap' })}">${esc(r.name)}</td>${r.values.map((v) => `<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '11px' })}"><span style="${css({ display: 'inline-block', width: `${Math.round((90 * v) / max)}px`, height: '10px', background: r.color, 'margin-right': '4px' })}"></span>${esc(String(v))}</td>`).join('')}</tr>`).join('');
+  const body = rows.map((r) => `<tr><td style="${css({ 'font-family': SANS, 'font-size': '12px', padding: '1px 6px', 'white-space': 'nowrap' })}">${esc(r.name)}</td>${r.values.map((v) => {
+    const w = Math.max(1, Math.round((90 * v) / max));
+    const bar = v > 0 ? `<table cellspacing="0" cellpadding="0" style="${css({ display: 'inline-table', 'border-collapse': 'collapse', 'vertical-align': 'middle', 'margin-right': '4px' })}"><tr><td width="${w}" height="10" bgcolor="${r.color}" style="${css({ width: `${w}px`, height: '10px', background: r.color, padding: '0px' })}"></td></tr></table>` : '';
+    return `<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '11px' })}">${bar}${esc(String(v))}</td>`;
+  }).join('')}</tr>`).join('');
   return `<table style="${css({ 'border-collapse': 'collapse' })}"><tr>${header.map((h) => `<th style="${th}">${esc(h)}</th>`).join('')}</tr>${body}</table>`;
 }
 

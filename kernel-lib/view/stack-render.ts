@@ -78,10 +78,11 @@ function groupRuns(slots: readonly StackSlot[]): { group: string | null; start: 
 }
 
 function rowColors(s: StackSlot): { bg: string; ink: string } {
-  if (s.free) return { bg: '#ffffff', ink: '#9e9e9e' };
-  if (!s.owner) return { bg: '#f7f7f7', ink: '#555555' };
+  if (!s.owner) return s.free ? { bg: '#ffffff', ink: '#9e9e9e' } : { bg: '#f7f7f7', ink: '#555555' };
   const sw = swatch(s.owner.kind);
-  if (s.owner.stale) return { bg: '#f2f2f2', ink: '#777777' };
+  // Below RSP but still holding someone's data (an interrupted handler's, when a nested event runs
+  // on the same stack): keep the owner's colour, the text greyed.
+  if (s.owner.stale || s.free) return { bg: s.owner.stale ? '#f2f2f2' : sw.light, ink: '#777777' };
   return { bg: s.owner.role === 'frame' ? sw.strong : sw.light, ink: sw.ink };
 }
 
@@ -101,17 +102,21 @@ export function stackToHtml(d: StackDiagram): string {
       cells.push(`<td rowspan="${run.length}" style="${css({ padding: '0px 6px', 'vertical-align': 'middle', 'text-align': 'right', 'font-family': SANS, 'font-size': '11px', color: '#333333', 'border-top': '2px solid #ffffff', 'border-right': run.group ? '3px solid #444444' : '3px solid #ffffff', 'white-space': 'nowrap' })}">${esc(run.group ?? '')}</td>`);
     }
     const base = { ...CELL, background: bg, color: ink, 'border-top': boxTop };
-    cells.push(`<td style="${css({ ...base, color: '#555555' })}">${esc(offsetText(s))}</td>`);
-    cells.push(`<td style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`);
+    const bga = ` bgcolor="${bg}"`;
+    cells.push(`<td${bga} style="${css({ ...base, color: '#555555' })}">${esc(offsetText(s))}</td>`);
+    cells.push(`<td${bga} style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`);
     const changedStyle = s.changed ? { background: '#ffe45c', color: '#000000', 'font-weight': 'bold', 'border-left': '4px solid #e0a800' } : { 'border-left': '4px solid ' + bg };
     const was = s.changed && s.previous !== undefined ? ` title="was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}"` : '';
     const sym = s.symbol ? ` <span style="${css({ color: '#0b5394', 'font-weight': 'bold' })}">&lt;${esc(s.symbol)}&gt;</span>` : '';
     const value = s.value === null ? '<i>unmapped</i>' : esc(hexShort(s.value));
-    cells.push(`<td${was} style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}</td>`);
-    cells.push(`<td style="${css({ ...base, 'font-family': SANS })}">${esc(s.label ?? '')}</td>`);
+    cells.push(`<td${was} bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}</td>`);
+    cells.push(`<td${bga} style="${css({ ...base, 'font-family': SANS })}">${esc(s.label ?? '')}</td>`);
     const ownerTitle = s.owner ? ownerText(s.owner) : '';
-    cells.push(`<td title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`);
-    const markers = s.markers.map((x) => `<span style="${css({ color: x === 'RSP' ? '#c62828' : '#6a1b9a', 'font-weight': 'bold' })}">&#9664; ${esc(x)}</span>`).join('<br>');
+    cells.push(`<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`);
+    const marks = s.markers.map((x) => `<span style="${css({ color: x === 'RSP' ? '#c62828' : '#6a1b9a', 'font-weight': 'bold' })}">&#9664; ${esc(x)}</span>`);
+    // Also in words, so the change reads where styles are stripped.
+    if (s.changed) marks.push(`<span style="${css({ color: '#8a6d00', 'font-size': '11px' })}">&#10033; changed${s.previous !== undefined ? `, was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}` : ''}</span>`);
+    const markers = marks.join('<br>');
     cells.push(`<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '12px', background: '#ffffff' })}">${markers}</td>`);
     rows.push(`<tr>${cells.join('')}</tr>`);
   });
@@ -120,8 +125,8 @@ export function stackToHtml(d: StackDiagram): string {
   const title = `<div style="${css({ 'font-family': SANS, 'font-size': '13px', 'margin-bottom': '4px', color: '#222222' })}"><b>${esc(d.name)}</b> <span style="${css({ color: '#666666' })}">&middot; T = ${esc(hex64(d.top))} &middot; step ${d.step} &middot; ${esc(rspText)}${d.caption ? ` &middot; ${esc(d.caption)}` : ''}</span></div>`;
   const notes: string[] = [];
   if (d.clipped > 0) notes.push(`&hellip; ${d.clipped} more slot(s) down to RSP not shown`);
-  const legend = d.owners.map((o) => chip(o.label + (o.stale ? ' (returned)' : ''), o.stale ? { strong: '#e6e6e6', light: '#f2f2f2', ink: '#666666' } : swatch(o.kind))).join('');
-  const changed = d.compared ? `<span style="${css({ display: 'inline-block', background: '#ffe45c', 'border-left': '4px solid #e0a800', padding: '0px 6px', 'font-size': '11px' })}">changed since the previous capture</span>` : '';
+  const legend = d.owners.map((o) => chip(o.label + (o.stale ? ' (returned)' : ''), o.stale ? { strong: '#e6e6e6', light: '#f2f2f2', ink: '#666666' } : swatch(o.kind))).join(' ');
+  const changed = d.compared ? `<span style="${css({ display: 'inline-block', background: '#ffe45c', 'border-left': '4px solid #e0a800', padding: '0px 6px', 'font-size': '11px' })}">&#10033; changed since the previous capture</span>` : '';
   const foot = `<div style="${css({ 'font-family': SANS, 'font-size': '11px', color: '#555555', 'margin-top': '4px' })}">${legend}${changed}${notes.length ? `<div>${notes.join('<br>')}</div>` : ''}</div>`;
   return `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', margin: '4px 12px 8px 0px' })}">${title}<table style="${css({ 'border-collapse': 'collapse', 'font-family': MONO, 'font-size': '12px', 'line-height': '1.35', border: '0px' })}">${header}${rows.join('')}</table>${foot}</div>`;
 }

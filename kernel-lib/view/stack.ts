@@ -145,7 +145,7 @@ function ownersFromLog(m: Machine, spec: StackSpec, lo: bigint, contexts: EventC
     if (ctx.frameLo === undefined) continue;
     for (let i = 0; i < ctx.frameBytes / 8; i++) {
       const a = ctx.frameLo + BigInt(8 * i);
-      if (onStack(a)) owners.set(a, { label: ctx.label, kind: ctx.kind, role: 'frame', stale: ctx.returnedAt !== null });
+      if (onStack(a)) owners.set(a, { label: ctx.label, kind: ctx.kind, role: 'frame', stale: ctx.returnedAt !== null, step: ctx.step + 1 });
     }
   }
   const rsp = m.reg('rsp');
@@ -229,7 +229,10 @@ export function captureStack(m: Machine, spec: StackSpec, options: CaptureOption
     const written = options.writes?.get(address);
     const fromLog = logOwners.get(address);
     let owner: SlotOwner | null = null;
-    if (written) owner = { label: written.label, kind: written.kind, role: fromLog?.role === 'frame' && fromLog.label === written.label ? 'frame' : 'data', step: written.step };
+    // The last writer wins: a delivery rewrites its whole frame even where a value did not change,
+    // which a trace's value comparison cannot see.
+    const frameStep = fromLog?.role === 'frame' ? fromLog.step ?? -1 : -1;
+    if (written && written.step > frameStep) owner = { label: written.label, kind: written.kind, role: fromLog?.role === 'frame' && fromLog.label === written.label ? 'frame' : 'data', step: written.step };
     else if (fromLog) owner = fromLog;
     else if (ann?.owner) owner = { label: ann.owner, kind: 'annotation', role: 'annotation' };
     let label = ann?.label ?? null;

@@ -95,7 +95,7 @@ export function traceToHtml(trace: Trace, options: TraceViewOptions = {}): strin
     const events = r.events.map((e) => {
       const c = eventSwatch(e);
       return `<span style="${css({ display: 'inline-block', background: c.bg, color: c.ink, padding: '0px 5px', margin: '0px 3px 1px 0px', 'border-radius': '3px', 'font-family': SANS, 'font-size': '11px', 'white-space': 'nowrap' })}">${esc(eventText(e, options.symbolize))}</span>`;
-    }).join('');
+    }).join('<br>');
     const nmi = `${r.nmiBlocked ? '<b title="NMIs blocked">B</b>' : '&middot;'}${r.nmiPending ? '<b title="an NMI is latched" style="color:#d84315">L</b>' : '&middot;'}`;
     return `<tr><td style="${td({ 'text-align': 'right', color: '#666666' })}">${r.step}</td>`
       + `<td style="${td({ 'font-family': SANS, 'white-space': 'nowrap', color: sw.ink, 'border-left': `4px solid ${sw.strong}` })}">${esc(r.context)}</td>`
