@@ -25,6 +25,7 @@ import type { CheckResult } from './checks';
 import { REPORTER_KEY } from './checks';
 import type { Lesson, LessonCell } from './lesson';
 import { exercisesOf } from './lesson';
+import { ensurePackageLink } from './jupyter';
 import { EXERCISE_MARKER } from './notebook';
 
 export interface ExerciseGrade {
@@ -349,6 +350,7 @@ export async function gradeNotebookText(text: string, submission: string, option
   report.title = lesson.meta.title;
   const exercises = exercisesOf(lesson);
   report.maxScore = exercises.reduce((s, e) => s + e.points, 0);
+  ensurePackageLink(root);
   const grades: ExerciseGrade[] = new Array(exercises.length);
   let next = 0;
   const worker = async () => {

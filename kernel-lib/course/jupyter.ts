@@ -41,6 +41,17 @@ export function registerKernel(root: string = PROJECT_ROOT): string {
   return file;
 }
 
+/**
+ * Makes sure node_modules/nmi-lab (the package shim notebooks and graded code import) exists and is
+ * current. The shim writer is a plain script (scripts/course/link-package.js) so that npm scripts can
+ * run it before any TypeScript loads; this calls the same code.
+ */
+export function ensurePackageLink(root: string = PROJECT_ROOT): void {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { linkPackage } = require(path.join(root, 'scripts', 'course', 'link-package.js')) as { linkPackage(): number };
+  linkPackage();
+}
+
 /** The environment for Jupyter processes: the project kernelspec first, the project's bin on PATH. */
 export function jupyterEnv(root: string = PROJECT_ROOT, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const sep = path.delimiter;

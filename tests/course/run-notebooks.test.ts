@@ -1,0 +1,43 @@
+// Every reference notebook runs headless in a real Jupyter client with the tslab kernel, with no
+// error and no stderr output (tslab reports type errors and throws on stderr). Needs Debian's
+// jupyter-nbconvert/python3-nbclient (scripts/setup.sh installs them); the same runner as `npm run course`.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PROJECT_ROOT } from '../../kernel-lib/course/build';
+import { formatRun, runNotebooks } from '../../kernel-lib/course/runner';
+
+jest.setTimeout(600_000);
+
+test('every notebook executes cleanly, and a broken one is reported with its cause', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-course-'));
+  // Inside the project (dist/ is git-ignored), so that 'nmi-lab' resolves as it does for notebooks/.
+  const brokenDir = path.join(PROJECT_ROOT, 'dist', 'course-test');
+  fs.mkdirSync(brokenDir, { recursive: true });
+  const broken = path.join(brokenDir, 'broken.ipynb');
+  fs.writeFileSync(broken, JSON.stringify({
+    cells: [
+      { cell_type: 'code', id: 'ok', metadata: {}, source: ["import { Machine } from 'nmi-lab';\nconsole.log(typeof new Machine().step);"], outputs: [], execution_count: null },
+      { cell_type: 'code', id: 'typo', metadata: {}, source: ["const n: number = 'x';"], outputs: [], execution_count: null },
+    ],
+    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  }));
+  const notebooks = fs.readdirSync(path.join(PROJECT_ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort().map((f) => `notebooks/${f}`);
+  const runs = await runNotebooks([...notebooks, broken], { outDir: out, concurrency: 2 });
+  const [bad] = runs.splice(-1, 1);
+  for (const r of runs) {
+    expect({ notebook: r.notebook, report: r.ok ? 'ok' : formatRun(r) }).toEqual({ notebook: r.notebook, report: 'ok' });
+    expect(fs.existsSync(r.html)).toBe(true);
+    const executed = JSON.parse(fs.readFileSync(r.executed, 'utf8'));
+    const text = JSON.stringify(executed.cells.map((c: { outputs?: unknown }) => c.outputs ?? []));
+    expect(text).toContain('PASS ch');
+    expect(text).not.toContain('FAIL ch');
+  }
+  expect(bad.ok).toBe(false);
+  expect(bad.problems).toEqual([expect.objectContaining({ cell: 1, id: 'typo', kind: 'stderr', text: expect.stringMatching(/Type 'string' is not assignable to type 'number'/) })]);
+  expect(formatRun(bad)).toMatch(/cell 1 \[typo\]: stderr/);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.rmSync(brokenDir, { recursive: true, force: true });
+});
