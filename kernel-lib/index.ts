@@ -29,3 +29,5 @@ export {
   checkDesignSource, loadDesignFromSource, getDesign, listDesigns, summarizeDesign, designsDirectory, expandStack, manifestProblems,
 } from './designs';
 export type { CheckDesignResult, Design, DesignManifest, DesignSummary, StackEntry, StackSlot } from './designs';
+// Views: stack diagrams, traces, plots and notebook display (kernel-lib/view/).
+export * from './view';

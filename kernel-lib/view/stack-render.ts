@@ -1,14 +1,14 @@
 // Stack diagrams as text (terminal, CLI, tests) and as HTML (notebooks, exported pages).
 // Both read like the RFC's ASCII picture: the top of the stack first, boxes around the slots a
 // design names together ("Saved frame", "copied frame"), and arrows for RSP.
-import type { StackDiagram, StackSlot, SlotOwner } from './stack';
+import type { StackDiagram, DiagramSlot, SlotOwner } from './stack';
 import { MONO, SANS, chip, css, esc, hex64, hexShort, swatch } from './html';
 
-function offsetText(slot: StackSlot): string {
+function offsetText(slot: DiagramSlot): string {
   return `T-${slot.offset}`;
 }
 
-function valueText(slot: StackSlot): string {
+function valueText(slot: DiagramSlot): string {
   if (slot.value === null) return 'unmapped';
   return slot.symbol ? `${hexShort(slot.value)} <${slot.symbol}>` : hexShort(slot.value);
 }
@@ -66,7 +66,7 @@ export function stacksToText(diagrams: readonly StackDiagram[]): string {
 
 const CELL = { padding: '1px 8px', 'border-bottom': '1px solid #ffffff', 'white-space': 'nowrap', 'vertical-align': 'middle' };
 
-function groupRuns(slots: readonly StackSlot[]): { group: string | null; start: number; length: number }[] {
+function groupRuns(slots: readonly DiagramSlot[]): { group: string | null; start: number; length: number }[] {
   const runs: { group: string | null; key: string | null; start: number; length: number }[] = [];
   slots.forEach((s, i) => {
     const key = s.group ?? s.label;
@@ -77,7 +77,7 @@ function groupRuns(slots: readonly StackSlot[]): { group: string | null; start: 
   return runs;
 }
 
-function rowColors(s: StackSlot): { bg: string; ink: string } {
+function rowColors(s: DiagramSlot): { bg: string; ink: string } {
   if (!s.owner) return s.free ? { bg: '#ffffff', ink: '#9e9e9e' } : { bg: '#f7f7f7', ink: '#555555' };
   const sw = swatch(s.owner.kind);
   // Below RSP but still holding someone's data (an interrupted handler's, when a nested event runs

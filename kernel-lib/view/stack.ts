@@ -15,7 +15,7 @@ import type { EventContext } from './contexts';
  * `{ offset: 64, label: ['Saved SS', 'Saved Return RSP', ...], group: 'Saved frame' }`.
  */
 export interface StackAnnotation {
-  /** Bytes below the stack top of the first (highest) slot: 8 is the slot at top-8. */
+  /** Bytes below the stack top of the first (highest) slot: 8 (or -8, counted from the top) is the slot at top-8. */
   offset?: number;
   /** Or the first slot's absolute address. */
   address?: bigint;
@@ -58,7 +58,7 @@ export interface SlotOwner {
   stale?: boolean;
 }
 
-export interface StackSlot {
+export interface DiagramSlot {
   address: bigint;
   /** Bytes below the top (8 for the highest slot). */
   offset: number;
@@ -85,7 +85,7 @@ export interface StackDiagram {
   step: number;
   /** The current RSP when it is on this stack, else null. */
   rsp: bigint | null;
-  slots: StackSlot[];
+  slots: DiagramSlot[];
   /** Slots between the last row and RSP that did not fit (maxRows). */
   clipped: number;
   /** Owners appearing in the slots, in order of first appearance (for a legend). */
@@ -120,7 +120,7 @@ function annotationLabels(spec: StackSpec): Map<bigint, Label> {
   for (const a of spec.annotations ?? []) {
     const labels = Array.isArray(a.label) ? a.label : [a.label];
     const count = a.slots ?? labels.length;
-    const first = a.address !== undefined ? a.address : spec.top - BigInt(a.offset ?? 8);
+    const first = a.address !== undefined ? a.address : spec.top - BigInt(Math.abs(a.offset ?? 8));
     const group = a.group ?? (labels.length === 1 ? labels[0] : null);
     for (let i = 0; i < count; i++) {
       const label = labels.length === 1 ? labels[0] : labels[i] ?? labels[labels.length - 1];
@@ -217,7 +217,7 @@ export function captureStack(m: Machine, spec: StackSpec, options: CaptureOption
     for (let i = 0; i < p.values.length; i++) previous.set(p.top - BigInt(8 * (i + 1)), p.values[i]);
   }
 
-  const slots: StackSlot[] = [];
+  const slots: DiagramSlot[] = [];
   const ownerList: SlotOwner[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < rows; i++) {

@@ -59,7 +59,7 @@ test('exported page, scripts on: every chart drawn by plotly offline, diagrams s
   fs.writeFileSync(file, exportHtmlPage(parts, { title: 'NMI Lab: nested NMI views' }));
   const { page, blocked, errors } = await offlinePage({ javaScriptEnabled: true });
   await page.goto(`file://${file}`);
-  await page.waitForFunction((n) => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n, chartCount, { timeout: 20000 });
+  await page.waitForFunction(`document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`, undefined, { timeout: 20000 });
   expect(await page.locator('.js-plotly-plot').count()).toBe(chartCount);
   await expect(page.getByText('NMI stack (IST 3)').first().isVisible()).resolves.toBe(true);
   await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
@@ -148,7 +148,7 @@ test('nbconvert HTML export of NotebookDisplay outputs: bundle inlined once, cha
   const html = path.join(ARTIFACTS, 'nbconvert-views.html');
   const { page, errors } = await offlinePage({ javaScriptEnabled: true });
   await page.goto(`file://${html}`);
-  await page.waitForFunction((n) => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n, chartCount, { timeout: 20000 });
+  await page.waitForFunction(`document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`, undefined, { timeout: 20000 });
   await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
   expect(errors.filter((e) => !/require|MathJax/i.test(e))).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'nbconvert-export.png'), fullPage: true });

@@ -94,3 +94,11 @@ test('unmapped memory and a stack RSP is not on', () => {
   expect(d.slots.every((s) => s.value === null)).toBe(true);
   expect(stackToText(d)).toContain('unmapped');
 });
+
+test('annotations written the designs\' way (negative offsets from the top) land on the same slots', () => {
+  const m = rfcKernel();
+  m.onBoundary(storyHook());
+  m.run({ until: 'do_nmi', maxSteps: 500 });
+  const d = captureStack(m, { name: 'NMI', top: NMI_STACK_TOP, annotations: [{ offset: -56, label: 'NMI executing', group: 'variable' }] });
+  expect(slotAt(d, 56)).toMatchObject({ label: 'NMI executing', group: 'variable', value: 1n });
+});
