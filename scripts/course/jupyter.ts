@@ -21,7 +21,9 @@ function main(argv: string[]): void {
     process.exitCode = 2;
     return;
   }
-  const args = [app, '--no-browser', '--ip=127.0.0.1', `--notebook-dir=${path.join(PROJECT_ROOT, 'notebooks')}`, ...argv];
+  // Containers often run as root, which Jupyter refuses without --allow-root; it still listens on loopback only.
+  const root = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--allow-root'] : [];
+  const args = [app, '--no-browser', '--ip=127.0.0.1', `--notebook-dir=${path.join(PROJECT_ROOT, 'notebooks')}`, ...root, ...argv];
   process.stdout.write(`starting: jupyter ${args.join(' ')}\n(kernel "TypeScript" = tslab; open the URL with the token below; Ctrl-C to stop)\n`);
   const child = spawn('jupyter', args, { env, stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
