@@ -36,10 +36,25 @@ export interface DesignManifest {
   /** File name of the listing, next to the manifest. */
   listing: string;
   /** Harness options this design expects (e.g. Linux 3.3's nmi_idt_table companion in do_nmi). */
-  harness?: { nmiIdtTable?: boolean };
+  harness?: HarnessOptions;
   /** Sort key for the registry (the history order). */
   order?: number;
   stack?: StackEntry[];
+}
+
+/**
+ * Harness options a design may ask for (all optional, all off by default).
+ * - nmiIdtTable: Linux 3.3's nmi_idt_table companion in do_nmi.
+ * - fred: run the kernel with FRED event delivery (Linux 6.9+): the harness enables FRED with
+ *   Linux's stack levels, enters every event through its FRED entry points and returns with
+ *   ERETS/ERETU; the design's `nmi` is then called by the dispatcher, with pt_regs in %rdi.
+ * - gates: IDT gates whose handler is a label of the design's listing instead of the harness's,
+ *   by vector number (e.g. { "13": "my_general_protection" }); the gate keeps the harness's IST.
+ */
+export interface HarnessOptions {
+  nmiIdtTable?: boolean;
+  fred?: boolean;
+  gates?: Record<string, string>;
 }
 
 /** A design ready to assemble with the harness. */
@@ -52,7 +67,7 @@ export interface Design {
   summary: string;
   reconstruction: boolean;
   notes: string[];
-  harness: { nmiIdtTable: boolean };
+  harness: { nmiIdtTable: boolean; fred?: boolean; gates?: Record<string, string> };
   order: number;
   /** The NMI stack annotations, expanded to single slots, highest address first. */
   stack: StackSlot[];
@@ -89,6 +104,19 @@ export function manifestProblems(m: unknown): string[] {
   if (typeof o.id === 'string' && !/^[a-z0-9][a-z0-9.-]*$/.test(o.id)) p.push(`'id' must be lower-case kebab-case, not '${o.id}'`);
   if (typeof o.year !== 'number' || !Number.isInteger(o.year)) p.push("'year' must be an integer");
   if (typeof o.reconstruction !== 'boolean') p.push("'reconstruction' must be true or false");
+  if (o.harness !== undefined) {
+    const h = o.harness as Record<string, unknown>;
+    if (typeof h !== 'object' || h === null) p.push("'harness' must be an object");
+    else {
+      for (const k of ['nmiIdtTable', 'fred']) if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
+      if (h.gates !== undefined) {
+        const g = h.gates as Record<string, unknown>;
+        if (typeof g !== 'object' || g === null || Object.entries(g).some(([v, l]) => !/^[0-9]+$/.test(v) || Number(v) > 31 || typeof l !== 'string')) {
+          p.push("'harness.gates' maps exception vectors (0-31) to labels");
+        }
+      }
+    }
+  }
   if (o.notes !== undefined && (!Array.isArray(o.notes) || o.notes.some((n) => typeof n !== 'string'))) p.push("'notes' must be a list of strings");
   if (o.stack !== undefined) {
     if (!Array.isArray(o.stack)) p.push("'stack' must be a list");
@@ -116,7 +144,11 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
     summary: manifest.summary,
     reconstruction: manifest.reconstruction,
     notes: manifest.notes ?? [],
-    harness: { nmiIdtTable: manifest.harness?.nmiIdtTable ?? false },
+    harness: {
+      nmiIdtTable: manifest.harness?.nmiIdtTable ?? false,
+      ...(manifest.harness?.fred ? { fred: true } : {}),
+      ...(manifest.harness?.gates ? { gates: { ...manifest.harness.gates } } : {}),
+    },
     order: manifest.order ?? 1000,
     stack: expandStack(manifest.stack),
     fileName,

@@ -322,6 +322,105 @@ GLOBAL(system_call_exit_user_rsp)
 	USERGS_SYSRET64
 END(system_call)
 
+#ifdef CONFIG_FRED
+/* ---------------------------------------------------------------------------------------------
+ * FRED event entry (harness.fred; Linux 6.9+ arch/x86/entry/entry_64_fred.S and
+ * arch/x86/kernel/fred.c, written for NMI Lab)
+ *
+ * With FRED every event -- exception, NMI, and SYSCALL from ring 3 -- enters at one of two entry
+ * points: fred_entrypoint_user for events from ring 3 and, 256 bytes further, the kernel one.
+ * The CPU has already pushed a 64-byte frame: error code, RIP, CS, RFLAGS, RSP, SS (with the
+ * event type in bits 51:48 and the vector in 39:32 of the SS slot), event data, reserved. The
+ * error code sits where pt_regs keeps orig_rax, so pushing the fifteen registers below the frame
+ * makes a struct pt_regs, as Linux's FRED entry does. Delivery from ring 3 has already switched
+ * GS to the kernel's, and ERETU switches it back: no SWAPGS anywhere (it is #UD under FRED).
+ * The return is ERETS or ERETU, which end NMI blocking only when the frame is an NMI's.
+ * ------------------------------------------------------------------------------------------- */
+	.balign 4096
+GLOBAL(fred_entrypoint_user)
+	subq $ORIG_RAX, %rsp		/* pt_regs: the registers below the FRED frame */
+	SAVE_C_REGS
+	SAVE_EXTRA_REGS
+	movq %rsp, %rdi
+	call fred_entry_dispatch
+	RESTORE_EXTRA_REGS
+	RESTORE_C_REGS
+	addq $ORIG_RAX, %rsp		/* RSP at the FRED frame again */
+GLOBAL(fred_eretu)
+	eretu
+	.balign 256
+GLOBAL(fred_entrypoint_kernel)		/* fred_entrypoint_user + 256: events from ring 0 */
+	subq $ORIG_RAX, %rsp
+	SAVE_C_REGS
+	SAVE_EXTRA_REGS
+	movq %rsp, %rdi
+	call fred_entry_dispatch
+	RESTORE_EXTRA_REGS
+	RESTORE_C_REGS
+	addq $ORIG_RAX, %rsp
+GLOBAL(fred_erets)
+	erets
+
+/*
+ * fred_entry_dispatch(struct pt_regs *regs): what Linux's fred_entry_from_user/_kernel do, on
+ * the event type and vector in the SS slot. %rbx keeps regs (the entry restores it afterwards).
+ */
+ENTRY(fred_entry_dispatch)
+	movq %rdi, %rbx
+	movq SS(%rdi), %rcx
+	shrq $32, %rcx
+	movq %rcx, %rdx
+	andl $0xff, %ecx		/* vector */
+	shrq $16, %rdx
+	andl $0xf, %edx			/* event type */
+	cmpl $2, %edx			/* NMI: the design's handler */
+	je fred_nmi
+	cmpl $7, %edx			/* "other": vector 1 is SYSCALL */
+	je fred_other
+	cmpl $1, %ecx
+	je fred_debug
+	cmpl $3, %ecx			/* INT3 (software exception) or an injected #BP */
+	je fred_int3
+	cmpl $14, %ecx
+	je fred_page_fault
+	/* Everything else is fatal here, as in the IDT harness: report it with the faulting RIP. */
+fred_fatal:
+	movq RIP(%rbx), %rsi
+	movq $OOPS_UNEXPECTED, %rdi
+	cmpl $8, %ecx
+	jne 1f
+	movq $OOPS_DOUBLE_FAULT, %rdi
+1:	cmpl $13, %ecx
+	jne 2f
+	movq $OOPS_GENERAL_PROTECTION, %rdi
+2:	cmpl $6, %ecx
+	jne 3f
+	movq $OOPS_INVALID_OP, %rdi
+3:	cmpl $12, %ecx
+	jne 4f
+	movq $OOPS_STACK_SEGMENT, %rdi
+4:	jmp die
+
+fred_nmi:
+	jmp nmi				/* the design's NMI handler; it returns to the entry */
+fred_other:
+	cmpl $1, %ecx
+	jne fred_fatal
+	call sys_nmi_lab
+	movq %rax, RAX(%rbx)
+	ret
+fred_debug:
+	xorl %esi, %esi
+	jmp do_debug
+fred_int3:
+	xorl %esi, %esi
+	jmp do_int3
+fred_page_fault:
+	movq ORIG_RAX(%rdi), %rsi	/* the error code */
+	jmp do_page_fault
+END(fred_entry_dispatch)
+#endif /* CONFIG_FRED */
+
 /* The one system call: count it, return 0. */
 ENTRY(sys_nmi_lab)
 	incq PER_CPU_VAR(syscall_count)

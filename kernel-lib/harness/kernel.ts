@@ -136,12 +136,13 @@ const programCache = new Map<string, AssembleDesignResult>();
 
 /** Assemble a design together with the harness (cached by listing text and options). */
 export function assembleDesign(design: Design): AssembleDesignResult {
-  const key = `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.text}`;
+  const key = `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${design.text}`;
   const cached = programCache.get(key);
   if (cached) return cached;
   const { prelude, kernel } = harnessSources();
   const defines: Record<string, string> = {};
   if (design.harness.nmiIdtTable) defines.CONFIG_NMI_IDT_TABLE = '1';
+  if (design.harness.fred === true) defines.CONFIG_FRED = '1';
   const r = assemble({
     files: [
       { name: 'harness/prelude.h', text: prelude },
@@ -169,7 +170,17 @@ export function assembleDesign(design: Design): AssembleDesignResult {
         warnings: r.warnings,
         errors: missing.map((l) => ({ ...loc, severity: 'error' as const, message: `a design must define the label '${l}' in .text (the NMI gate's handler)` })),
       };
-    } else result = { ok: true, program: r.program, warnings: r.warnings };
+    } else {
+      const badGates = Object.entries(design.harness.gates ?? {}).filter(([, label]) => r.program.symbols.get(label)?.section !== '.text');
+      if (badGates.length > 0) {
+        const loc = { file: design.fileName, line: 1, column: 1, text: '' };
+        result = {
+          ok: false,
+          warnings: r.warnings,
+          errors: badGates.map(([v, l]) => ({ ...loc, severity: 'error' as const, message: `harness.gates: vector ${v} names '${l}', which is not a label in .text` })),
+        };
+      } else result = { ok: true, program: r.program, warnings: r.warnings };
+    }
   }
   programCache.set(key, result);
   return result;
@@ -220,7 +231,7 @@ export class Kernel {
     const m = new Machine();
     this.machine = m;
     m.load(program, { sections: { '.user': { user: true, writable: false }, '.udata': { user: true, writable: true } } });
-    setUpCpu(m);
+    setUpCpu(m, design);
     [this.doNmiLo, this.doNmiHi] = split(m.symbol('do_nmi'));
     this.nmiRunsAddress = LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs);
     this.inProgressAddress = LAYOUT.percpuBase + BigInt(PERCPU.nmi_in_progress);
@@ -423,8 +434,14 @@ function injectedFor(a: ArmState): { type: 'exception'; vector: number; errorCod
   }
 }
 
-/** Stacks, per-CPU data, IDTs, TSS and MSRs, as Linux 3.x sets up a CPU. */
-function setUpCpu(m: Machine): void {
+/**
+ * Stacks, per-CPU data, IDTs, TSS and MSRs, as Linux 3.x sets up a CPU. A design may replace
+ * exception gates' handlers (harness.gates) and may ask for FRED (harness.fred): then events are
+ * delivered the FRED way, with Linux's stack levels (arch/x86/kernel/fred.c: #DB 1, NMI and #MC 2,
+ * #DF 3) on the same stacks the IDT's IST entries name, and enter at fred_entrypoint_user (+256
+ * from ring 0, kernel.S).
+ */
+function setUpCpu(m: Machine, design?: Design): void {
   const L = LAYOUT;
   m.map(L.percpuBase, L.percpuSize);
   m.map(L.doubleFaultStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
@@ -446,6 +463,9 @@ function setUpCpu(m: Machine): void {
     table[Vector.SS] = g('stack_segment', 0);
     table[Vector.GP] = g('general_protection', 0);
     table[Vector.PF] = g('page_fault', 0);
+    for (const [vector, label] of Object.entries(design?.harness.gates ?? {})) {
+      table[Number(vector)] = { ...table[Number(vector)], handler: m.symbol(label) };
+    }
     return table;
   };
   // Linux 3.3's nmi_idt_table: a copy of the IDT whose #DB/#BP gates do not switch stacks.
@@ -461,6 +481,12 @@ function setUpCpu(m: Machine): void {
   pc('cpu_current_top_of_stack', L.kernelStackTop);
   pc('debug_stack_addr', L.debugStackTop);
   m.cpu.lstar = m.symbol('system_call');
+  if (design?.harness.fred === true) {
+    m.enableFred({
+      entry: 'fred_entrypoint_user',
+      stacks: { 0: L.kernelStackTop, 1: L.debugStackTop, 2: L.nmiStackTop, 3: L.doubleFaultStackTop },
+    });
+  }
 }
 
 /** Assemble (cached) and build a kernel at its workload's steady state. Throws AssemblyError. */
