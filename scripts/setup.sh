@@ -27,3 +27,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund
+# Notebooks import the library as the package 'nmi-lab' (see lessons/README.md).
+node scripts/course/link-package.js
