@@ -11,3 +11,13 @@ export type { InterruptFrame } from './lab';
 export {
   burstOutcomes, checkBurstPrediction, checkInterruptedRip, checkNestedNmi, checkSumIsALoop, checkSumProgram,
 } from './exercises';
+export {
+  debugStack, debugStackSpec, designKernel, frameAt, frameRipOffset, kernelStackSpec, labelsToIret, labelsUntil, manifestAnnotations,
+  nmiOffset, nmiStack, nmiStackSpec, offNmiStack, recordKernelTrace, repeatClassifier, runBackTo, runTo, runToIret, runToUnblocked,
+  ScenarioError, stackText, whereIs,
+} from './story';
+export {
+  checkCopiedFrame, checkFredPrediction, checkIsNested, checkOverwritePrediction, checkReenter, checkSkippedNmi,
+  FRAME_SLOTS, nestedCopiedFrame, nestingCases, nmiAfterException, syscallGapNmi, unprotectedNesting,
+} from './design-exercises';
+export type { FrameSlot, NestingCase } from './design-exercises';
