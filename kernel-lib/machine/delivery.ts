@@ -71,6 +71,7 @@ export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
         // CR2 is loaded when #PF is raised, before its own delivery is attempted (SDM 4.7).
         cpu.cr2Lo = e.addrLo;
         cpu.cr2Hi = e.addrHi;
+        df.withCr2(e.addrLo, e.addrHi);
       }
       const rule = doubleFaultRule(current.vector, e.vector);
       if (rule === 'shutdown') {
