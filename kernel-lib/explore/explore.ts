@@ -1,0 +1,300 @@
+// The explorer's public face: explore a design on its workloads within a bound, and replay one
+// schedule. Everything reported comes from running the design; nothing is looked up.
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { buildKernel, WORKLOADS } from '../harness/kernel';
+import type { Kernel, WorkloadId } from '../harness/kernel';
+import { EXCEPTION_STKSZ, LAYOUT } from '../harness/layout';
+import type { Design } from '../designs/manifest';
+import { getDesign } from '../designs/registry';
+import { INVARIANTS, InvariantId, invariantInfo } from './invariants';
+import { DEFAULT_BOUND, Explorer, FoundViolation, SearchBound } from './search';
+import { Schedule, ScheduleEvent, compareSchedules, formatScheduleSteps, parseSchedule, ScheduleSyntaxError } from './schedule';
+import { labelSchedule, resolveSchedule, traceSchedule } from './replay';
+import type { Trace } from '../view/trace';
+
+export interface ExploreOptions {
+  /** A shipped design's id, or a Design (loadDesignFromSource). */
+  design: string | Design;
+  /** One workload, or all of them (default). */
+  workload?: WorkloadId;
+  /** Most NMIs per episode (default 2). */
+  depth?: number;
+  /** Most exceptions the schedule raises per episode (default 1). */
+  exceptions?: number;
+  /** Steps after the last event before a run counts as a hang (default 5000). */
+  maxStepsAfterEvent?: number;
+  /**
+   * User RSPs tried for the user-mode workloads (the user controls RSP): default the user stack
+   * top and an address inside the NMI stack (CVE-2015-3291's trick).
+   */
+  userRsps?: bigint[];
+  /** Worker threads (default: 0, in this thread; the CLI uses one per core). */
+  workers?: number;
+  /** Explore even when the estimate is above `limitRuns`. */
+  force?: boolean;
+  /** Refuse above this many estimated runs (default 3,000,000). */
+  limitRuns?: number;
+}
+
+export interface ViolationReport {
+  invariant: InvariantId;
+  /** 1..6, as in the issue. */
+  number: number;
+  title: string;
+  /** Paste into `nmi-lab replay DESIGN --workload W --schedule '...'`. */
+  schedule: string;
+  /** The same schedule by step counts. */
+  scheduleSteps: string;
+  events: ScheduleEvent[];
+  userRsp?: bigint;
+  summary: string;
+}
+
+export interface WorkloadReport {
+  design: string;
+  workload: WorkloadId;
+  depth: number;
+  exceptions: number;
+  verdict: 'clean' | 'violated';
+  /** Schedules within the bound (run, or proven equivalent to a run one). */
+  schedules: number;
+  /** Distinct states stored (summed over workers). */
+  states: number;
+  runs: number;
+  /** Boundaries hashed / distinct states. */
+  dedupRatio: number;
+  /** Schedules per run executed. */
+  schedulesPerRun: number;
+  steps: number;
+  ms: number;
+  userRsps: string[];
+  violations: ViolationReport[];
+}
+
+export interface Estimate {
+  workload: WorkloadId;
+  firstEventPoints: number;
+  episodeBoundaries: number;
+  estimatedSchedules: number;
+  estimatedRuns: number;
+}
+
+export class ExploreRefused extends Error {
+  constructor(readonly estimates: Estimate[], limit: number) {
+    super(`the bound is too large: about ${Math.round(estimates.reduce((a, e) => a + e.estimatedRuns, 0)).toLocaleString('en-US')} runs estimated (limit ${limit.toLocaleString('en-US')}); lower --depth or --exceptions, or pass --force`);
+  }
+}
+
+function designOf(d: string | Design): Design {
+  return typeof d === 'string' ? getDesign(d) : d;
+}
+
+function userRspsFor(w: WorkloadId, given?: bigint[]): (bigint | undefined)[] {
+  if (w !== 'user' && w !== 'syscall') return [undefined];
+  return given ?? [undefined, LAYOUT.nmiStackTop - BigInt(EXCEPTION_STKSZ / 2)];
+}
+
+function boundOf(o: ExploreOptions): SearchBound {
+  return {
+    depth: o.depth ?? DEFAULT_BOUND.depth,
+    exceptions: o.exceptions ?? DEFAULT_BOUND.exceptions,
+    maxStepsAfterEvent: o.maxStepsAfterEvent ?? DEFAULT_BOUND.maxStepsAfterEvent,
+  };
+}
+
+/** What one share of the root branches found (plain data: crosses worker threads). */
+export interface ShareResult {
+  schedules: number;
+  runs: number;
+  visits: number;
+  states: number;
+  hits: number;
+  steps: number;
+  violations: { invariant: InvariantId; events: { kind: ScheduleEvent['kind']; step: number; at: string }[]; summary: string }[];
+}
+
+export interface ShareTask {
+  design: Design;
+  workload: WorkloadId;
+  userRsp?: string;
+  bound: SearchBound;
+  index: number;
+  of: number;
+}
+
+/** Explore every `of`-th root branch starting at `index` (what a worker does). */
+export function exploreShare(t: ShareTask): ShareResult {
+  const k = buildKernel({ design: t.design, workload: t.workload, userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp) });
+  const ex = new Explorer(k, t.bound);
+  ex.prepareRoot();
+  const all = ex.rootBranches();
+  ex.exploreRoot(all.filter((_, i) => i % t.of === t.index), t.index === 0);
+  ex.detach();
+  const s = ex.stats;
+  return {
+    schedules: s.schedules, runs: s.runs, visits: s.visits, states: s.states, hits: s.hits, steps: s.steps,
+    violations: [...ex.best.values()].map((v) => ({ invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })) })),
+  };
+}
+
+function runWorker(task: ShareTask): Promise<ShareResult> {
+  return new Promise((resolve, reject) => {
+    const root = path.resolve(__dirname, '..', '..');
+    const w = new Worker(path.join(__dirname, 'worker.js'), {
+      workerData: { task, tsRegister: path.join(root, 'bin', 'ts-register.js'), module: path.join(__dirname, 'explore.ts') },
+    });
+    w.once('message', (m: ShareResult) => resolve(m));
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`explorer worker exited with ${code}`));
+    });
+  });
+}
+
+/** Estimate the work before starting: first-event points x episode length ^ (depth - 1) x exception choices. */
+export function estimate(design: string | Design, workload: WorkloadId, o: Omit<ExploreOptions, 'design'> = {}): Estimate {
+  const bound = boundOf({ ...o, design });
+  const k = buildKernel({ design: designOf(design), workload });
+  const ex = new Explorer(k, bound);
+  const root = ex.prepareRoot();
+  ex.detach();
+  // One undisturbed episode: an NMI at the steady state, until the interrupted code runs again.
+  k.reset();
+  const m = k.machine;
+  m.raiseNmi();
+  let boundaries = 0;
+  m.run({ maxSteps: 5000, until: () => (boundaries++ > 0 && !m.nmiBlocked && m.cpl === k.steadyState.machine.cpu.cpl && m.rip >= 0n && !inHandler(k)) });
+  const L = Math.max(boundaries, 10);
+  const X = k.exceptionPoints.filter((p) => p.in === 'do_nmi').reduce((a, p) => a + p.kinds.length, 0);
+  const variants = userRspsFor(workload, o.userRsps).length;
+  const schedules = variants * root.branches * Math.pow(L, bound.depth - 1) * Math.pow(1 + X, bound.exceptions);
+  // Latched NMIs and explored states cut most runs short: about one run in six (measured on linux-3.3).
+  return { workload, firstEventPoints: root.branches, episodeBoundaries: L, estimatedSchedules: schedules, estimatedRuns: schedules / 6 };
+}
+
+function inHandler(k: Kernel): boolean {
+  const rsp = k.machine.reg('rsp');
+  return rsp <= LAYOUT.nmiStackTop && rsp > LAYOUT.nmiStackTop - BigInt(EXCEPTION_STKSZ);
+}
+
+function toEvents(v: ShareResult['violations'][number]): ScheduleEvent[] {
+  return v.events.map((e) => ({ kind: e.kind, step: e.step, at: BigInt(e.at) }));
+}
+
+/** Explore one workload (all its user-RSP variants). */
+export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId }): Promise<WorkloadReport> {
+  const design = designOf(o.design);
+  const bound = boundOf(o);
+  const t0 = Date.now();
+  const rsps = userRspsFor(o.workload, o.userRsps);
+  const workers = Math.max(0, o.workers ?? 0);
+  const total: ShareResult = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0, violations: [] };
+  const best = new Map<InvariantId, { v: ShareResult['violations'][number]; rsp?: bigint }>();
+  const tasks: ShareTask[] = [];
+  for (const rsp of rsps) {
+    const of = Math.max(1, workers);
+    for (let i = 0; i < of; i++) tasks.push({ design, workload: o.workload, userRsp: rsp === undefined ? undefined : rsp.toString(), bound, index: i, of });
+  }
+  const results = workers > 0 ? await Promise.all(tasks.map(runWorker)) : tasks.map(exploreShare);
+  results.forEach((r, i) => {
+    const rsp = tasks[i].userRsp === undefined ? undefined : BigInt(tasks[i].userRsp as string);
+    total.schedules += r.schedules;
+    total.runs += r.runs;
+    total.visits += r.visits;
+    total.states += r.states;
+    total.hits += r.hits;
+    total.steps += r.steps;
+    for (const v of r.violations) {
+      const old = best.get(v.invariant);
+      if (old === undefined || compareSchedules(toEvents(v), toEvents(old.v)) < 0) best.set(v.invariant, { v, rsp });
+    }
+  });
+  const ms = Date.now() - t0;
+  const violations: ViolationReport[] = [];
+  for (const info of INVARIANTS) {
+    const b = best.get(info.id);
+    if (b === undefined) continue;
+    const schedule: Schedule = { userRsp: b.rsp, events: toEvents(b.v) };
+    const k = buildKernel({ design, workload: o.workload, userRsp: b.rsp });
+    violations.push({
+      invariant: info.id, number: info.number, title: info.title,
+      schedule: labelSchedule(k, schedule), scheduleSteps: formatScheduleSteps(schedule),
+      events: schedule.events, ...(b.rsp !== undefined ? { userRsp: b.rsp } : {}), summary: b.v.summary,
+    });
+  }
+  return {
+    design: design.id, workload: o.workload, depth: bound.depth, exceptions: bound.exceptions,
+    verdict: violations.length === 0 ? 'clean' : 'violated',
+    schedules: total.schedules, states: total.states, runs: total.runs,
+    dedupRatio: total.states === 0 ? 1 : Number((total.visits / total.states).toFixed(3)),
+    schedulesPerRun: total.runs === 0 ? 1 : Number((total.schedules / total.runs).toFixed(2)),
+    steps: total.steps, ms,
+    userRsps: rsps.map((r) => (r === undefined ? 'default' : `0x${r.toString(16)}`)),
+    violations,
+  };
+}
+
+/** Explore a design on one workload or all; throws ExploreRefused when the bound is too large. */
+export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]> {
+  const workloads = o.workload !== undefined ? [o.workload] : [...WORKLOADS];
+  if (!o.force) {
+    const limit = o.limitRuns ?? 3_000_000;
+    const estimates = workloads.map((w) => estimate(o.design, w, o));
+    if (estimates.reduce((a, e) => a + e.estimatedRuns, 0) > limit) throw new ExploreRefused(estimates, limit);
+  }
+  const out: WorkloadReport[] = [];
+  for (const w of workloads) out.push(await exploreWorkload({ ...o, workload: w }));
+  return out;
+}
+
+/** The number of worker threads worth using here. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(os.cpus().length, 8));
+}
+
+export interface ReplayResult {
+  ok: boolean;
+  error?: string;
+  schedule?: Schedule;
+  /** The schedule in label form. */
+  label?: string;
+  violations: ViolationReport[];
+  end?: string;
+  trace?: Trace;
+}
+
+/** Replay one schedule string: resolve it, check every invariant on it, and record a trace. */
+export function replaySchedule(o: { design: string | Design; workload?: WorkloadId; schedule: string; trace?: boolean; maxStepsAfterEvent?: number }): ReplayResult {
+  const design = designOf(o.design);
+  const workload = o.workload ?? 'kernel';
+  let parsed;
+  try {
+    parsed = parseSchedule(o.schedule);
+  } catch (e) {
+    if (e instanceof ScheduleSyntaxError) return { ok: false, error: e.message, violations: [] };
+    throw e;
+  }
+  const k = buildKernel({ design, workload, userRsp: parsed.userRsp });
+  const resolved = resolveSchedule(k, parsed);
+  if (resolved.ok === false) return { ok: false, error: resolved.error, violations: [] };
+  const schedule = resolved.schedule;
+  const ex = new Explorer(k, { ...DEFAULT_BOUND, depth: 1, exceptions: 1, maxStepsAfterEvent: o.maxStepsAfterEvent ?? DEFAULT_BOUND.maxStepsAfterEvent });
+  const verdict = ex.evaluate(schedule.events);
+  ex.detach();
+  const seen = new Set<InvariantId>();
+  const violations: ViolationReport[] = [];
+  for (const v of verdict.violations as FoundViolation[]) {
+    if (seen.has(v.invariant)) continue;
+    seen.add(v.invariant);
+    const info = invariantInfo(v.invariant);
+    violations.push({ invariant: v.invariant, number: info.number, title: info.title, schedule: '', scheduleSteps: formatScheduleSteps(schedule), events: schedule.events, summary: v.summary });
+  }
+  violations.sort((a, b) => a.number - b.number);
+  const label = labelSchedule(k, schedule);
+  for (const v of violations) v.schedule = label;
+  let trace: Trace | undefined;
+  if (o.trace) trace = traceSchedule(buildKernel({ design, workload, userRsp: parsed.userRsp }), schedule);
+  return { ok: verdict.error === undefined, ...(verdict.error ? { error: verdict.error } : {}), schedule, label, violations, end: verdict.end, trace };
+}

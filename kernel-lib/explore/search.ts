@@ -1,0 +1,746 @@
+// The exhaustive search. From the workload's steady state, every schedule within the bound is one
+// path through a tree: at each instruction boundary an NMI may arrive, or (at an exception point)
+// an exception may be raised, or nothing happens. The search is a depth-first walk that runs each
+// path once and branches off it:
+//
+//   explore(start, budget):
+//     run from `start` with no further events (the leaf), recording every boundary, checking the
+//     invariants as it goes, until the episode is over (back in the interrupted code, nothing
+//     pending), a failure, the step budget, or a state already explored;
+//     then for every recorded boundary and every event allowed there: restore `start`, run to that
+//     boundary, raise the event, snapshot, explore(that, budget - 1).
+//
+// States are hashed at every boundary where a branch is possible and after every logged event
+// (delivery, IRET, ...). A state seen before with the same budget has the same futures: the search
+// stops there and counts the schedules it already counted under it (so "schedules" is the exact
+// number of schedules within the bound, explored or proven equivalent). Depth-first order tries
+// events at earlier boundaries first, so the first schedule found for an invariant with the fewest
+// events is also the one with the earliest points.
+import type { Machine } from '../machine/machine';
+import { Vector } from '../isa/faults';
+import type { Kernel, ExceptionKind } from '../harness/kernel';
+import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
+import { INVARIANTS, InvariantId } from './invariants';
+import {
+  MonitorState, OpenContext, ContextState, contextDigest, currentState, interruptedState, stateDifferences,
+} from './monitor';
+import { ScheduleEvent, ScheduleEventKind, compareSchedules } from './schedule';
+import { HashRegion, peek32, regionsFor, stateKey, wordAt } from './state-hash';
+
+export interface SearchBound {
+  /** Most NMIs in one episode (the first one and those arriving while it is handled). */
+  depth: number;
+  /** Most exceptions raised by the schedule in one episode. */
+  exceptions: number;
+  /** Steps allowed after the last event before the run counts as a hang. */
+  maxStepsAfterEvent: number;
+}
+
+export const DEFAULT_BOUND: SearchBound = { depth: 2, exceptions: 1, maxStepsAfterEvent: 5000 };
+
+export interface FoundViolation {
+  invariant: InvariantId;
+  events: ScheduleEvent[];
+  summary: string;
+}
+
+export interface SearchStats {
+  /** Schedules within the bound: run to their end or proven equivalent to one that was. */
+  schedules: number;
+  /** Runs actually executed (leaves of the tree that were not cut by a known state). */
+  runs: number;
+  /** Boundaries where the state was hashed (looked up). */
+  visits: number;
+  /** Distinct states stored. */
+  states: number;
+  /** Lookups that found an explored state (the search stopped there). */
+  hits: number;
+  /** Instructions executed. */
+  steps: number;
+}
+
+const OPT_NMI = 1;
+const OPT_BP = 2;
+const OPT_DB = 4;
+const OPT_PF = 8;
+const OPTION_KINDS: { bit: number; kind: ScheduleEventKind }[] = [
+  { bit: OPT_NMI, kind: 'nmi' }, { bit: OPT_BP, kind: 'bp' }, { bit: OPT_DB, kind: 'db' }, { bit: OPT_PF, kind: 'pf' },
+];
+const BIT = {} as Record<InvariantId, number>;
+for (const i of INVARIANTS) BIT[i.id] = i.bit;
+const KIND_BIT: Record<ExceptionKind, number> = { bp: OPT_BP, db: OPT_DB, pf: OPT_PF };
+
+/** A scheduled event on the current path, with what replaying it needs. */
+/** What a subtree holds: schedules and violated invariants, from each of its run's boundaries. */
+interface SubtreeResult {
+  count: number;
+  mask: number;
+  run: RunRecord;
+  /** suffixCount[i]: schedules from boundary i of the run on (index length: the run's end). */
+  suffixCount: number[];
+  suffixMask: number[];
+}
+
+interface PathEvent extends ScheduleEvent {
+  bit: number;
+  lo: number;
+  hi: number;
+}
+
+type RunEnd = 'quiescent' | 'memo' | 'cycle' | 'budget' | 'failure' | 'period';
+
+/** One observed run: its boundaries, in order. */
+class RunRecord {
+  steps: number[] = [];
+  lo: number[] = [];
+  hi: number[] = [];
+  mon: MonitorState[] = [];
+  opts: number[] = [];
+  slot: number[] = [];
+  /** Violations detected after this boundary (before the next one). */
+  violMask: number[] = [];
+  /** Violations detected before the first boundary (caused by the event that started the run). */
+  preMask = 0;
+  /** Invariants already reported on this run (one report each is enough). */
+  seen = 0;
+  /** NMIs blocked and nothing latched: an NMI here would only set the latch. */
+  latch: boolean[] = [];
+  end: RunEnd = 'budget';
+  tail = -1; // memo index on a hit
+  /** The boundary where the run met an explored state (end 'memo'). */
+  endSteps = -1;
+  endLo = 0;
+  endHi = 0;
+  constructor(readonly startSteps: number, readonly root: boolean) {}
+}
+
+/** A per-invariant leaf count is too costly to keep exact through merges; the mask says which occur. */
+export class Explorer {
+  readonly kernel: Kernel;
+  readonly machine: Machine;
+  readonly bound: SearchBound;
+  readonly best = new Map<InvariantId, FoundViolation>();
+  readonly stats: SearchStats;
+
+  private readonly regions: HashRegion[];
+  private readonly points = new Map<number, { hi: number; kinds: number; cr2: bigint }>();
+  private readonly expectedFaults = new Set<string>();
+  private readonly steadySteps: number;
+  private readonly nmiRunsPage: number;
+  private readonly nmiRunsWord: number;
+  private readonly reenteredPage: number;
+  private readonly reenteredWord: number;
+  private memoIndex = new Map<number, number>();
+  private memoCount: number[] = [];
+  private memoMask: number[] = [];
+
+  // The run in progress (observe mode) or null (replaying to a branch point).
+  private run: RunRecord | null = null;
+  private mon: MonitorState = MonitorState.EMPTY;
+  private logSeen = 0;
+  private nLeft = 0;
+  private eLeft = 0;
+  private path: PathEvent[] = [];
+  private reenteredBase = 0;
+  private startAddressLo = 0;
+  private startAddressHi = 0;
+
+  constructor(kernel: Kernel, bound: SearchBound) {
+    this.kernel = kernel;
+    this.machine = kernel.machine;
+    this.bound = bound;
+    const m = this.machine;
+    kernel.reset();
+    this.steadySteps = m.steps;
+    [this.nmiRunsPage, this.nmiRunsWord] = wordAt(LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs));
+    [this.reenteredPage, this.reenteredWord] = wordAt(LAYOUT.percpuBase + BigInt(PERCPU.nmi_reentered));
+    for (const p of kernel.exceptionPoints) {
+      let kinds = 0;
+      for (const k of p.kinds) kinds |= KIND_BIT[k];
+      const a = BigInt.asUintN(64, p.address);
+      this.points.set(Number(a & 0xffffffffn) | 0, {
+        hi: Number(a >> 32n) | 0, kinds, cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
+      });
+    }
+    // The memory that decides the future: the harness globals and per-CPU data, the top of every
+    // stack the entry code and the handlers use (both halves of the debug stack: its IST pointer
+    // moves down by EXCEPTION_STKSZ while a #DB/#BP handler body runs), the user data.
+    const data = kernel.program.sections.find((s) => s.name === '.data');
+    const udata = kernel.program.sections.find((s) => s.name === '.udata');
+    this.regions = [
+      ...regionsFor(LAYOUT.percpuBase, PERCPU.syscall_count + 8),
+      ...regionsFor(LAYOUT.percpuBase + BigInt(PERCPU.init_tss), 0x68),
+      ...(data ? regionsFor(data.address, Math.min(data.bytes.length, 4096)) : []),
+      ...(udata ? regionsFor(udata.address, Math.min(udata.bytes.length, 256)) : []),
+      ...regionsFor(LAYOUT.nmiStackTop - 768n, 768),
+      ...regionsFor(LAYOUT.debugStackTop - 512n, 512),
+      ...regionsFor(LAYOUT.debugStackTop - BigInt(EXCEPTION_STKSZ) - 384n, 384),
+      ...regionsFor(LAYOUT.kernelStackTop - 768n, 768),
+      ...regionsFor(LAYOUT.doubleFaultStackTop - 64n, 64),
+      ...regionsFor(LAYOUT.userStackTop - 64n, 64),
+    ];
+    this.stats = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0 };
+    kernel.onBoundary((mm) => this.boundary(mm));
+  }
+
+  // ---- the root: one period of the undisturbed workload -----------------------------------------
+
+  /**
+   * The boundaries of one period of the workload (from the steady state until it is back there),
+   * where the first event of a schedule may arrive; also learns the faults the workload raises by
+   * itself. Returns the number of root branches (boundary, event) pairs.
+   */
+  private rootRun: RunRecord | null = null;
+
+  prepareRoot(): { branches: number; periodSteps: number } {
+    const k = this.kernel;
+    const m = this.machine;
+    k.reset();
+    this.startAddressLo = m.cpu.cur.lo;
+    this.startAddressHi = m.cpu.cur.hi;
+    this.reenteredBase = peek32(m, this.reenteredPage, this.reenteredWord);
+    const r = new RunRecord(m.steps, true);
+    this.nLeft = this.bound.depth;
+    this.eLeft = this.bound.exceptions;
+    this.mon = MonitorState.EMPTY;
+    this.logSeen = m.log.length;
+    this.run = r;
+    this.observe(m, true);
+    m.run({ maxSteps: 100_000 });
+    this.run = null;
+    if (r.end !== 'period') throw new Error(`the ${k.workload} workload did not come back to its steady state`);
+    for (let i = this.logSeen0(r); i < m.log.length; i++) {
+      const e = m.log[i];
+      if (e.kind === 'fault') this.expectedFaults.add(`${e.vector}@${e.rip}`);
+    }
+    this.rootRun = r;
+    let branches = 0;
+    for (const o of r.opts) for (const { bit } of OPTION_KINDS) if (o & bit) branches++;
+    return { branches, periodSteps: m.steps - r.startSteps };
+  }
+
+  private logSeen0(_r: RunRecord): number {
+    return this.kernel.steadyState.machine.logLength;
+  }
+
+  /** The root branches as (boundary index, option bit), in search order. */
+  rootBranches(): { index: number; bit: number }[] {
+    const r = this.rootRun;
+    if (r === null) throw new Error('prepareRoot() first');
+    const out: { index: number; bit: number }[] = [];
+    r.opts.forEach((o, index) => {
+      for (const { bit } of OPTION_KINDS) if (o & bit) out.push({ index, bit });
+    });
+    return out;
+  }
+
+  /** Explore the given root branches (all by default); adds the empty schedule when asked. */
+  exploreRoot(which?: readonly { index: number; bit: number }[], includeEmpty = true): void {
+    if (this.rootRun === null) this.prepareRoot();
+    const r = this.rootRun as RunRecord;
+    const list = which ?? this.rootBranches();
+    if (includeEmpty) this.stats.schedules += 1;
+    for (const b of list) {
+      const c = this.branch(r, b.index, b.bit, this.bound.depth, this.bound.exceptions);
+      this.stats.schedules += c.count;
+    }
+    this.stats.states = this.memoIndex.size;
+  }
+
+  // ---- the walk ------------------------------------------------------------------------------
+
+  /**
+   * Back to the steady state and through the events of the current path again, to the boundary
+   * after `steps` instructions at lo:hi. Only the steady state is ever restored: restoring the
+   * snapshot last restored only undoes a short write journal, far cheaper than keeping a snapshot
+   * per branch point (each would copy pages and make later restores rebuild the page map).
+   */
+  private replayTo(steps: number, lo: number, hi: number): void {
+    const m = this.machine;
+    this.kernel.reset();
+    const path = this.path;
+    for (let i = 0; i < path.length; i++) {
+      const e = path[i];
+      this.runToBoundary(this.steadySteps + e.step, e.lo, e.hi);
+      this.apply(e.bit, m);
+    }
+    this.runToBoundary(steps, lo, hi);
+  }
+
+  /** Run to the boundary after `steps` instructions (run(0) still delivers an injected event). */
+  private runToBoundary(steps: number, lo: number, hi: number): void {
+    const m = this.machine;
+    const cpu = m.cpu;
+    if (cpu.steps !== steps || cpu.cur.lo !== lo || cpu.cur.hi !== hi) {
+      const before = cpu.steps;
+      m.run({ maxSteps: steps - cpu.steps });
+      this.stats.steps += cpu.steps - before;
+    }
+    if (cpu.cur.lo !== lo || cpu.cur.hi !== hi || cpu.steps !== steps) {
+      throw new Error(`explorer: replay diverged at step ${steps - this.steadySteps} (expected a boundary at ${this.where(join(lo, hi))}, at ${this.where(m.rip)})`);
+    }
+  }
+
+  private apply(bit: number, m: Machine): void {
+    if (bit === OPT_NMI) {
+      m.raiseNmi();
+      return;
+    }
+    const p = this.points.get(m.cpu.cur.lo)!;
+    if (bit === OPT_BP) m.inject({ type: 'exception', vector: Vector.BP });
+    else if (bit === OPT_DB) m.inject({ type: 'exception', vector: Vector.DB });
+    else m.inject({ type: 'exception', vector: Vector.PF, errorCode: 0, cr2: p.cr2 });
+  }
+
+  /**
+   * Run one schedule with every check on, no branching: the verdict `nmi-lab replay` prints. The
+   * events must be resolved (step counts and RIPs from a run of this kernel).
+   */
+  evaluate(events: readonly ScheduleEvent[]): { violations: FoundViolation[]; end: string; error?: string } {
+    const m = this.machine;
+    const k = this.kernel;
+    if (this.rootRun === null) this.prepareRoot();
+    k.reset();
+    this.path = [];
+    this.collected = [];
+    this.evaluating = true;
+    this.mon = MonitorState.EMPTY;
+    this.nLeft = 0;
+    this.eLeft = 0;
+    let end = 'quiescent';
+    let error: string | undefined;
+    try {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        const target = this.steadySteps + e.step;
+        if (i > 0) {
+          const r = new RunRecord(m.steps, false);
+          this.run = r;
+          const res = m.run({ maxSteps: Math.max(0, target - m.steps) });
+          this.run = null;
+          if (res.stop === 'hook') {
+            error = `the episode was over (${r.end}) before event ${i + 1} (${e.kind}@${e.step}): a schedule's events all belong to one NMI episode`;
+            end = r.end;
+            break;
+          }
+          if (res.stop !== 'budget') {
+            this.finishRun(r, res.stop);
+            end = r.end;
+            error = `the machine stopped (${res.stop}) before event ${i + 1}`;
+            break;
+          }
+        } else if (m.steps !== target || m.rip !== e.at) {
+          m.run({ maxSteps: Math.max(0, target - m.steps) });
+        }
+        if (m.steps !== target || m.rip !== e.at) {
+          error = `event ${i + 1} (${e.kind}@${e.step}) expects the boundary at ${this.where(e.at)}, but the machine is at ${this.where(m.rip)} (step ${m.steps - this.steadySteps})`;
+          break;
+        }
+        const bit = OPTION_KINDS.find((o) => o.kind === e.kind)!.bit;
+        if (bit !== OPT_NMI && this.points.get(m.cpu.cur.lo)?.hi !== m.cpu.cur.hi) {
+          error = `event ${i + 1}: ${this.where(e.at)} is not an exception point (${this.kernel.exceptionPoints.map((p) => p.label).join(', ')})`;
+          break;
+        }
+        this.logSeen = m.log.length;
+        this.apply(bit, m);
+        this.path.push({ ...e, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi });
+      }
+      if (error === undefined) {
+        const r = new RunRecord(m.steps, false);
+        this.run = r;
+        const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
+        this.run = null;
+        if (res.stop !== 'hook') this.finishRun(r, res.stop);
+        end = r.end;
+      }
+      return { violations: this.collected, end, ...(error !== undefined ? { error } : {}) };
+    } finally {
+      this.run = null;
+      this.evaluating = false;
+      this.collected = null;
+      this.path = [];
+    }
+  }
+
+  private evaluating = false;
+  private collected: FoundViolation[] | null = null;
+
+  /** Replay to boundary `index` of run `r`, raise the option there, explore what follows. */
+  private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number): SubtreeResult {
+    const m = this.machine;
+    this.replayTo(r.steps[index], r.lo[index], r.hi[index]);
+    const kind = OPTION_KINDS.find((o) => o.bit === bit)!.kind;
+    const event: PathEvent = { kind, step: m.steps - this.steadySteps, at: m.rip, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi };
+    const logFrom = m.log.length; // the event's own log entries are the child's to read
+    this.apply(bit, m);
+    this.path.push(event);
+    const result = this.explore(r.mon[index], bit === OPT_NMI ? nLeft - 1 : nLeft, bit === OPT_NMI ? eLeft : eLeft - 1, logFrom);
+    this.path.pop();
+    return result;
+  }
+
+  /** Run on from here with no further event (the leaf), then branch off every boundary it passed. */
+  private explore(mon: MonitorState, nLeft: number, eLeft: number, logFrom: number): SubtreeResult {
+    const m = this.machine;
+    const r = new RunRecord(m.steps, false);
+    this.nLeft = nLeft;
+    this.eLeft = eLeft;
+    this.mon = mon;
+    this.logSeen = logFrom;
+    this.run = r;
+    this.stats.runs++;
+    const before = m.steps;
+    const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
+    this.stats.steps += m.steps - before;
+    this.run = null;
+    if (res.stop !== 'hook') this.finishRun(r, res.stop);
+
+    // Branches, in boundary order.
+    const n = r.opts.length;
+    const counts: number[] = new Array(n).fill(0);
+    const masks: number[] = new Array(n).fill(0);
+    // A latched NMI changes nothing but the latch bit until NMIs are unblocked: latching at a later
+    // boundary of the same blocked stretch reaches a state the first latch's run passes through, so
+    // its schedules are that run's from there on (counted, not run again).
+    let latchRun: SubtreeResult | null = null;
+    let latchAt = -1;
+    for (let i = 0; i < n; i++) {
+      const o = r.opts[i];
+      if (o === 0) continue;
+      for (const { bit } of OPTION_KINDS) {
+        if ((o & bit) === 0) continue;
+        if (bit === OPT_NMI && r.latch[i]) {
+          const j = latchRun === null ? -1 : this.latchIndex(r, latchAt, i, latchRun.run);
+          if (latchRun !== null && j >= 0) {
+            counts[i] += latchRun.suffixCount[j];
+            masks[i] |= latchRun.suffixMask[j];
+            this.stats.hits++;
+            continue;
+          }
+          latchRun = this.branch(r, i, bit, nLeft, eLeft);
+          latchAt = i;
+          counts[i] += latchRun.count;
+          masks[i] |= latchRun.mask;
+          continue;
+        }
+        const c = this.branch(r, i, bit, nLeft, eLeft);
+        counts[i] += c.count;
+        masks[i] |= c.mask;
+      }
+      if (!r.latch[i]) latchRun = null;
+    }
+    // The leaf (or the explored state the run ran into), then every boundary backwards.
+    let count: number;
+    let mask: number;
+    if (r.end === 'memo') {
+      count = this.memoCount[r.tail];
+      mask = this.memoMask[r.tail];
+    } else {
+      count = 1;
+      mask = 0;
+    }
+    const suffixCount: number[] = new Array(n + 1);
+    const suffixMask: number[] = new Array(n + 1);
+    suffixCount[n] = count;
+    suffixMask[n] = mask;
+    for (let i = n - 1; i >= 0; i--) {
+      count += counts[i];
+      mask |= masks[i] | r.violMask[i];
+      suffixCount[i] = count;
+      suffixMask[i] = mask;
+      const s = r.slot[i];
+      if (s >= 0) {
+        this.memoCount[s] = count;
+        this.memoMask[s] = mask;
+      }
+    }
+    return { count, mask: mask | r.preMask, run: r, suffixCount, suffixMask };
+  }
+
+  /**
+   * For an NMI latched at boundary `i` of run `r`, the index in `child` (the run of an NMI latched
+   * at boundary `from` < i of the same blocked stretch) whose state it reaches, or -1. The child's
+   * boundary k is r's boundary from + 1 + k; every boundary between must be latch-only.
+   */
+  private latchIndex(r: RunRecord, from: number, i: number, child: RunRecord): number {
+    const j = i - from; // child index of r's boundary i + 1
+    for (let q = from + 1; q <= i; q++) if (!r.latch[q]) return -1;
+    if (i + 1 > r.steps.length) return -1;
+    const aligned = (k: number, steps: number, lo: number, hi: number) => child.steps[k] === steps && child.lo[k] === lo && child.hi[k] === hi;
+    if (i + 1 < r.steps.length) {
+      if (j < child.steps.length) return aligned(j, r.steps[i + 1], r.lo[i + 1], r.hi[i + 1]) ? j : -1;
+      if (j === child.steps.length && child.end === 'memo' && child.endSteps === r.steps[i + 1] && child.endLo === r.lo[i + 1] && child.endHi === r.hi[i + 1]) return j;
+    }
+    return -1;
+  }
+
+  /** The run stopped by itself (not by the hook): why, and what that means for the invariants. */
+  private finishRun(r: RunRecord, stop: string): void {
+    const m = this.machine;
+    this.processLog(m, r);
+    if (stop === 'shutdown') {
+      r.end = 'failure';
+      if (!this.seen(r, 'fault')) this.violation(r, 'fault', `triple fault: ${m.shutdownReason}`);
+    } else if (stop === 'hlt') {
+      r.end = 'failure';
+      const f = this.kernel.failure();
+      const what = f ? `${f.message}${f.where ? ` at ${f.where}` : ''}` : `halted at ${this.where(m.rip)}`;
+      if (f && /changed/.test(f.message)) {
+        if (!this.seen(r, 'transparency')) this.violation(r, 'transparency', `the interrupted code found its state changed (oops: ${what})`);
+      } else if (!this.seen(r, 'fault')) this.violation(r, 'fault', `kernel oops: ${what}`);
+    } else {
+      r.end = 'budget';
+      this.violation(r, 'termination', `not back in the interrupted code ${this.bound.maxStepsAfterEvent} steps after the last event (at ${this.where(m.rip)}, ${this.mon.contexts.length} event(s) not returned)`);
+    }
+  }
+
+  // ---- per boundary ----------------------------------------------------------------------------
+
+  private boundary(m: Machine): void {
+    if (this.run !== null) this.observe(m, false);
+  }
+
+  private observe(m: Machine, first: boolean): void {
+    const r = this.run as RunRecord;
+    const cpu = m.cpu;
+    let changed = false;
+    if (cpu.log.length !== this.logSeen) {
+      this.processLog(m, r);
+      changed = true;
+    }
+    // Invariant 6: CPL 0 at a lower-half (user-controlled) address.
+    if (cpu.cpl === 0 && cpu.cur.hi >= 0 && !r.root) {
+      if ((r.seen & BIT.privilege) === 0) this.violation(r, 'privilege', `executing ${this.where(cpu.rip)} (a user address) with CPL 0`);
+    }
+    if (r.root) {
+      if (!first && cpu.cur.lo === this.startAddressLo && cpu.cur.hi === this.startAddressHi) {
+        r.end = 'period';
+        m.requestStop('period');
+        return;
+      }
+    } else {
+      const mon = this.mon;
+      if (mon.unservedRuns >= 0 && this.nmiRuns(m) > mon.unservedRuns) {
+        this.mon = MonitorState.of(mon.contexts, -1, -1);
+        changed = true;
+      }
+      // The counter is only read where something was logged (and at the end): a violation noticed
+      // late still belongs to every state after it, whose hash includes the counter.
+      if (changed && (r.seen & BIT['reentrant-handler']) === 0) {
+        const re = peek32(m, this.reenteredPage, this.reenteredWord);
+        if (re !== this.reenteredBase) {
+          this.violation(r, 'reentrant-handler', `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
+        }
+      }
+      if (this.mon.contexts.length === 0 && !cpu.nmiBlocked && !cpu.nmiPending) {
+        // The episode is over: every event returned, nothing blocked or latched.
+        const re = peek32(m, this.reenteredPage, this.reenteredWord);
+        if (re !== this.reenteredBase && (r.seen & BIT['reentrant-handler']) === 0) {
+          this.violation(r, 'reentrant-handler', `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
+        }
+        if (this.mon.unservedRuns >= 0) {
+          const d = m.log[this.mon.unservedLog];
+          this.violation(r, 'lost-nmi', `the NMI delivered at ${this.where(d?.rip ?? 0n)} (step ${(d?.step ?? 0) - this.steadySteps}) was never handled: no do_nmi run began after it, and the interrupted code is running again`);
+        }
+        r.end = 'quiescent';
+        m.requestStop('quiescent');
+        return;
+      }
+    }
+    // Events allowed here.
+    let opts = 0;
+    if (this.nLeft > 0 && !(cpu.nmiBlocked && cpu.nmiPending)) opts |= OPT_NMI;
+    if (this.eLeft > 0) {
+      const p = this.points.get(cpu.cur.lo);
+      if (p !== undefined && p.hi === cpu.cur.hi) opts |= p.kinds;
+    }
+    let slot = -1;
+    // Hash after logged events (where different paths meet again) and where an exception may be raised.
+    if (!r.root && !this.evaluating && (changed || (opts & ~OPT_NMI) !== 0)) {
+      this.stats.visits++;
+      const key = stateKey(m, this.regions, this.mon.digest, this.nLeft * 16 + this.eLeft);
+      const found = this.memoIndex.get(key);
+      if (found !== undefined) {
+        if (this.memoCount[found] < 0) {
+          this.violation(r, 'termination', `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`);
+          r.end = 'cycle';
+        } else {
+          this.stats.hits++;
+          r.end = 'memo';
+          r.tail = found;
+          r.endSteps = cpu.steps;
+          r.endLo = cpu.cur.lo;
+          r.endHi = cpu.cur.hi;
+        }
+        m.requestStop('known state');
+        return;
+      }
+      slot = this.memoCount.length;
+      this.memoIndex.set(key, slot);
+      this.memoCount.push(-1);
+      this.memoMask.push(0);
+    }
+    r.steps.push(cpu.steps);
+    r.lo.push(cpu.cur.lo);
+    r.hi.push(cpu.cur.hi);
+    r.mon.push(this.mon);
+    r.opts.push(opts);
+    r.slot.push(slot);
+    r.violMask.push(0);
+    r.latch.push((opts & OPT_NMI) !== 0 && cpu.nmiBlocked && !cpu.nmiPending);
+  }
+
+  private nmiRuns(m: Machine): number {
+    return peek32(m, this.nmiRunsPage, this.nmiRunsWord);
+  }
+
+  /** Bring the monitor up to date with the events logged since the last boundary. */
+  private processLog(m: Machine, r: RunRecord): void {
+    const log = m.log;
+    const end = log.length;
+    let contexts: OpenContext[] | null = null;
+    let unservedRuns = this.mon.unservedRuns;
+    let unservedLog = this.mon.unservedLog;
+    const ctxs = () => {
+      if (contexts === null) contexts = this.mon.contexts.slice();
+      return contexts;
+    };
+    // States of deliveries in this batch, computed once (an IRET followed by a delivery returned to it).
+    const delivered = new Map<number, ContextState>();
+    const stateOfDelivery = (i: number): ContextState => {
+      let s = delivered.get(i);
+      if (s === undefined) {
+        const e = log[i];
+        s = interruptedState(m, e.vector ?? 0, e.toRsp ?? 0n);
+        delivered.set(i, s);
+      }
+      return s;
+    };
+    for (let i = this.logSeen; i < end; i++) {
+      const e = log[i];
+      switch (e.kind) {
+        case 'deliver': {
+          if (r.root) break;
+          const state = stateOfDelivery(i);
+          const region = this.liveStack(state);
+          const mem = region === null ? null : (m.memory.peek(region.address, region.bytes) ?? null);
+          const vector = e.vector ?? 0;
+          ctxs().push({
+            vector, name: e.name ?? `vector ${vector}`, logIndex: i, state,
+            memAddress: region === null ? null : region.address, mem, digest: contextDigest(state, mem, vector),
+          });
+          if (vector === Vector.NMI) {
+            unservedRuns = this.nmiRuns(m);
+            unservedLog = i;
+          }
+          break;
+        }
+        case 'iret': {
+          if (r.root) break;
+          let after: ContextState | null = null;
+          for (let j = i + 1; j < end; j++) if (log[j].kind === 'deliver') { after = stateOfDelivery(j); break; }
+          if (after === null) after = currentState(m);
+          const list = ctxs();
+          for (let c = list.length - 1; c >= 0; c--) {
+            const ctx = list[c];
+            if (ctx.state.rip !== after.rip || ctx.state.cs !== after.cs) continue;
+            const diffs = stateDifferences(ctx.state, after);
+            if (ctx.mem !== null && ctx.memAddress !== null) {
+              const now = m.memory.peek(ctx.memAddress, ctx.mem.length);
+              if (now !== null) {
+                for (let b = 0; b < now.length; b += 8) {
+                  let same = true;
+                  for (let q = 0; q < 8; q++) if (now[b + q] !== ctx.mem[b + q]) same = false;
+                  if (!same) {
+                    diffs.push(`its stack at ${this.where(ctx.memAddress + BigInt(b))} was overwritten`);
+                    break;
+                  }
+                }
+              }
+            }
+            if (diffs.length > 0 && !this.seen(r, 'transparency')) {
+              this.violation(r, 'transparency', `${ctx.name} returned to ${this.where(after.rip)} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+            }
+            list.length = c;
+            break;
+          }
+          break;
+        }
+        case 'double-fault':
+          if (!this.seen(r, 'fault')) this.violation(r, 'fault', `double fault: ${e.detail ?? ''} (at ${this.where(e.rip ?? 0n)})`);
+          break;
+        case 'shutdown':
+          if (!this.seen(r, 'fault')) this.violation(r, 'fault', `shutdown: ${e.detail ?? ''}`);
+          break;
+        case 'fault': {
+          if (e.detail === 'injected') break;
+          const key = `${e.vector}@${e.rip}`;
+          if (r.root) break;
+          if (!this.expectedFaults.has(key) && !this.seen(r, 'fault')) {
+            this.violation(r, 'fault', `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`);
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    this.logSeen = end;
+    if (contexts !== null || unservedRuns !== this.mon.unservedRuns || unservedLog !== this.mon.unservedLog) {
+      this.mon = MonitorState.of(contexts ?? this.mon.contexts, unservedRuns, unservedLog);
+    }
+  }
+
+  /** The interrupted code's live stack (RSP up to its stack top, at most 1 KiB), or null. */
+  private liveStack(s: ContextState): { address: bigint; bytes: number } | null {
+    const rsp = (BigInt(s.regs[9] >>> 0) << 32n) | BigInt(s.regs[8] >>> 0);
+    const stacks: [bigint, number][] = [
+      [LAYOUT.kernelStackTop, THREAD_SIZE], [LAYOUT.debugStackTop, DEBUG_STKSZ], [LAYOUT.userStackTop, LAYOUT.userStackSize],
+    ];
+    for (const [top, size] of stacks) {
+      if (rsp < top && rsp >= top - BigInt(size)) {
+        const bytes = Number(top - rsp) & ~7;
+        return bytes === 0 ? null : { address: rsp, bytes: Math.min(bytes, 1024) };
+      }
+    }
+    return null;
+  }
+
+  // ---- violations ------------------------------------------------------------------------------
+
+  private seen(r: RunRecord, inv: InvariantId): boolean {
+    return (r.seen & BIT[inv]) !== 0;
+  }
+
+  /**
+   * Record a violation on the current path. It happened after the last boundary recorded (it is
+   * part of that boundary's future, not of the one being looked at), or, before any, it was caused
+   * by the event that started the run.
+   */
+  private violation(r: RunRecord, inv: InvariantId, summary: string): void {
+    const bit = BIT[inv];
+    r.seen |= bit;
+    const last = r.violMask.length - 1;
+    if (last >= 0) r.violMask[last] |= bit;
+    else r.preMask |= bit;
+    const candidate: FoundViolation = { invariant: inv, events: this.path.map((e) => ({ kind: e.kind, step: e.step, at: e.at })), summary };
+    if (this.collected !== null) {
+      this.collected.push(candidate);
+      return;
+    }
+    const old = this.best.get(inv);
+    if (old === undefined || compareSchedules(candidate.events, old.events) < 0) this.best.set(inv, candidate);
+  }
+
+  where(address: bigint): string {
+    return this.machine.symbolize(address) ?? `0x${BigInt.asUintN(64, address).toString(16)}`;
+  }
+
+  detach(): void {
+    this.kernel.onBoundary(null);
+  }
+}
+
+function join(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
