@@ -2,6 +2,8 @@
 import { UsageError } from './args';
 import { DESIGNS_USAGE, designsCommand } from './designs-command';
 import { EXEC_USAGE, execCommand } from './exec-command';
+import { EXPLORE_USAGE, exploreCommand } from './explore-command';
+import { REPLAY_USAGE, replayCommand } from './replay-command';
 import { GRADE_USAGE, gradeCommand } from './grade-command';
 import { CliIo, processIo } from './io';
 
@@ -28,6 +30,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
         return await gradeCommand(rest, io);
       case 'designs':
         return designsCommand(rest, io);
+      case 'explore':
+        return await exploreCommand(rest, io);
+      case 'replay':
+        return replayCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -114,7 +114,9 @@ export function stateDifferences(before: ContextState, after: ContextState): str
   if (before.rflags !== after.rflags) out.push(`rflags ${hex(before.rflags)} -> ${hex(after.rflags)}`);
   if (before.cs !== after.cs) out.push(`cs ${hex(before.cs)} -> ${hex(after.cs)}`);
   if (before.ss !== after.ss) out.push(`ss ${hex(before.ss)} -> ${hex(after.ss)}`);
-  if (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi) {
+  // CR2 only matters to kernel code (a page-fault handler that has not read it yet); user code
+  // never sees it.
+  if ((before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi)) {
     const c = (s: ContextState) => (BigInt(s.cr2Hi >>> 0) << 32n) | BigInt(s.cr2Lo >>> 0);
     out.push(`cr2 ${hex(c(before))} -> ${hex(c(after))}`);
   }

@@ -1,0 +1,34 @@
+// `nmi-lab replay DESIGN --schedule '...' [--workload W] [--json] [--source FILE.S]`
+import { replaySchedule } from '../explore';
+import { traceToText } from '../view/trace-render';
+import { parseArgs, UsageError } from './args';
+import { designArg, workloadArg } from './explore-command';
+import type { CliIo } from './io';
+
+export const REPLAY_USAGE = "nmi-lab replay DESIGN --schedule 'nmi@12,bp@nmi_point_early,...' [--workload W] [--json] | --source FILE.S";
+
+export function replayCommand(argv: string[], io: CliIo): number {
+  const args = parseArgs(argv, ['workload', 'schedule', 'source'], ['json']);
+  const design = designArg(args, io, REPLAY_USAGE);
+  if (design === null) return 2;
+  const schedule = args.options.get('schedule');
+  if (schedule === undefined) throw new UsageError(`usage: ${REPLAY_USAGE}`);
+  const workload = workloadArg(args.options.get('workload')) ?? 'kernel';
+  const json = args.flags.has('json');
+  const r = replaySchedule({ design, workload, schedule, trace: !json });
+  if (r.schedule === undefined) {
+    io.err(`nmi-lab: ${r.error}\n`);
+    return 2;
+  }
+  if (json) {
+    io.out(`${JSON.stringify({ schedule: r.label, ok: r.ok, error: r.error, end: r.end, violations: r.violations.map((v) => ({ invariant: v.invariant, summary: v.summary })) })}\n`);
+  } else {
+    const out: string[] = [];
+    if (r.trace) out.push(traceToText(r.trace, { title: `${typeof design === 'string' ? design : design.id} / ${workload}: ${r.label}`, maxRows: 1000 }));
+    if (r.error) out.push(`note: ${r.error}`);
+    out.push(r.violations.length === 0 ? 'verdict: no invariant violated' : 'verdict:');
+    for (const v of r.violations) out.push(`  [${v.number}] ${v.title}: ${v.summary}`);
+    io.out(`${out.join('\n')}\n`);
+  }
+  return r.violations.length > 0 ? 1 : r.ok ? 0 : 2;
+}
