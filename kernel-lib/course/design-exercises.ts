@@ -2,7 +2,7 @@
 // kernels, runs the scenario, and compares the learner's answer with what the machine did: the
 // expected answers are never typed in here, they are observed.
 // Must compile under tslab's TypeScript 5.0 (no ES2023 library calls).
-import type { ExceptionKind, Kernel } from '../harness/kernel';
+import type { ExceptionKind, Kernel, WorkloadId } from '../harness/kernel';
 import { LAYOUT, EXCEPTION_STKSZ } from '../harness/layout';
 import type { NmiOutcome } from '../machine/machine';
 import { CheckFailure, describe, expectEqual, expectTrue } from './checks';
@@ -259,4 +259,102 @@ export function checkFredPrediction(predicted: unknown): void {
   expectEqual(p.unprotected, u.outcome, 'raiseNmi() on the unprotected entry, after the #BP handler\'s IRET');
   expectEqual(p.fred, f.outcome, 'raiseNmi() under FRED, after the #BP handler\'s ERETS');
   expectEqual(p.fredRuns, f.runs, 'do_nmi runs under FRED once everything has returned');
+}
+
+// ---- chapter 3: Linus's 2010 proposal ------------------------------------------------------------
+
+/** First NMI at kernel_fault_point, #BP in do_nmi (its IRET unblocks), a nested NMI in do_nmi. */
+function nestedOn(design: string): Kernel {
+  const k = designKernel(design);
+  runTo(k, 'kernel_fault_point');
+  k.machine.raiseNmi();
+  k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
+  runToUnblocked(k, 'nmi_point_middle');
+  k.machine.raiseNmi();
+  return k;
+}
+
+/**
+ * linus-2010: the outer NMI's final IRET faults (its frame was marked by the nested NMI). Returns
+ * whether NMI blocking ended before the #GP was delivered, and what an NMI raised at the first
+ * instruction of the fault path does.
+ */
+export function faultingIretObserved(): { unblockedBeforeFault: boolean; nmiInFaultPath: NmiOutcome } {
+  const k = nestedOn('linus-2010');
+  const m = k.machine;
+  const from = m.log.length;
+  runTo(k, 'nmi_iret_fault');
+  const kinds = m.log.slice(from).map((e) => e.kind as string);
+  const u = kinds.indexOf('nmi-unblocked');
+  const f = kinds.indexOf('fault');
+  return { unblockedBeforeFault: u >= 0 && f >= 0 && u < f, nmiInFaultPath: m.raiseNmi() };
+}
+
+/** ch3-ex1: the proposal's premise ("NMI's will stay masked") against the SDM, observed. */
+export function checkFaultingIret(unblockedBeforeFault: unknown, nmiInFaultPath: unknown): void {
+  const t = faultingIretObserved();
+  expectEqual(unblockedBeforeFault, t.unblockedBeforeFault, 'NMI blocking ended before the #GP of the faulting IRET was delivered');
+  expectEqual(nmiInFaultPath, t.nmiInFaultPath, 'raiseNmi() at the first instruction of the fault path');
+}
+
+/** What one NMI raised at `at` in `workload` does to linus-2010. */
+export function linusNmiAt(workload: WorkloadId, at: string): { failure: string | null; runs: number; gsWasUser: boolean } {
+  const k = designKernel('linus-2010', workload);
+  runTo(k, at);
+  const gsWasUser = k.machine.cpu.gsBase === LAYOUT.userGsBase;
+  k.machine.raiseNmi();
+  k.machine.run({ maxSteps: 800 });
+  const f = k.failure();
+  return { failure: f ? f.message : null, runs: k.doNmiRuns().length, gsWasUser };
+}
+
+/** ch3-ex2: a workload and a label where one plain NMI kills linus-2010 (its per-CPU pointer read through the user's GS). */
+export function checkGsTrap(choice: unknown): void {
+  expectTrue(typeof choice === 'object' && choice !== null, `gsTrap should be an object { workload, at }, got ${describe(choice)}`);
+  const c = choice as { workload?: unknown; at?: unknown };
+  expectTrue(typeof c.workload === 'string' && ['kernel', 'user', 'syscall', 'debug'].indexOf(c.workload) >= 0, `gsTrap.workload should be one of 'kernel', 'user', 'syscall', 'debug', got ${describe(c.workload)}`);
+  expectTrue(typeof c.at === 'string' && c.at !== '', `gsTrap.at should be a label, got ${describe(c.at)}`);
+  const r = scenario(`${c.workload} workload, NMI at ${c.at}`, () => linusNmiAt(c.workload as WorkloadId, c.at as string));
+  expectTrue(r.gsWasUser, `at ${c.at} GS already holds the kernel's per-CPU base, so the entry can read its pointer`);
+  expectTrue(r.failure !== null, `an NMI at ${c.at} was handled (${r.runs} do_nmi run): the entry decided to SWAPGS correctly there. Where is the CPU in kernel mode with the user's GS?`);
+}
+
+// ---- chapter 4: the iret-fault attempt (a reconstruction) ----------------------------------------
+
+/** iret-fault with one nested NMI: after everything returns, whose GS base the interrupted kernel code has. */
+export function iretFaultGsAfter(): { gs: 'kernel' | 'user'; runs: number; failure: string | null } {
+  const k = nestedOn('iret-fault');
+  runBackTo(k, 'kernel_fault_point');
+  const f = k.failure();
+  return { gs: k.machine.cpu.gsBase === LAYOUT.percpuBase ? 'kernel' : 'user', runs: k.doNmiRuns().length, failure: f ? f.message : null };
+}
+
+export function checkIretFaultGs(predicted: unknown): void {
+  const t = iretFaultGsAfter();
+  expectEqual(predicted, t.gs, 'the GS base the interrupted kernel code runs with afterwards (\'kernel\' or \'user\')');
+}
+
+/**
+ * ch4-ex2: `nmiStorm(k)` installs a boundary hook (k.onBoundary) that raises one NMI during every run
+ * of do_nmi, at nmi_point_middle. With a #BP in the first run, the reconstruction double-faults;
+ * without it, every NMI is latched and served.
+ */
+export function checkNmiStorm(fn: unknown, options: { hidden?: boolean } = {}): void {
+  const f = expectFunction(fn, 'nmiStorm') as (k: Kernel) => unknown;
+  const k = designKernel('iret-fault');
+  runTo(k, 'kernel_fault_point');
+  k.machine.raiseNmi();
+  if (!options.hidden) k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
+  f(k);
+  k.machine.run({ maxSteps: options.hidden ? 6000 : 50_000 });
+  const failure = k.failure();
+  const delivered = k.machine.log.filter((e) => e.kind === 'deliver' && e.name === 'NMI').length;
+  const latched = k.machine.log.filter((e) => e.kind === 'nmi-latched').length;
+  if (options.hidden) {
+    expectEqual(failure, null, 'the failure without the breakpoint (every NMI should wait in the latch)');
+    expectTrue(k.doNmiRuns().length > 5 && latched > 5, `without the breakpoint: ${k.doNmiRuns().length} do_nmi runs and ${latched} latched NMIs; the hook should raise one NMI in every run`);
+    return;
+  }
+  expectTrue(delivered > 10, `${delivered} NMIs delivered: the hook should raise one NMI in every run of do_nmi (compare k.percpu('nmi_runs') with the last run you saw)`);
+  expectTrue(failure !== null && failure.message === 'double fault', `the storm should end in a double fault; the kernel reports ${failure ? failure.message : 'no failure'}`);
 }

@@ -18,6 +18,7 @@ export {
 } from './story';
 export {
   checkCopiedFrame, checkFredPrediction, checkIsNested, checkOverwritePrediction, checkReenter, checkSkippedNmi,
+  checkFaultingIret, checkGsTrap, checkIretFaultGs, checkNmiStorm, faultingIretObserved, iretFaultGsAfter, linusNmiAt,
   FRAME_SLOTS, nestedCopiedFrame, nestingCases, nmiAfterException, syscallGapNmi, unprotectedNesting,
 } from './design-exercises';
 export type { FrameSlot, NestingCase } from './design-exercises';

@@ -181,7 +181,11 @@ export function recordKernelTrace(
     watch: options.watch ?? [nmiStackSpec(k)],
     classify,
     hook: (mm) => {
+      const before = mm.rip;
       if (mine) mine(mm);
+      // An event the caller's hook delivered moves RIP; the machine revisits the boundary, and
+      // the kernel's hook runs then (as Kernel.onBoundary does for a chained hook).
+      if (mm.rip !== before) return;
       if (kernelHook) kernelHook(mm);
     },
   });
