@@ -31,3 +31,10 @@ export {
 export type { CheckDesignResult, Design, DesignManifest, DesignSummary, StackEntry, StackSlot } from './designs';
 // Views: stack diagrams, traces, plots and notebook display (kernel-lib/view/).
 export * from './view';
+export {
+  exploreDesign, exploreWorkload, estimate, replaySchedule, ExploreRefused, Explorer, INVARIANTS, parseSchedule, formatScheduleSteps,
+  resolveSchedule, labelSchedule, traceSchedule,
+} from './explore';
+export type {
+  ExploreOptions, WorkloadReport, ViolationReport, Estimate, ReplayResult, SearchBound, InvariantId, Schedule, ScheduleEvent,
+} from './explore';

@@ -1,0 +1,101 @@
+// The explorer: schedules as strings, each invariant shown to fail on a design made to break it,
+// Heavy explorations run in worker threads: jest's module sandbox slows the step loop ~40x.
+// and the historical record where it is documented.
+import { LAYOUT, listDesigns, loadDesignFromSource } from '../../kernel-lib';
+import { exploreWorkload, parseSchedule, replaySchedule, formatScheduleSteps, ExploreRefused, exploreDesign } from '../../kernel-lib/explore';
+import type { WorkloadReport } from '../../kernel-lib/explore';
+
+const hostile = LAYOUT.nmiStackTop - 0x800n;
+const invariants = (r: WorkloadReport) => r.violations.map((v) => v.invariant).sort();
+
+describe('schedule strings', () => {
+  test('parse the step and label forms, with a user RSP and occurrences', () => {
+    const p = parseSchedule('rsp=0xffff880000203800, nmi@12, bp@nmi_point_early, nmi@do_nmi+0x5#2');
+    expect(p.userRsp).toBe(0xffff880000203800n);
+    expect(p.events.map((e) => e.kind)).toEqual(['nmi', 'bp', 'nmi']);
+    expect(p.events[0].where).toEqual({ type: 'step', step: 12 });
+    expect(p.events[2].where).toEqual({ type: 'label', label: 'do_nmi', offset: 5n, occurrence: 2 });
+    expect(() => parseSchedule('nmi@12,rsp=0x1')).toThrow(/first/);
+    expect(() => parseSchedule('xx@3')).toThrow(/KIND@WHERE/);
+    expect(formatScheduleSteps({ userRsp: 16n, events: [{ kind: 'nmi', step: 3, at: 0n }] })).toBe('rsp=0x10,nmi@3');
+  });
+});
+
+describe('the historical record', () => {
+  test('unprotected: a breakpoint in the handler lets a second NMI in; the handler is re-entered and the first NMI never returns', async () => {
+    const r = await exploreWorkload({ design: 'unprotected', workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+    expect(r.verdict).toBe('violated');
+    expect(invariants(r)).toEqual(expect.arrayContaining(['reentrant-handler', 'termination', 'transparency']));
+    const re = r.violations.find((v) => v.invariant === 'reentrant-handler')!;
+    expect(re.events.map((e) => e.kind)).toEqual(['nmi', 'nmi', 'bp']); // the RFC's problem statement, minimal
+    expect(r.schedules).toBeGreaterThan(r.runs);
+    // Replaying the minimal schedule shows the same violation.
+    const rr = replaySchedule({ design: 'unprotected', workload: 'kernel', schedule: re.schedule });
+    expect(rr.violations.map((v) => v.invariant)).toContain('reentrant-handler');
+    expect(rr.label).toBe(re.schedule);
+  }, 30000);
+
+  test('linux-3.3 loses an NMI in the syscall gap when the user points RSP into the NMI stack (CVE-2015-3291); linux-4.2 does not', async () => {
+    const bad = await exploreWorkload({ design: 'linux-3.3', workload: 'syscall', depth: 1, exceptions: 0, userRsps: [hostile] });
+    const lost = bad.violations.find((v) => v.invariant === 'lost-nmi');
+    expect(lost).toBeDefined();
+    expect(lost!.schedule).toMatch(/^rsp=0xffff880000203800,nmi@system_call/);
+    const good = await exploreWorkload({ design: 'linux-4.2', workload: 'syscall', depth: 1, exceptions: 0, userRsps: [hostile] });
+    expect(good.violations).toEqual([]);
+  });
+
+  test('linux-4.2 is clean on the kernel workload at depth 2 (nested NMIs, breakpoints, debug traps and page faults in do_nmi)', async () => {
+    const r = await exploreWorkload({ design: 'linux-4.2', workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+    expect(r.violations).toEqual([]);
+    expect(r.schedules).toBeGreaterThan(10000);
+  }, 30000);
+
+  // Designs still being written (issue 3): checked when they are registered.
+  const ids = new Set(listDesigns().map((d) => d.id));
+  for (const id of ['linus-2010', 'iret-fault']) {
+    (ids.has(id) ? test : test.skip)(`${id} shows its documented failure`, async () => {
+      const r = await exploreWorkload({ design: id, workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+      expect(r.verdict).toBe('violated');
+    }, 30000);
+  }
+  // FRED frames (64 bytes, stack levels) are not read by the explorer's monitor yet: see the report.
+  test.skip('fred is clean on the kernel workload', async () => {
+    const r = await exploreWorkload({ design: 'fred', workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+    expect(r.violations).toEqual([]);
+  }, 30000);
+});
+
+/** A design made to break one invariant (the harness's save_paranoid/paranoid_exit are around it). */
+function broken(body: string) {
+  return loadDesignFromSource(`ENTRY(nmi)\n${body}\nEND(nmi)\n`, { id: 'broken' });
+}
+
+describe('each invariant can fail', () => {
+  const one = (body: string) => exploreWorkload({ design: broken(body), workload: 'kernel', depth: 1, exceptions: 0 });
+
+  test('1: an entry that returns without calling do_nmi loses the NMI', async () => {
+    expect(invariants(await one('\tiretq'))).toEqual(['lost-nmi']);
+  });
+
+  test('3: an entry that clobbers a register', async () => {
+    const r = await one('\tmovq $1, %rbx\n\tiretq');
+    expect(invariants(r)).toContain('transparency');
+    expect(r.violations.find((v) => v.invariant === 'transparency')!.summary).toMatch(/rbx/);
+  });
+
+  test('4: an entry that touches unmapped memory faults', async () => {
+    expect(invariants(await one('\tmovq 0x10, %rax\n\tiretq'))).toContain('fault');
+  });
+
+  test('5: an entry that spins never returns', async () => {
+    expect(invariants(await exploreWorkload({ design: broken('1:\tjmp 1b'), workload: 'kernel', depth: 1, exceptions: 0, maxStepsAfterEvent: 500 }))).toContain('termination');
+  });
+
+  test('6: an entry that returns to a user address with the kernel CS', async () => {
+    expect(invariants(await one('\tmovq $0x400000, (%rsp)\n\tiretq'))).toContain('privilege');
+  });
+
+  test('2: re-entrancy is reported from the harness counter (unprotected, above); a too-large bound is refused with an estimate', async () => {
+    await expect(exploreDesign({ design: 'linux-3.3', workload: 'kernel', depth: 4, exceptions: 3, limitRuns: 1000 })).rejects.toBeInstanceOf(ExploreRefused);
+  });
+});
