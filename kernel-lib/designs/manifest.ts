@@ -48,12 +48,14 @@ export interface DesignManifest {
  * - fred: run the kernel with FRED event delivery (Linux 6.9+): the harness enables FRED with
  *   Linux's stack levels, enters every event through its FRED entry points and returns with
  *   ERETS/ERETU; the design's `nmi` is then called by the dispatcher, with pt_regs in %rdi.
+ * - doNmiLatch: Linux 4.2's NOT_RUNNING / EXECUTING / LATCHED guard in do_nmi (nmi.c).
  * - gates: IDT gates whose handler is a label of the design's listing instead of the harness's,
  *   by vector number (e.g. { "13": "my_general_protection" }); the gate keeps the harness's IST.
  */
 export interface HarnessOptions {
   nmiIdtTable?: boolean;
   fred?: boolean;
+  doNmiLatch?: boolean;
   gates?: Record<string, string>;
 }
 
@@ -67,7 +69,7 @@ export interface Design {
   summary: string;
   reconstruction: boolean;
   notes: string[];
-  harness: { nmiIdtTable: boolean; fred?: boolean; gates?: Record<string, string> };
+  harness: { nmiIdtTable: boolean; fred?: boolean; doNmiLatch?: boolean; gates?: Record<string, string> };
   order: number;
   /** The NMI stack annotations, expanded to single slots, highest address first. */
   stack: StackSlot[];
@@ -108,7 +110,7 @@ export function manifestProblems(m: unknown): string[] {
     const h = o.harness as Record<string, unknown>;
     if (typeof h !== 'object' || h === null) p.push("'harness' must be an object");
     else {
-      for (const k of ['nmiIdtTable', 'fred']) if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
+      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch']) if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
       if (h.gates !== undefined) {
         const g = h.gates as Record<string, unknown>;
         if (typeof g !== 'object' || g === null || Object.entries(g).some(([v, l]) => !/^[0-9]+$/.test(v) || Number(v) > 31 || typeof l !== 'string')) {
@@ -147,6 +149,7 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
     harness: {
       nmiIdtTable: manifest.harness?.nmiIdtTable ?? false,
       ...(manifest.harness?.fred ? { fred: true } : {}),
+      ...(manifest.harness?.doNmiLatch ? { doNmiLatch: true } : {}),
       ...(manifest.harness?.gates ? { gates: { ...manifest.harness.gates } } : {}),
     },
     order: manifest.order ?? 1000,

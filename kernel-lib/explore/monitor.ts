@@ -63,7 +63,9 @@ function u64(m: Machine, address: bigint): bigint {
 
 /** The state a delivery interrupted: GPRs now (deliveries change none), the rest from its frame. */
 export function interruptedState(m: Machine, vector: number, frame: bigint): ContextState {
-  const base = ERROR_CODE_VECTORS.has(vector) ? frame + 8n : frame;
+  // A FRED frame always starts with the error-code slot (machine/fred.ts: 64 bytes, RIP at +8);
+  // an IDT frame has one only for the vectors that push an error code.
+  const base = m.cpu.fred || ERROR_CODE_VECTORS.has(vector) ? frame + 8n : frame;
   const regs = new Int32Array(32);
   const cpu = m.cpu;
   for (let i = 0; i < 16; i++) {
@@ -104,7 +106,7 @@ function reg(s: ContextState, i: number): bigint {
 }
 
 /** What differs between the interrupted state and the state returned to, in words (empty: none). */
-export function stateDifferences(before: ContextState, after: ContextState): string[] {
+export function stateDifferences(before: ContextState, after: ContextState, cr2IsContext = true): string[] {
   const out: string[] = [];
   for (let i = 0; i < 16; i++) {
     if (before.regs[2 * i] !== after.regs[2 * i] || before.regs[2 * i + 1] !== after.regs[2 * i + 1]) {
@@ -115,8 +117,9 @@ export function stateDifferences(before: ContextState, after: ContextState): str
   if (before.cs !== after.cs) out.push(`cs ${hex(before.cs)} -> ${hex(after.cs)}`);
   if (before.ss !== after.ss) out.push(`ss ${hex(before.ss)} -> ${hex(after.ss)}`);
   // CR2 only matters to kernel code (a page-fault handler that has not read it yet); user code
-  // never sees it.
-  if ((before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi)) {
+  // never sees it. Under FRED it is not context at all: the faulting address travels in the
+  // frame's event data (Linux fred.h, fred_event_data()), which is how FRED retires the 2012 fix.
+  if (cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi)) {
     const c = (s: ContextState) => (BigInt(s.cr2Hi >>> 0) << 32n) | BigInt(s.cr2Lo >>> 0);
     out.push(`cr2 ${hex(c(before))} -> ${hex(c(after))}`);
   }

@@ -644,7 +644,7 @@ export class Explorer {
           for (let c = list.length - 1; c >= 0; c--) {
             const ctx = list[c];
             if (ctx.state.rip !== after.rip || ctx.state.cs !== after.cs) continue;
-            const diffs = stateDifferences(ctx.state, after);
+            const diffs = stateDifferences(ctx.state, after, !m.cpu.fred);
             if (ctx.mem !== null && ctx.memAddress !== null) {
               const now = m.memory.peek(ctx.memAddress, ctx.mem.length);
               if (now !== null) {

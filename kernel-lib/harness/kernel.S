@@ -241,6 +241,21 @@ END(die)
  * and do_nmi goes on. Everything is per-CPU (through %gs), so a run with the user's GS faults.
  * ------------------------------------------------------------------------------------------- */
 ENTRY(do_nmi)
+#ifdef CONFIG_DO_NMI_LATCH
+	/*
+	 * Linux 4.2's guard in do_nmi itself (arch/x86/kernel/nmi.c, enabled for 64-bit kernels by
+	 * Andy Lutomirski's 2015 series): nmi_state is NOT_RUNNING (0), EXECUTING (1) or LATCHED (2).
+	 * A do_nmi that finds a run in progress marks it LATCHED and returns at once; the running
+	 * one then goes round again. It matters for NMIs from user mode, which 4.2 handles on the
+	 * kernel stack outside the repeat_nmi machinery.
+	 */
+	cmpq $0, PER_CPU_VAR(nmi_state)
+	je 4f
+	movq $2, PER_CPU_VAR(nmi_state)	/* NMI_LATCHED */
+	ret
+4:	movq $1, PER_CPU_VAR(nmi_state)	/* NMI_EXECUTING */
+#endif
+GLOBAL(do_nmi_body)
 	incq PER_CPU_VAR(nmi_runs)
 	movq PER_CPU_VAR(nmi_in_progress), %rax
 	incq PER_CPU_VAR(nmi_in_progress)
@@ -287,6 +302,10 @@ GLOBAL(nmi_point_late)
 3:
 #endif
 	decq PER_CPU_VAR(nmi_in_progress)
+#ifdef CONFIG_DO_NMI_LATCH
+	decq PER_CPU_VAR(nmi_state)	/* LATCHED -> EXECUTING: run again; EXECUTING -> NOT_RUNNING */
+	jnz do_nmi_body
+#endif
 	xorl %edi, %edi
 	movq $0x6e6d6903, %rsi
 GLOBAL(do_nmi_return)

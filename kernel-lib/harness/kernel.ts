@@ -136,13 +136,14 @@ const programCache = new Map<string, AssembleDesignResult>();
 
 /** Assemble a design together with the harness (cached by listing text and options). */
 export function assembleDesign(design: Design): AssembleDesignResult {
-  const key = `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${design.text}`;
+  const key = `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${design.text}`;
   const cached = programCache.get(key);
   if (cached) return cached;
   const { prelude, kernel } = harnessSources();
   const defines: Record<string, string> = {};
   if (design.harness.nmiIdtTable) defines.CONFIG_NMI_IDT_TABLE = '1';
   if (design.harness.fred === true) defines.CONFIG_FRED = '1';
+  if (design.harness.doNmiLatch === true) defines.CONFIG_DO_NMI_LATCH = '1';
   const r = assemble({
     files: [
       { name: 'harness/prelude.h', text: prelude },
@@ -232,7 +233,8 @@ export class Kernel {
     this.machine = m;
     m.load(program, { sections: { '.user': { user: true, writable: false }, '.udata': { user: true, writable: true } } });
     setUpCpu(m, design);
-    [this.doNmiLo, this.doNmiHi] = split(m.symbol('do_nmi'));
+    // A run begins at do_nmi_body: with Linux 4.2's guard, do_nmi itself may just latch and return.
+    [this.doNmiLo, this.doNmiHi] = split(m.symbol('do_nmi_body'));
     this.nmiRunsAddress = LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs);
     this.inProgressAddress = LAYOUT.percpuBase + BigInt(PERCPU.nmi_in_progress);
     this.exceptionPoints = exceptionPointsFor(m, workload);

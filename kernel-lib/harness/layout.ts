@@ -61,6 +61,7 @@ export const PERCPU = {
   int3_count: 0x50,
   debug_count: 0x58,
   syscall_count: 0x60,
+  nmi_state: 0x68, // CONFIG_DO_NMI_LATCH: NOT_RUNNING / EXECUTING / LATCHED
   init_tss: 0x800,
 } as const;
 export type PercpuVar = keyof typeof PERCPU;
