@@ -157,6 +157,39 @@ function measureInChild(metric: Metric, quick: boolean): number {
   return Number(JSON.parse(out)[metric]);
 }
 
+interface SlowFigures {
+  explore_linux33_d2_ms: number;
+  explore_linux33_d2_schedules_per_s: number;
+  explore_linux33_d2_states_per_s: number;
+  explore_linux33_d2_rss_mib: number;
+  explore_linux33_d3_ms: number | null;
+  course_s: number | null;
+}
+
+/** The explorer at depth 2 (and 3 with --full), each in its own process, and the course headless. */
+function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
+  const run = (depth: number) => {
+    const code = `require(${JSON.stringify(path.join(__dirname, '..', 'bin', 'ts-register.js'))});` +
+      `require(${JSON.stringify(path.join(__dirname, 'explore.ts'))}).exploreBench(${depth}).then((r) => console.log(JSON.stringify(r)));`;
+    return JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop() as string);
+  };
+  const d2 = run(2);
+  const d3 = full ? run(3) : null;
+  let course: number | null = null;
+  if (withCourse) {
+    const out = execFileSync('npm', ['run', '-s', 'course', '--', '--json'], { encoding: 'utf8', cwd: path.join(__dirname, '..'), maxBuffer: 1 << 26 });
+    course = Number(JSON.parse(out.trim().split('\n').pop() as string).course_s);
+  }
+  return {
+    explore_linux33_d2_ms: d2.ms,
+    explore_linux33_d2_schedules_per_s: d2.schedulesPerSecond,
+    explore_linux33_d2_states_per_s: d2.statesPerSecond,
+    explore_linux33_d2_rss_mib: d2.rssMiB,
+    explore_linux33_d3_ms: d3 === null ? null : d3.ms,
+    course_s: course,
+  };
+}
+
 function main(): void {
   const argv = process.argv.slice(2);
   const args = parse(argv);
@@ -170,7 +203,9 @@ function main(): void {
   }
   const measured = {} as Record<Metric, number>;
   for (const metric of METRICS) measured[metric] = measureInChild(metric, q);
-  const results = { ...measured, repeats, node: process.version };
+  // --quick skips the explorer and the course; --full adds the explorer at depth 3 (minutes).
+  const slow = q ? null : slowFigures(argv.includes('--full'), !argv.includes('--no-course'));
+  const results = { ...measured, ...(slow ?? {}), repeats, node: process.version };
   if (args.json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;
@@ -182,6 +217,14 @@ function main(): void {
     ['snapshot_us_4_dirty_of_64_pages', String(results.snapshot_us_4_dirty_of_64_pages), 'µs per snapshot, 4 pages written, 64 mapped'],
     ['snapshot_us_4_dirty_of_4096_pages', String(results.snapshot_us_4_dirty_of_4096_pages), 'µs per snapshot, 4 pages written, 4096 mapped'],
   ];
+  if (slow !== null) {
+    rows.push(['explore_linux33_d2_ms', String(slow.explore_linux33_d2_ms), 'linux-3.3, all workloads, depth 2, a worker per core (target < 2000)']);
+    rows.push(['explore_linux33_d2_schedules_per_s', String(slow.explore_linux33_d2_schedules_per_s), 'schedules judged per second']);
+    rows.push(['explore_linux33_d2_states_per_s', String(slow.explore_linux33_d2_states_per_s), 'distinct states per second']);
+    rows.push(['explore_linux33_d2_rss_mib', String(slow.explore_linux33_d2_rss_mib), 'resident memory of the exploring process, MiB (target < 1024)']);
+    rows.push(['explore_linux33_d3_ms', String(slow.explore_linux33_d3_ms ?? 'not run (add --full)'), 'the same at depth 3 (target < 60000)']);
+    rows.push(['course_s', String(slow.course_s ?? 'not run'), 'every notebook executed headless, 2 at a time (target < 90)']);
+  }
   process.stdout.write(`median of ${repeats} runs after a warm-up, one process per metric, ${process.version}\n`);
   for (const [k, v, d] of rows) process.stdout.write(`${k.padEnd(34)} ${v.padStart(10)}  ${d}\n`);
 }

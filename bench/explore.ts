@@ -1,0 +1,28 @@
+// Explorer benchmarks: linux-3.3, every workload, at a given depth, with a worker per core.
+import * as os from 'os';
+import { exploreDesign } from '../kernel-lib/explore';
+
+export interface ExploreFigures {
+  ms: number;
+  schedules: number;
+  states: number;
+  schedulesPerSecond: number;
+  statesPerSecond: number;
+  rssMiB: number;
+}
+
+export async function exploreBench(depth: number): Promise<ExploreFigures> {
+  const t = process.hrtime.bigint();
+  const reports = await exploreDesign({ design: 'linux-3.3', depth, workers: os.cpus().length, force: true });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const schedules = reports.reduce((a, r) => a + r.schedules, 0);
+  const states = reports.reduce((a, r) => a + r.states, 0);
+  return {
+    ms: Math.round(ms),
+    schedules,
+    states,
+    schedulesPerSecond: Math.round(schedules / (ms / 1000)),
+    statesPerSecond: Math.round(states / (ms / 1000)),
+    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+  };
+}
