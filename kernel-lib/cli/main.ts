@@ -14,6 +14,11 @@ const USAGE = `usage:
       exit status: 0 halted, 1 budget or shutdown, 2 bad source or usage
   ${DESIGNS_USAGE}
       list the NMI entry designs (id, year, author, source; --json for all fields).
+  ${EXPLORE_USAGE}
+      judge a design over every NMI/exception schedule up to the depth: verdict, schedules,
+      distinct states, time, and a minimal replayable schedule per violated invariant.
+  ${REPLAY_USAGE}
+      replay one schedule and print its step-through trace and verdict.
   ${GRADE_USAGE}
       grade a course notebook's exercises against the lesson's checks (each in a child
       process with a time limit) and print a score and a reason per exercise.

@@ -263,10 +263,12 @@ export interface ReplayResult {
   violations: ViolationReport[];
   end?: string;
   trace?: Trace;
+  /** Text stack diagrams (NMI, debug and kernel stacks) at the steps asked for with `stacksAt`. */
+  stacks?: { step: number; text: string }[];
 }
 
 /** Replay one schedule string: resolve it, check every invariant on it, and record a trace. */
-export function replaySchedule(o: { design: string | Design; workload?: WorkloadId; schedule: string; trace?: boolean; maxStepsAfterEvent?: number }): ReplayResult {
+export function replaySchedule(o: { design: string | Design; workload?: WorkloadId; schedule: string; trace?: boolean; maxStepsAfterEvent?: number; stacksAt?: number[] }): ReplayResult {
   const design = designOf(o.design);
   const workload = o.workload ?? 'kernel';
   let parsed;
@@ -295,6 +297,9 @@ export function replaySchedule(o: { design: string | Design; workload?: Workload
   const label = labelSchedule(k, schedule);
   for (const v of violations) v.schedule = label;
   let trace: Trace | undefined;
-  if (o.trace) trace = traceSchedule(buildKernel({ design, workload, userRsp: parsed.userRsp }), schedule);
-  return { ok: verdict.error === undefined, ...(verdict.error ? { error: verdict.error } : {}), schedule, label, violations, end: verdict.end, trace };
+  const stacks: { step: number; text: string }[] = [];
+  if (o.trace || (o.stacksAt !== undefined && o.stacksAt.length > 0)) {
+    trace = traceSchedule(buildKernel({ design, workload, userRsp: parsed.userRsp }), schedule, 600, o.stacksAt ?? [], stacks);
+  }
+  return { ok: verdict.error === undefined, ...(verdict.error ? { error: verdict.error } : {}), schedule, label, violations, end: verdict.end, trace, stacks };
 }

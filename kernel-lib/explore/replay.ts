@@ -5,6 +5,8 @@ import { LAYOUT } from '../harness/layout';
 import { Vector } from '../isa/faults';
 import type { Machine } from '../machine/machine';
 import { TraceRecorder } from '../view/trace';
+import { captureStacks } from '../view/stack';
+import { stacksToText } from '../view/stack-render';
 import type { Trace } from '../view/trace';
 import { ParsedSchedule, Schedule, ScheduleEvent, formatScheduleLabels } from './schedule';
 
@@ -111,12 +113,28 @@ export function labelSchedule(k: Kernel, schedule: Schedule): string {
  * last event (or a stop). Uses the view library's recorder, which replaces the machine's boundary
  * hook: pass a kernel built for this purpose.
  */
-export function traceSchedule(k: Kernel, schedule: Schedule, maxStepsAfter = 600): Trace {
+export function traceSchedule(
+  k: Kernel,
+  schedule: Schedule,
+  maxStepsAfter = 600,
+  /** Steps (counted from the steady state, as in schedules) at which to draw the stacks. */
+  stacksAt: number[] = [],
+  stacksOut: { step: number; text: string }[] = [],
+): Trace {
   const m = k.machine;
   k.reset();
   const steady = m.steps;
   let next = 0;
+  const specs = [
+    { name: 'NMI stack (IST 3)', top: LAYOUT.nmiStackTop, maxRows: 24 },
+    { name: 'debug stack (IST 4)', top: LAYOUT.debugStackTop, maxRows: 12 },
+    { name: 'kernel stack', top: k.kernelStackTop, maxRows: 12 },
+  ];
   const hook = (mm: Machine) => {
+    const at = mm.steps - steady;
+    if (stacksAt.includes(at) && !stacksOut.some((s) => s.step === at)) {
+      stacksOut.push({ step: at, text: stacksToText(captureStacks(mm, specs, { caption: `step ${at}` })) });
+    }
     const e = schedule.events[next];
     if (e !== undefined && mm.steps === steady + e.step && mm.rip === e.at) {
       next++;
