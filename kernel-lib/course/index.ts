@@ -22,3 +22,8 @@ export {
   FRAME_SLOTS, nestedCopiedFrame, nestingCases, nmiAfterException, syscallGapNmi, unprotectedNesting,
 } from './design-exercises';
 export type { FrameSlot, NestingCase } from './design-exercises';
+export {
+  checkClosedHole, checkCr2Verdicts, checkPlainEntry, checkReentrySchedule, CR2_DESIGNS, invariantTable, judge, labDesign,
+  counterexample, mapCounts, oneExceptionVerdicts, outcomeMap, reportText, verdictOf,
+} from './proving';
+export type { MapRow, OutcomeMapOptions } from './proving';
