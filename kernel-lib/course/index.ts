@@ -23,7 +23,7 @@ export {
 } from './design-exercises';
 export type { FrameSlot, NestingCase } from './design-exercises';
 export {
-  checkClosedHole, checkCr2Verdicts, checkPlainEntry, checkReentrySchedule, CR2_DESIGNS, invariantTable, judge, labDesign,
-  counterexample, mapCounts, oneExceptionVerdicts, outcomeMap, reportText, verdictOf,
+  checkClosedHole, checkCr2Verdicts, COPY_AND_DROP, checkPlainEntry, checkReentrySchedule, CR2_DESIGNS, invariantTable, judge, labDesign,
+  counterexample, mapCounts, oneExceptionVerdicts, outcomeMap, reportText, verdictOf, withDoNmiLatch,
 } from './proving';
 export type { MapRow, OutcomeMapOptions } from './proving';

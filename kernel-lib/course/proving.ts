@@ -181,6 +181,41 @@ export async function checkCr2Verdicts(predicted: unknown, options: { workers?: 
 
 // ---- chapter 8: the lab ----------------------------------------------------------------------
 
+/**
+ * The worked example of kernel-lib/designs/README.md ("copy-and-drop"): a flag and a copy of the
+ * return frame on the NMI stack; a nested NMI returns at once. The lab's starting point.
+ */
+export const COPY_AND_DROP = `/* copy-and-drop: safe but lossy. T = NMI stack top. */
+ENTRY(nmi)
+	pushq %rdx			/* T-48: scratch */
+	cmpl $1, -8(%rsp)		/* T-56: "in NMI" flag set? */
+	je nested_nmi
+first_nmi:
+	movq (%rsp), %rdx
+	pushq $1			/* T-56 := 1 */
+	.rept 5
+	pushq 6*8(%rsp)			/* T-64 .. T-96: copy of the hardware frame */
+	.endr
+	pushq $-1			/* orig_rax */
+	ALLOC_PT_GPREGS_ON_STACK
+	call save_paranoid
+	movq %rsp, %rdi
+	call do_nmi
+	testl %ebx, %ebx
+	jnz nmi_restore
+	SWAPGS
+nmi_restore:
+	RESTORE_ALL 8			/* RSP at the copy */
+	movq $0, 5*8(%rsp)		/* flag := 0 */
+	INTERRUPT_RETURN		/* through the copy, which no NMI overwrites */
+nested_nmi:
+	/* The hardware frame at T-40 is this NMI's own: return through it. The NMI is dropped. */
+	popq %rdx
+nested_nmi_out:
+	INTERRUPT_RETURN
+END(nmi)
+`;
+
 /** Assemble a learner's listing, turning assembly errors into a check failure that lists them. */
 export function labDesign(source: unknown, id = 'my-design'): Design {
   expectTrue(typeof source === 'string' && source.trim() !== '', `the design should be a string holding the listing, got ${describe(source)}`);
@@ -246,4 +281,14 @@ export function counterexample(design: string | Design, schedule: string, option
       },
     },
   };
+}
+
+/**
+ * A shipped design with the harness's do_nmi guard (option doNmiLatch: the C-level NOT_RUNNING /
+ * EXECUTING / LATCHED state of arch/x86/kernel/nmi.c) switched on or off, to see what the entry
+ * code alone does.
+ */
+export function withDoNmiLatch(id: string, on: boolean): Design {
+  const d = getDesign(id);
+  return { ...d, id: `${id}${on ? '+latch' : '-latch'}`, harness: { ...d.harness, doNmiLatch: on } };
 }
