@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Chapter 5 in a real browser (issue 6): the classic Notebook server on 127.0.0.1 with the
 // project's tslab kernel, Debian's Chromium through playwright-core, "Restart & Run All", and the
 // rendered stack diagrams and plotly chart checked in the page. A screenshot is kept under

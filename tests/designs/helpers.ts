@@ -53,3 +53,18 @@ export function runBackTo(k: Kernel, label: string, maxSteps = 3000): void {
 }
 
 export const T_OFFSET = (k: Kernel, address: bigint): number => Number(address - k.nmiStackTop);
+
+/**
+ * The nesting setup of the 2010-2011 designs: a first NMI at kernel_fault_point, a #BP in its
+ * do_nmi (whose IRET unblocks NMIs), run on to nmi_point_middle, ready for a nested NMI.
+ */
+export function nestedAfterBreakpoint(design: string) {
+  const k = kernel(design);
+  const m = k.machine;
+  runTo(k, 'kernel_fault_point');
+  const interrupted = m.rip;
+  m.raiseNmi();
+  k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
+  runToUnblocked(k, 'nmi_point_middle');
+  return { k, m, interrupted };
+}

@@ -3,17 +3,10 @@
 // scripted: it comes out of the SDM's rules (a faulting IRET unblocks NMIs, 6.7.1; a fault that
 // cannot be delivered becomes #DF, 6.15), #GP having no IST, and Linux 3.x's IRET-fault handling.
 import { LAYOUT, Vector } from '../../kernel-lib';
-import { kernel, runTo, runToUnblocked } from './helpers';
+import { kernel, nestedAfterBreakpoint, runTo, runToUnblocked } from './helpers';
 
 function nestedSetup() {
-  const k = kernel('iret-fault');
-  const m = k.machine;
-  runTo(k, 'kernel_fault_point');
-  const interrupted = m.rip;
-  m.raiseNmi();
-  k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-  runToUnblocked(k, 'nmi_point_middle');
-  return { k, m, interrupted };
+  return nestedAfterBreakpoint('iret-fault');
 }
 
 describe('iret-fault (reconstruction)', () => {

@@ -4,20 +4,12 @@
 // popf/ret writes below the interrupted stack, and its premise ("NMIs will stay masked" while
 // the faulting IRET is handled) is contradicted by the SDM (6.7.1).
 import { LAYOUT, Vector } from '../../kernel-lib';
-import { kernel, labelsVisited, runTo, runToUnblocked, tracePath } from './helpers';
+import { kernel, labelsVisited, nestedAfterBreakpoint, runTo, runToUnblocked, tracePath } from './helpers';
 
 const NMI_STACK_FRAME = 0x100n; // the listing's per-CPU pointer (%gs:nmi_stack_frame)
 
-/** First NMI at kernel_fault_point, a #BP in do_nmi (its IRET unblocks NMIs), a nested NMI in do_nmi. */
 function nestedSetup() {
-  const k = kernel('linus-2010');
-  const m = k.machine;
-  runTo(k, 'kernel_fault_point');
-  const interrupted = m.rip;
-  m.raiseNmi();
-  k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-  runToUnblocked(k, 'nmi_point_middle');
-  return { k, m, interrupted };
+  return nestedAfterBreakpoint('linus-2010');
 }
 
 describe('linus-2010: the proposal as written', () => {
