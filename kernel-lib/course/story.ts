@@ -163,38 +163,25 @@ export function nmiOffset(k: Kernel, address: bigint): string {
 
 
 /**
- * Record a trace of a harness kernel without losing its own boundary hook (armed exceptions and
- * the do_nmi run records live there). The machine has one hook slot and no public way to read it,
- * so this reads the kernel's hook from the machine, lets the recorder call it first, and puts it
- * back when the recording ends. (Workaround: the view's TraceRecorder installs its own hook with
- * Machine.onBoundary, which would otherwise replace the kernel's.)
+ * Record a trace of a harness kernel. The recorder chains to the kernel's own boundary hook
+ * (armed exceptions and the do_nmi run records live there) and puts it back when it detaches.
  */
 export function recordKernelTrace(
   k: Kernel,
   options: { until?: string | ((m: Machine) => boolean); maxSteps?: number; hook?: BoundaryHook; watch?: TraceOptions['watch'] } = {},
 ): Trace {
   const m = k.machine;
-  const kernelHook = (m as unknown as { hook: BoundaryHook | null }).hook;
-  const mine = options.hook;
-  const classify = repeatClassifier(k);
   const recorder = new TraceRecorder(m, {
     watch: options.watch ?? [nmiStackSpec(k)],
-    classify,
-    hook: (mm) => {
-      const before = mm.rip;
-      if (mine) mine(mm);
-      // An event the caller's hook delivered moves RIP; the machine revisits the boundary, and
-      // the kernel's hook runs then (as Kernel.onBoundary does for a chained hook).
-      if (mm.rip !== before) return;
-      if (kernelHook) kernelHook(mm);
-    },
+    classify: repeatClassifier(k),
+    hook: options.hook,
   });
   try {
     const target = typeof options.until === 'string' ? m.symbol(options.until) : null;
     const until = target !== null ? (mm: Machine) => mm.rip === target : options.until;
     return recorder.run({ until, maxSteps: options.maxSteps ?? 3000 });
   } finally {
-    m.onBoundary(kernelHook);
+    recorder.detach();
   }
 }
 

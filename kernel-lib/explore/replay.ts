@@ -110,8 +110,8 @@ export function labelSchedule(k: Kernel, schedule: Schedule): string {
 
 /**
  * A step-through trace of a resolved schedule, from the steady state until `maxSteps` after the
- * last event (or a stop). Uses the view library's recorder, which replaces the machine's boundary
- * hook: pass a kernel built for this purpose.
+ * last event (or a stop). Uses the view library's recorder, which chains to the kernel's own
+ * boundary hook while it records.
  */
 export function traceSchedule(
   k: Kernel,

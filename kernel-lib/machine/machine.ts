@@ -386,6 +386,11 @@ export class Machine {
     return this;
   }
 
+  /** The hook installed with onBoundary (so a tool can chain to it and put it back). */
+  get boundaryHook(): BoundaryHook | null {
+    return this.hook;
+  }
+
   /** From a hook: stop the current run at this boundary. */
   requestStop(reason = 'stopped by hook'): void {
     this.stopRequested = reason;

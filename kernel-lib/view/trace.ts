@@ -98,6 +98,7 @@ export class TraceRecorder {
   private readonly memories: (Uint8Array | null)[];
   private readonly keep: number;
   private hookRip: bigint | null = null;
+  private previous: BoundaryHook | null = null;
   private hookContext: { label: string; kind: string } | null = null;
   private hookLogLength = 0;
 
@@ -107,8 +108,15 @@ export class TraceRecorder {
     this.keep = options.keep ?? 20000;
     this.tracker.advance(m.log);
     const user = options.hook;
+    // Chain to the hook already installed (a harness Kernel keeps its armed exceptions and run
+    // records there); detach() puts it back.
+    const previous = m.boundaryHook;
+    this.previous = previous;
     m.onBoundary((mm) => {
+      const before = mm.cpu.cur;
       if (user) user(mm);
+      // An event the caller's hook delivered opens a new boundary: the machine calls us again.
+      if (previous !== null && mm.cpu.cur === before) previous(mm);
       // Called again after a hook-raised event is delivered: the last call names the instruction.
       this.hookLogLength = mm.log.length;
       this.tracker.advance(mm.log);
@@ -221,9 +229,9 @@ export class TraceRecorder {
     return this.writes;
   }
 
-  /** Remove the recorder's boundary hook. */
+  /** Remove the recorder's boundary hook, putting back the one it chained to. */
   detach(): void {
-    this.m.onBoundary(null);
+    this.m.onBoundary(this.previous);
   }
 }
 
