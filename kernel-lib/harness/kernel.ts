@@ -148,7 +148,9 @@ export function assembleDesign(design: Design): AssembleDesignResult {
     files: [
       { name: 'harness/prelude.h', text: prelude },
       { name: 'harness/kernel.S', text: kernel },
-      { name: design.fileName, text: `\t.text\n${design.text}` },
+      // The design starts in .text. A file of its own for that, so the listing's line numbers stay its own.
+      { name: 'harness/design-section.S', text: '\t.text\n' },
+      { name: design.fileName, text: design.text },
     ],
     includes: { 'nmi-lab.h': prelude, 'prelude.h': prelude },
     defines,

@@ -257,7 +257,7 @@ END(nmi)
     if (!none.ok) expect(none.errors[0]).toMatchObject({ file: 'mine.S', message: expect.stringMatching(/'nmi'/) });
     const bad = checkDesignSource('ENTRY(nmi)\n\tmovq %rax\n', { listing: 'mine.S' });
     expect(bad.ok).toBe(false);
-    if (!bad.ok) expect(bad.errors[0]).toMatchObject({ file: 'mine.S', line: 3 });
+    if (!bad.ok) expect(bad.errors[0]).toMatchObject({ file: 'mine.S', line: 2 });
     expect(() => loadDesignFromSource('foo: nop')).toThrow(/'nmi'/);
   });
 });
