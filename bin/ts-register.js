@@ -33,7 +33,11 @@ require.extensions['.ts'] = function compileTs(module, filename) {
     js = transpile(source, filename);
     try {
       fs.mkdirSync(cacheDir, { recursive: true });
-      fs.writeFileSync(cached, js);
+      // Write then rename: worker threads and processes load modules concurrently, and a reader
+      // must never see a half-written file.
+      const tmp = `${cached}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      fs.writeFileSync(tmp, js);
+      fs.renameSync(tmp, cached);
     } catch {
       // A read-only install still works, just slower.
     }
