@@ -1,9 +1,11 @@
 // What the explorer remembers about a run besides the machine: the event contexts still open (the
 // interrupted state each delivery must give back), and the NMI that is still waiting for a run of
 // do_nmi. Values are immutable: a new MonitorState per change, so each boundary can keep the one
-// it saw and a branch can start from it.
+// it saw and a branch can start from it. Addresses are int32 halves: this runs at every delivery
+// and IRET the explorer sees, and BigInt there cost more than the instructions.
 import type { Machine } from '../machine/machine';
-import { digestBytes, digestOf } from './state-hash';
+import type { LoggedEvent } from '../machine/event-log';
+import { digestOf } from './state-hash';
 
 /** Vectors whose delivery pushes an error code (SDM 6.13): the frame starts 8 bytes higher. */
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
@@ -14,7 +16,8 @@ export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'
 export interface ContextState {
   /** 16 general registers as lo/hi halves: [lo0, hi0, lo1, hi1, ...]; RSP from the frame. */
   regs: Int32Array;
-  rip: bigint;
+  ripLo: number;
+  ripHi: number;
   cs: number;
   ss: number;
   rflags: number;
@@ -28,9 +31,10 @@ export interface OpenContext {
   /** Log index of the delivery. */
   logIndex: number;
   state: ContextState;
-  /** The interrupted code's live stack, and its bytes at delivery (null: not checked). */
-  memAddress: bigint | null;
-  mem: Uint8Array | null;
+  /** The interrupted code's live stack: where it starts and its words at delivery (null: not checked). */
+  stackLo: number;
+  stackHi: number;
+  stack: Int32Array | null;
   digest: number;
 }
 
@@ -53,34 +57,52 @@ export class MonitorState {
   }
 }
 
-function u64(m: Machine, address: bigint): bigint {
-  const a = BigInt.asUintN(64, address);
-  const off = Number(a & 0xfffn);
-  const page = m.memory.pages.get(Number(a >> 12n));
-  if (page === undefined || off > 0xff8) return m.memory.peekU64(address) ?? 0n;
-  return (BigInt(page.view.getUint32(off + 4, true)) << 32n) | BigInt(page.view.getUint32(off, true));
+export function join(lo: number, hi: number): bigint {
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+}
+
+/** lo + bytes as halves (into out[0], out[1]). */
+function addTo(lo: number, hi: number, bytes: number, out: Int32Array): void {
+  const sum = (lo >>> 0) + bytes;
+  out[0] = sum | 0;
+  out[1] = (hi + (sum > 0xffffffff ? 1 : 0)) | 0;
+}
+
+const at = new Int32Array(2);
+
+/** The 32-bit word at lo:hi + offset, read as the supervisor would; 0 where nothing is mapped. */
+function word(m: Machine, lo: number, hi: number, offset: number): number {
+  addTo(lo, hi, offset, at);
+  try {
+    return m.memory.read32(at[0], at[1], 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** The state a delivery interrupted: GPRs now (deliveries change none), the rest from its frame. */
-export function interruptedState(m: Machine, vector: number, frame: bigint): ContextState {
+export function interruptedState(m: Machine, delivery: LoggedEvent): ContextState {
+  const vector = delivery.vector ?? 0;
   // A FRED frame always starts with the error-code slot (machine/fred.ts: 64 bytes, RIP at +8);
   // an IDT frame has one only for the vectors that push an error code.
-  const base = m.cpu.fred || ERROR_CODE_VECTORS.has(vector) ? frame + 8n : frame;
+  const skip = m.cpu.fred || ERROR_CODE_VECTORS.has(vector) ? 8 : 0;
+  const lo = delivery.toRspLo;
+  const hi = delivery.toRspHi;
   const regs = new Int32Array(32);
   const cpu = m.cpu;
   for (let i = 0; i < 16; i++) {
     regs[2 * i] = cpu.rl[i];
     regs[2 * i + 1] = cpu.rh[i];
   }
-  const rsp = u64(m, base + 24n);
-  regs[8] = Number(rsp & 0xffffffffn) | 0;
-  regs[9] = Number(rsp >> 32n) | 0;
+  regs[8] = word(m, lo, hi, skip + 24);
+  regs[9] = word(m, lo, hi, skip + 28);
   return {
     regs,
-    rip: u64(m, base),
-    cs: Number(u64(m, base + 8n) & 0xffffn),
-    rflags: Number(u64(m, base + 16n) & 0xffffffffn),
-    ss: Number(u64(m, base + 32n) & 0xffffn),
+    ripLo: word(m, lo, hi, skip),
+    ripHi: word(m, lo, hi, skip + 4),
+    cs: word(m, lo, hi, skip + 8) & 0xffff,
+    rflags: word(m, lo, hi, skip + 16),
+    ss: word(m, lo, hi, skip + 32) & 0xffff,
     cr2Lo: cpu.cr2Lo,
     cr2Hi: cpu.cr2Hi,
   };
@@ -94,7 +116,22 @@ export function currentState(m: Machine): ContextState {
     regs[2 * i] = cpu.rl[i];
     regs[2 * i + 1] = cpu.rh[i];
   }
-  return { regs, rip: cpu.rip, cs: cpu.cs, ss: cpu.ss, rflags: cpu.readRflags() >>> 0, cr2Lo: cpu.cr2Lo, cr2Hi: cpu.cr2Hi };
+  return { regs, ripLo: cpu.cur.lo, ripHi: cpu.cur.hi, cs: cpu.cs, ss: cpu.ss, rflags: cpu.readRflags() | 0, cr2Lo: cpu.cr2Lo, cr2Hi: cpu.cr2Hi };
+}
+
+/** `words` 32-bit words from lo:hi (a live stack, copied at delivery). */
+export function readWords(m: Machine, lo: number, hi: number, words: number): Int32Array {
+  const out = new Int32Array(words);
+  for (let i = 0; i < words; i++) out[i] = word(m, lo, hi, 4 * i);
+  return out;
+}
+
+/** The byte offset of the first 8-byte slot of a copied stack that differs now, or -1. */
+export function firstChangedSlot(m: Machine, lo: number, hi: number, copy: Int32Array): number {
+  for (let i = 0; i < copy.length; i += 2) {
+    if (word(m, lo, hi, 4 * i) !== copy[i] || (i + 1 < copy.length && word(m, lo, hi, 4 * i + 4) !== copy[i + 1])) return 4 * i;
+  }
+  return -1;
 }
 
 function hex(v: bigint | number): string {
@@ -102,7 +139,7 @@ function hex(v: bigint | number): string {
 }
 
 function reg(s: ContextState, i: number): bigint {
-  return (BigInt(s.regs[2 * i + 1] >>> 0) << 32n) | BigInt(s.regs[2 * i] >>> 0);
+  return join(s.regs[2 * i], s.regs[2 * i + 1]);
 }
 
 /** What differs between the interrupted state and the state returned to, in words (empty: none). */
@@ -120,13 +157,12 @@ export function stateDifferences(before: ContextState, after: ContextState, cr2I
   // never sees it. Under FRED it is not context at all: the faulting address travels in the
   // frame's event data (Linux fred.h, fred_event_data()), which is how FRED retires the 2012 fix.
   if (cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi)) {
-    const c = (s: ContextState) => (BigInt(s.cr2Hi >>> 0) << 32n) | BigInt(s.cr2Lo >>> 0);
-    out.push(`cr2 ${hex(c(before))} -> ${hex(c(after))}`);
+    out.push(`cr2 ${hex(join(before.cr2Lo, before.cr2Hi))} -> ${hex(join(after.cr2Lo, after.cr2Hi))}`);
   }
   return out;
 }
 
-export function contextDigest(s: ContextState, mem: Uint8Array | null, vector: number): number {
-  const d = digestOf([Number(s.rip & 0xffffffffn) | 0, Number(s.rip >> 32n) | 0, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, vector], digestOf(s.regs));
-  return mem === null ? d : digestBytes(mem, d);
+export function contextDigest(s: ContextState, stack: Int32Array | null, vector: number): number {
+  const d = digestOf([s.ripLo, s.ripHi, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, vector], digestOf(s.regs));
+  return stack === null ? d : digestOf(stack, d);
 }

@@ -16,16 +16,19 @@
 // number of schedules within the bound, explored or proven equivalent). Depth-first order tries
 // events at earlier boundaries first, so the first schedule found for an invariant with the fewest
 // events is also the one with the earliest points.
-import type { Machine } from '../machine/machine';
+import type { BoundaryHook, Machine, MachineSnapshot } from '../machine/machine';
 import { Vector } from '../isa/faults';
 import type { Kernel, ExceptionKind } from '../harness/kernel';
 import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
 import { INVARIANTS, InvariantId } from './invariants';
 import {
-  MonitorState, OpenContext, ContextState, contextDigest, currentState, interruptedState, stateDifferences,
+  MonitorState, OpenContext, ContextState, contextDigest, currentState, firstChangedSlot, interruptedState, join, readWords,
+  stateDifferences,
 } from './monitor';
+import type { LoggedEvent } from '../machine/event-log';
+import type { Insn } from '../isa/insn';
 import { ScheduleEvent, ScheduleEventKind, compareSchedules } from './schedule';
-import { HashRegion, peek32, regionsFor, stateKey, wordAt } from './state-hash';
+import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
 
 export interface SearchBound {
   /** Most NMIs in one episode (the first one and those arriving while it is handled). */
@@ -123,11 +126,17 @@ export class Explorer {
   readonly stats: SearchStats;
 
   private readonly regions: HashRegion[];
+  /** The stacks an interrupted context's live stack is checked on: top as halves, size. */
+  private readonly liveStacks = ([[LAYOUT.kernelStackTop, THREAD_SIZE], [LAYOUT.debugStackTop, DEBUG_STKSZ], [LAYOUT.userStackTop, LAYOUT.userStackSize]] as [bigint, number][])
+    .map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
+  private readonly hasher: StateHasher;
   private readonly points = new Map<number, { hi: number; kinds: number; cr2: bigint }>();
   private readonly expectedFaults = new Set<string>();
   private readonly steadySteps: number;
-  private readonly nmiRunsPage: number;
-  private readonly nmiRunsWord: number;
+  private readonly nmiRunsLo: number;
+  private readonly nmiRunsHi: number;
+  private readonly pointInsns: Insn[] = [];
+  private readonly pointKinds: number[] = [];
   private readonly reenteredPage: number;
   private readonly reenteredWord: number;
   private memoIndex = new Map<number, number>();
@@ -152,12 +161,20 @@ export class Explorer {
     const m = this.machine;
     kernel.reset();
     this.steadySteps = m.steps;
-    [this.nmiRunsPage, this.nmiRunsWord] = wordAt(LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs));
+    const nmiRuns = LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs);
+    this.nmiRunsLo = Number(nmiRuns & 0xffffffffn) | 0;
+    this.nmiRunsHi = Number(nmiRuns >> 32n) | 0;
     [this.reenteredPage, this.reenteredWord] = wordAt(LAYOUT.percpuBase + BigInt(PERCPU.nmi_reentered));
     for (const p of kernel.exceptionPoints) {
       let kinds = 0;
       for (const k of p.kinds) kinds |= KIND_BIT[k];
       const a = BigInt.asUintN(64, p.address);
+      // The point's instruction object, as the CPU will have it in `cur` there (not insnAt(), which
+      // at CPL 3 hands out a faulting stand-in for kernel code).
+      const insn = m.memory.pageFor(a)?.code?.[Number(a & 0xfffn)] as Insn | undefined;
+      if (insn === undefined) throw new Error(`explorer: no instruction at exception point ${p.label}`);
+      this.pointInsns.push(insn);
+      this.pointKinds.push(kinds);
       this.points.set(Number(a & 0xffffffffn) | 0, {
         hi: Number(a >> 32n) | 0, kinds, cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
       });
@@ -179,8 +196,26 @@ export class Explorer {
       ...regionsFor(LAYOUT.doubleFaultStackTop - 64n, 64),
       ...regionsFor(LAYOUT.userStackTop - 64n, 64),
     ];
+    this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
     this.stats = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0 };
-    kernel.onBoundary((mm) => this.boundary(mm));
+    // The explorer's hook replaces the kernel's (whose do_nmi bookkeeping it does not need; it
+    // reads the guest's own counters), and replays run with no hook at all: detach() puts the
+    // kernel's back.
+    this.kernelHook = m.boundaryHook;
+    this.steadyMachine = kernel.steadyState.machine;
+    this.hookFn = (mm) => {
+      if (this.run !== null) this.observe(mm, false);
+    };
+    m.onBoundary(this.hookFn);
+  }
+
+  private readonly kernelHook: BoundaryHook | null;
+  private readonly hookFn: BoundaryHook;
+  private readonly steadyMachine: MachineSnapshot;
+
+  /** Observe from here on (this boundary counts as seen: the run record starts at the next one). */
+  private hookOn(): void {
+    this.machine.onBoundary(this.hookFn, { skipCurrent: true });
   }
 
   // ---- the root: one period of the undisturbed workload -----------------------------------------
@@ -196,6 +231,7 @@ export class Explorer {
     const k = this.kernel;
     const m = this.machine;
     k.reset();
+    this.hookOn();
     this.startAddressLo = m.cpu.cur.lo;
     this.startAddressHi = m.cpu.cur.hi;
     this.reenteredBase = peek32(m, this.reenteredPage, this.reenteredWord);
@@ -210,8 +246,8 @@ export class Explorer {
     this.run = null;
     if (r.end !== 'period') throw new Error(`the ${k.workload} workload did not come back to its steady state`);
     for (let i = this.logSeen0(r); i < m.log.length; i++) {
-      const e = m.log[i];
-      if (e.kind === 'fault') this.expectedFaults.add(`${e.vector}@${e.rip}`);
+      const e = m.cpu.log[i];
+      if (e.kind === 'fault') this.expectedFaults.add(faultKey(e));
     }
     this.rootRun = r;
     let branches = 0;
@@ -257,7 +293,8 @@ export class Explorer {
    */
   private replayTo(steps: number, lo: number, hi: number): void {
     const m = this.machine;
-    this.kernel.reset();
+    m.onBoundary(null);
+    m.restore(this.steadyMachine);
     const path = this.path;
     for (let i = 0; i < path.length; i++) {
       const e = path[i];
@@ -301,6 +338,7 @@ export class Explorer {
     const k = this.kernel;
     if (this.rootRun === null) this.prepareRoot();
     k.reset();
+    this.hookOn();
     this.path = [];
     this.collected = [];
     this.evaluating = true;
@@ -372,6 +410,7 @@ export class Explorer {
     const kind = OPTION_KINDS.find((o) => o.bit === bit)!.kind;
     const event: PathEvent = { kind, step: m.steps - this.steadySteps, at: m.rip, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi };
     const logFrom = m.log.length; // the event's own log entries are the child's to read
+    this.hookOn();
     this.apply(bit, m);
     this.path.push(event);
     const result = this.explore(r.mon[index], bit === OPT_NMI ? nLeft - 1 : nLeft, bit === OPT_NMI ? eLeft : eLeft - 1, logFrom);
@@ -496,10 +535,6 @@ export class Explorer {
 
   // ---- per boundary ----------------------------------------------------------------------------
 
-  private boundary(m: Machine): void {
-    if (this.run !== null) this.observe(m, false);
-  }
-
   private observe(m: Machine, first: boolean): void {
     const r = this.run as RunRecord;
     const cpu = m.cpu;
@@ -551,14 +586,20 @@ export class Explorer {
     let opts = 0;
     if (this.nLeft > 0 && !(cpu.nmiBlocked && cpu.nmiPending)) opts |= OPT_NMI;
     if (this.eLeft > 0) {
-      const p = this.points.get(cpu.cur.lo);
-      if (p !== undefined && p.hi === cpu.cur.hi) opts |= p.kinds;
+      // At most a handful of points: comparing the instruction objects beats a map lookup.
+      const cur = cpu.cur;
+      for (let i = 0; i < this.pointInsns.length; i++) {
+        if (this.pointInsns[i] === cur) {
+          opts |= this.pointKinds[i];
+          break;
+        }
+      }
     }
     let slot = -1;
     // Hash after logged events (where different paths meet again) and where an exception may be raised.
     if (!r.root && !this.evaluating && (changed || (opts & ~OPT_NMI) !== 0)) {
       this.stats.visits++;
-      const key = stateKey(m, this.regions, this.mon.digest, this.nLeft * 16 + this.eLeft);
+      const key = this.hasher.key(this.mon.digest, this.nLeft * 16 + this.eLeft);
       const found = this.memoIndex.get(key);
       if (found !== undefined) {
         if (this.memoCount[found] < 0) {
@@ -590,44 +631,35 @@ export class Explorer {
     r.latch.push((opts & OPT_NMI) !== 0 && cpu.nmiBlocked && !cpu.nmiPending);
   }
 
+  /** The guest's nmi_runs counter (read through the TLB: this is asked at most boundaries of a handler). */
   private nmiRuns(m: Machine): number {
-    return peek32(m, this.nmiRunsPage, this.nmiRunsWord);
+    return m.memory.read32(this.nmiRunsLo, this.nmiRunsHi, 0);
   }
 
   /** Bring the monitor up to date with the events logged since the last boundary. */
   private processLog(m: Machine, r: RunRecord): void {
-    const log = m.log;
+    const log = m.cpu.log;
     const end = log.length;
     let contexts: OpenContext[] | null = null;
     let unservedRuns = this.mon.unservedRuns;
     let unservedLog = this.mon.unservedLog;
-    const ctxs = () => {
-      if (contexts === null) contexts = this.mon.contexts.slice();
-      return contexts;
-    };
-    // States of deliveries in this batch, computed once (an IRET followed by a delivery returned to it).
-    const delivered = new Map<number, ContextState>();
-    const stateOfDelivery = (i: number): ContextState => {
-      let s = delivered.get(i);
-      if (s === undefined) {
-        const e = log[i];
-        s = interruptedState(m, e.vector ?? 0, e.toRsp ?? 0n);
-        delivered.set(i, s);
-      }
-      return s;
-    };
+    // An IRET followed by a delivery in the same batch returned to what that delivery
+    // interrupted: its state is computed once, for both.
+    let nextState: ContextState | null = null;
+    let nextIndex = -1;
     for (let i = this.logSeen; i < end; i++) {
       const e = log[i];
       switch (e.kind) {
         case 'deliver': {
           if (r.root) break;
-          const state = stateOfDelivery(i);
-          const region = this.liveStack(state);
-          const mem = region === null ? null : (m.memory.peek(region.address, region.bytes) ?? null);
+          const state = nextIndex === i && nextState !== null ? nextState : interruptedState(m, e);
+          const words = this.liveStackWords(state);
+          const stack = words === 0 ? null : readWords(m, state.regs[8], state.regs[9], words);
           const vector = e.vector ?? 0;
-          ctxs().push({
+          if (contexts === null) contexts = this.mon.contexts.slice();
+          contexts.push({
             vector, name: e.name ?? `vector ${vector}`, logIndex: i, state,
-            memAddress: region === null ? null : region.address, mem, digest: contextDigest(state, mem, vector),
+            stackLo: state.regs[8], stackHi: state.regs[9], stack, digest: contextDigest(state, stack, vector),
           });
           if (vector === Vector.NMI) {
             unservedRuns = this.nmiRuns(m);
@@ -638,28 +670,27 @@ export class Explorer {
         case 'iret': {
           if (r.root) break;
           let after: ContextState | null = null;
-          for (let j = i + 1; j < end; j++) if (log[j].kind === 'deliver') { after = stateOfDelivery(j); break; }
+          for (let j = i + 1; j < end; j++) {
+            if (log[j].kind === 'deliver') {
+              after = interruptedState(m, log[j]);
+              nextState = after;
+              nextIndex = j;
+              break;
+            }
+          }
           if (after === null) after = currentState(m);
-          const list = ctxs();
+          if (contexts === null) contexts = this.mon.contexts.slice();
+          const list = contexts;
           for (let c = list.length - 1; c >= 0; c--) {
             const ctx = list[c];
-            if (ctx.state.rip !== after.rip || ctx.state.cs !== after.cs) continue;
+            if (ctx.state.ripLo !== after.ripLo || ctx.state.ripHi !== after.ripHi || ctx.state.cs !== after.cs) continue;
             const diffs = stateDifferences(ctx.state, after, !m.cpu.fred);
-            if (ctx.mem !== null && ctx.memAddress !== null) {
-              const now = m.memory.peek(ctx.memAddress, ctx.mem.length);
-              if (now !== null) {
-                for (let b = 0; b < now.length; b += 8) {
-                  let same = true;
-                  for (let q = 0; q < 8; q++) if (now[b + q] !== ctx.mem[b + q]) same = false;
-                  if (!same) {
-                    diffs.push(`its stack at ${this.where(ctx.memAddress + BigInt(b))} was overwritten`);
-                    break;
-                  }
-                }
-              }
+            if (ctx.stack !== null) {
+              const changed = firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
+              if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
             }
             if (diffs.length > 0 && !this.seen(r, 'transparency')) {
-              this.violation(r, 'transparency', `${ctx.name} returned to ${this.where(after.rip)} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+              this.violation(r, 'transparency', `${ctx.name} returned to ${this.where(join(after.ripLo, after.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
             }
             list.length = c;
             break;
@@ -673,10 +704,8 @@ export class Explorer {
           if (!this.seen(r, 'fault')) this.violation(r, 'fault', `shutdown: ${e.detail ?? ''}`);
           break;
         case 'fault': {
-          if (e.detail === 'injected') break;
-          const key = `${e.vector}@${e.rip}`;
-          if (r.root) break;
-          if (!this.expectedFaults.has(key) && !this.seen(r, 'fault')) {
+          if (e.detail === 'injected' || r.root) break;
+          if (!this.expectedFaults.has(faultKey(e)) && !this.seen(r, 'fault')) {
             this.violation(r, 'fault', `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`);
           }
           break;
@@ -691,19 +720,19 @@ export class Explorer {
     }
   }
 
-  /** The interrupted code's live stack (RSP up to its stack top, at most 1 KiB), or null. */
-  private liveStack(s: ContextState): { address: bigint; bytes: number } | null {
-    const rsp = (BigInt(s.regs[9] >>> 0) << 32n) | BigInt(s.regs[8] >>> 0);
-    const stacks: [bigint, number][] = [
-      [LAYOUT.kernelStackTop, THREAD_SIZE], [LAYOUT.debugStackTop, DEBUG_STKSZ], [LAYOUT.userStackTop, LAYOUT.userStackSize],
-    ];
-    for (const [top, size] of stacks) {
-      if (rsp < top && rsp >= top - BigInt(size)) {
-        const bytes = Number(top - rsp) & ~7;
-        return bytes === 0 ? null : { address: rsp, bytes: Math.min(bytes, 1024) };
-      }
+  /**
+   * The words of the interrupted code's live stack (from RSP up to the top of the stack it is
+   * on, at most 1 KiB), or 0 when it is on none of the task, debug or user stacks.
+   */
+  private liveStackWords(s: ContextState): number {
+    const lo = s.regs[8] >>> 0;
+    const hi = s.regs[9];
+    for (const st of this.liveStacks) {
+      // Exact in a double: on any one stack the two addresses differ by a small amount.
+      const below = (st.topHi - hi) * 4294967296 + ((st.topLo >>> 0) - lo);
+      if (below > 0 && below <= st.size) return (Math.min(below, 1024) >> 2) & ~1;
     }
-    return null;
+    return 0;
   }
 
   // ---- violations ------------------------------------------------------------------------------
@@ -737,10 +766,11 @@ export class Explorer {
   }
 
   detach(): void {
-    this.kernel.onBoundary(null);
+    this.machine.onBoundary(this.kernelHook);
   }
 }
 
-function join(lo: number, hi: number): bigint {
-  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+/** What identifies a fault for "the workload raises it by itself". */
+function faultKey(e: LoggedEvent): string {
+  return `${e.vector}@${e.ripLo}:${e.ripHi}`;
 }

@@ -4,7 +4,7 @@
 // the harness globals), plus the explorer's own bookkeeping. Two boundaries with equal keys have
 // the same futures, so the explorer explores them once.
 import type { Machine } from '../machine/machine';
-import type { Page } from '../machine/memory';
+import type { MemorySnapshot, Page } from '../machine/memory';
 
 /** A run of 32-bit words on one page: page number, first and last-plus-one word index. */
 export interface HashRegion {
@@ -40,55 +40,229 @@ export function regionsFor(address: bigint, bytes: number): HashRegion[] {
   return out;
 }
 
+/** The hashed words of one page: which they are, their values at the reference state, and which changed. */
+interface HashedPage {
+  key: number;
+  /** Its place in the hasher's page list. */
+  index: number;
+  /** Per-page salt of the word identities, so equal values on different pages hash apart. */
+  salt: number;
+  /** 1 for each hashed word index. */
+  mask: Uint8Array;
+  /** The page object at the reference state (null: unmapped then), its words, and a copy of them. */
+  page: Page | null;
+  live: Int32Array;
+  reference: Int32Array;
+  /** For each word: the generation it was last touched in, and its value accounted for then. */
+  stamp: Int32Array;
+  accounted: Int32Array;
+}
+
+// One word's share of the memory sums, in two independent lanes (a murmur3-style finaliser of
+// the value mixed with the word's identity). The sums are order-free, so a write changes them by
+// (share of the new value - share of the old one): that is what makes the hash incremental.
+function shareA(id: number, v: number): number {
+  let x = Math.imul(v ^ id, 0xcc9e2d51);
+  x = (x << 15) | (x >>> 17);
+  x = Math.imul(x ^ id, 0x1b873593);
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  return x ^ (x >>> 13);
+}
+
+function shareB(id: number, v: number): number {
+  let x = Math.imul(v + id, 0x27d4eb2f) ^ Math.imul(id, 0x165667b1);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0xc2b2ae35);
+  return x ^ (x >>> 16);
+}
+
+function wordId(salt: number, index: number): number {
+  return (salt + Math.imul(index, 0x9e3779b1)) | 0;
+}
+
 /**
- * A 53-bit key (two 32-bit lanes folded) of the machine at this boundary, mixed with `extra`
- * (the explorer's monitor digest and budgets).
+ * A 53-bit key of "everything that decides the future" at an instruction boundary: the CPU
+ * state the handlers can observe (registers, flags, RIP, CPL and segments, GS bases, CR2, IDTR,
+ * NMI blocking and the latch), the memory the entry code and the harness use (the hashed regions)
+ * and the caller's own bookkeeping. Two boundaries with equal keys have the same futures.
+ *
+ * Memory is hashed incrementally. The hasher keeps the regions' words at a reference state (the
+ * explorer's steady state); while the machine's write journal holds every write since that state
+ * was restored, only the words the journal names are read again. Otherwise (the journal
+ * overflowed, another snapshot was taken) it hashes every word; both ways give the same key.
  */
-export function stateKey(m: Machine, regions: readonly HashRegion[], extra: number, extra2: number): number {
-  const cpu = m.cpu;
-  let a = 0x9e3779b9 ^ extra;
-  let b = 0x85ebca6b ^ extra2;
-  const rl = cpu.rl;
-  const rh = cpu.rh;
-  for (let i = 0; i < 16; i++) {
-    a = Math.imul(a ^ rl[i], 0x5bd1e995);
-    a ^= a >>> 13;
-    b = Math.imul(b ^ rh[i], 0x27d4eb2f);
-    b ^= b >>> 15;
-  }
-  const cur = cpu.cur;
-  const misc = [
-    cur.lo, cur.hi, cpu.readRflags(), cpu.cpl | (cpu.cs << 2) | (cpu.ss << 18), cpu.gsBaseLo, cpu.gsBaseHi,
-    Number(cpu.kernelGsBase & 0xffffffffn) | 0, Number((cpu.kernelGsBase >> 32n) & 0xffffffffn) | 0,
-    cpu.cr2Lo, cpu.cr2Hi, cpu.idtBaseLo, cpu.idtBaseHi,
-    (cpu.nmiBlocked ? 1 : 0) | (cpu.nmiPending ? 2 : 0) | (cpu.debugTrapPending ? 4 : 0) | (cpu.halted ? 8 : 0) |
-      (cpu.shutdownReason !== null ? 16 : 0) | (cpu.csl << 5),
-    cpu.fsBaseLo, cpu.fsBaseHi,
-  ];
-  for (let i = 0; i < misc.length; i++) {
-    a = Math.imul(a ^ misc[i], 0x5bd1e995);
-    a ^= a >>> 13;
-    b = Math.imul(b ^ misc[i], 0x27d4eb2f);
-    b ^= b >>> 15;
-  }
-  const pages = m.memory.pages;
-  for (let r = 0; r < regions.length; r++) {
-    const region = regions[r];
-    const page = pages.get(region.page);
-    if (page === undefined) {
-      a = Math.imul(a ^ 0x0bad, 0x5bd1e995);
-      continue;
+export class StateHasher {
+  private readonly pages: HashedPage[] = [];
+  private readonly byKey = new Map<number, HashedPage>();
+  private readonly reference: MemorySnapshot;
+  private referenceA = 0;
+  private referenceB = 0;
+  // The sums move by each journaled write since the reference was restored: words are accounted
+  // for once per generation (a generation ends when the journal starts over), at their latest value.
+  private generation = 1;
+  private deltaA = 0;
+  private deltaB = 0;
+  private processed = 0;
+  private epoch = -1;
+
+  /** Take `m` at the reference state (its memory's current base snapshot) with these regions. */
+  constructor(private readonly m: Machine, regions: readonly HashRegion[], reference: MemorySnapshot) {
+    this.reference = reference;
+    for (const r of regions) {
+      let hp = this.byKey.get(r.page);
+      if (hp === undefined) {
+        const page = m.memory.pages.get(r.page) ?? null;
+        hp = {
+          key: r.page, index: this.pages.length, salt: Math.imul((r.page % 0x40000000) ^ Math.floor(r.page / 0x40000000), 0x2545f491) ^ 0x5bd1e995,
+          mask: new Uint8Array(1024), page, live: page === null ? new Int32Array(1024) : wordsOf(page),
+          reference: page === null ? new Int32Array(1024) : wordsOf(page).slice(),
+          stamp: new Int32Array(1024), accounted: new Int32Array(1024),
+        };
+        this.byKey.set(r.page, hp);
+        this.pages.push(hp);
+      }
+      for (let i = r.from; i < r.to; i++) hp.mask[i] = 1;
     }
-    const w = wordsOf(page);
-    for (let i = region.from; i < region.to; i++) {
-      const v = w[i];
-      a = Math.imul(a ^ v, 0x5bd1e995);
+    let a = 0;
+    let b = 0;
+    for (const hp of this.pages) {
+      if (hp.page === null) continue;
+      for (let i = 0; i < 1024; i++) {
+        if (hp.mask[i] === 0) continue;
+        const id = wordId(hp.salt, i);
+        a = (a + shareA(id, hp.reference[i])) | 0;
+        b = (b + shareB(id, hp.reference[i])) | 0;
+      }
+    }
+    this.referenceA = a;
+    this.referenceB = b;
+  }
+
+  /** The key of the machine now, mixed with `extra` and `extra2`. */
+  key(extra: number, extra2: number): number {
+    const cpu = this.m.cpu;
+    let a = 0x9e3779b9 ^ extra;
+    let b = 0x85ebca6b ^ extra2;
+    const rl = cpu.rl;
+    const rh = cpu.rh;
+    for (let i = 0; i < 16; i++) {
+      a = Math.imul(a ^ rl[i], 0x5bd1e995);
       a ^= a >>> 13;
-      b = Math.imul(b + v, 0x27d4eb2f) ^ i;
+      b = Math.imul(b ^ rh[i], 0x27d4eb2f);
       b ^= b >>> 15;
     }
+    const cur = cpu.cur;
+    const flags = (cpu.nmiBlocked ? 1 : 0) | (cpu.nmiPending ? 2 : 0) | (cpu.debugTrapPending ? 4 : 0) | (cpu.halted ? 8 : 0) |
+      (cpu.shutdownReason !== null ? 16 : 0) | (cpu.csl << 5);
+    a = mixA(a, cur.lo); b = mixB(b, cur.lo);
+    a = mixA(a, cur.hi); b = mixB(b, cur.hi);
+    const rflags = cpu.readRflags();
+    a = mixA(a, rflags); b = mixB(b, rflags);
+    const seg = cpu.cpl | (cpu.cs << 2) | (cpu.ss << 18);
+    a = mixA(a, seg); b = mixB(b, seg);
+    a = mixA(a, cpu.gsBaseLo); b = mixB(b, cpu.gsBaseLo);
+    a = mixA(a, cpu.gsBaseHi); b = mixB(b, cpu.gsBaseHi);
+    a = mixA(a, cpu.kgsLo); b = mixB(b, cpu.kgsLo);
+    a = mixA(a, cpu.kgsHi); b = mixB(b, cpu.kgsHi);
+    a = mixA(a, cpu.cr2Lo); b = mixB(b, cpu.cr2Lo);
+    a = mixA(a, cpu.cr2Hi); b = mixB(b, cpu.cr2Hi);
+    a = mixA(a, cpu.idtBaseLo); b = mixB(b, cpu.idtBaseLo);
+    a = mixA(a, cpu.idtBaseHi); b = mixB(b, cpu.idtBaseHi);
+    a = mixA(a, flags); b = mixB(b, flags);
+    a = mixA(a, cpu.fsBaseLo); b = mixB(b, cpu.fsBaseLo);
+    a = mixA(a, cpu.fsBaseHi); b = mixB(b, cpu.fsBaseHi);
+    this.memorySums();
+    a = mixA(a, this.sumA); b = mixB(b, this.sumB);
+    a = mixA(a, this.sumB); b = mixB(b, this.sumA);
+    return (a >>> 0) * 2097152 + (b >>> 11);
   }
-  return (a >>> 0) * 2097152 + (b >>> 11);
+
+  private sumA = 0;
+  private sumB = 0;
+
+  /** The memory sums (sumA, sumB) of the hashed words now. */
+  private memorySums(): void {
+    const memory = this.m.memory;
+    const n = memory.journaledSince(this.reference);
+    if (n < 0) {
+      this.fullSums();
+      return;
+    }
+    if (memory.journalEpoch !== this.epoch || n < this.processed) {
+      this.generation++;
+      this.deltaA = 0;
+      this.deltaB = 0;
+      this.processed = 0;
+      this.epoch = memory.journalEpoch;
+    }
+    const gen = this.generation;
+    let a = this.deltaA;
+    let b = this.deltaB;
+    for (let i = this.processed; i < n; i++) {
+      const hp = this.byKey.get(memory.journalPageAt(i));
+      if (hp === undefined) continue;
+      const off = memory.journalOffsetAt(i);
+      const last = (off + memory.journalSizeAt(i) - 1) >> 2;
+      for (let w = off >> 2; w <= last; w++) {
+        if (hp.mask[w] === 0) continue;
+        let was: number;
+        if (hp.stamp[w] !== gen) {
+          hp.stamp[w] = gen;
+          was = hp.reference[w];
+        } else was = hp.accounted[w];
+        const now = hp.live[w];
+        hp.accounted[w] = now;
+        if (was === now) continue;
+        const id = wordId(hp.salt, w);
+        a = (a + shareA(id, now) - shareA(id, was)) | 0;
+        b = (b + shareB(id, now) - shareB(id, was)) | 0;
+      }
+    }
+    this.processed = n;
+    this.deltaA = a;
+    this.deltaB = b;
+    this.sumA = (this.referenceA + a) | 0;
+    this.sumB = (this.referenceB + b) | 0;
+  }
+
+  /** Every hashed word read from the live pages: the definition the incremental sums keep. */
+  private fullSums(): void {
+    let a = 0;
+    let b = 0;
+    const live = this.m.memory.pages;
+    for (const hp of this.pages) {
+      const page = live.get(hp.key);
+      if (page === undefined) {
+        // An unmapped page: its words count as they did at the reference state if it was
+        // unmapped then too (so the two ways agree), and as a distinct marker otherwise.
+        if (hp.page !== null) {
+          a = (a + 0x0bad) | 0;
+          b = (b + 0x0bad0bad) | 0;
+        }
+        continue;
+      }
+      const words = wordsOf(page);
+      for (let i = 0; i < 1024; i++) {
+        if (hp.mask[i] === 0) continue;
+        const id = wordId(hp.salt, i);
+        a = (a + shareA(id, words[i])) | 0;
+        b = (b + shareB(id, words[i])) | 0;
+      }
+    }
+    this.sumA = a;
+    this.sumB = b;
+  }
+}
+
+function mixA(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x5bd1e995);
+  return h ^ (h >>> 13);
+}
+
+function mixB(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x27d4eb2f);
+  return h ^ (h >>> 15);
 }
 
 /** Mix numbers into a 32-bit digest (for the explorer's own state). */

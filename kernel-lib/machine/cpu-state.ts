@@ -22,7 +22,8 @@ export class CpuState {
   readonly gsBaseHi: number;
   readonly fsBaseLo: number;
   readonly fsBaseHi: number;
-  readonly kernelGsBase: bigint;
+  readonly kgsLo: number;
+  readonly kgsHi: number;
   readonly cr0: bigint;
   readonly cr2Lo: number;
   readonly cr2Hi: number;
@@ -69,7 +70,8 @@ export class CpuState {
     this.gsBaseHi = cpu.gsBaseHi;
     this.fsBaseLo = cpu.fsBaseLo;
     this.fsBaseHi = cpu.fsBaseHi;
-    this.kernelGsBase = cpu.kernelGsBase;
+    this.kgsLo = cpu.kgsLo;
+    this.kgsHi = cpu.kgsHi;
     this.cr0 = cpu.cr0;
     this.cr2Lo = cpu.cr2Lo;
     this.cr2Hi = cpu.cr2Hi;
@@ -117,16 +119,18 @@ export class CpuState {
     cpu.gsBaseHi = this.gsBaseHi;
     cpu.fsBaseLo = this.fsBaseLo;
     cpu.fsBaseHi = this.fsBaseHi;
-    cpu.kernelGsBase = this.kernelGsBase;
+    cpu.kgsLo = this.kgsLo;
+    cpu.kgsHi = this.kgsHi;
     cpu.cr0 = this.cr0;
     cpu.cr2Lo = this.cr2Lo;
     cpu.cr2Hi = this.cr2Hi;
     cpu.cr3 = this.cr3;
     cpu.cr4 = this.cr4;
     cpu.efer = this.efer;
-    cpu.star = this.star;
-    cpu.lstar = this.lstar;
-    cpu.fmask = this.fmask;
+    // Setting these recomputes what SYSCALL uses: only when they differ (they rarely change).
+    if (cpu.star !== this.star) cpu.star = this.star;
+    if (cpu.lstar !== this.lstar) cpu.lstar = this.lstar;
+    if (cpu.fmask !== this.fmask) cpu.fmask = this.fmask;
     cpu.idtBaseLo = this.idtBaseLo;
     cpu.idtBaseHi = this.idtBaseHi;
     cpu.idtLimit = this.idtLimit;

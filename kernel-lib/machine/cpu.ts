@@ -43,16 +43,24 @@ export class Cpu implements ExecContext {
   gsBaseHi = 0;
   fsBaseLo = 0;
   fsBaseHi = 0;
-  kernelGsBase = 0n;
+  // IA32_KERNEL_GS_BASE as halves, like GS.base: SWAPGS is on every entry path.
+  kgsLo = 0;
+  kgsHi = 0;
   cr0 = 0x80050033n; // PG, WP, NE, ET, MP, PE: paging with supervisor write protection
   cr2Lo = 0;
   cr2Hi = 0;
   cr3 = 0x1000n;
   cr4 = 0x20n; // PAE
   efer = 0xd01n; // LMA, LME, SCE, NXE
-  star = (BigInt(SELECTORS.USER32_CS) << 48n) | (BigInt(SELECTORS.KERNEL_CS) << 32n);
-  lstar = 0n;
-  fmask = BigInt(TF | DF | IF | IOPL | AC | NT); // what Linux's syscall_init() masks
+  // STAR, LSTAR and FMASK are kept as BigInt and, for SYSCALL/SYSRET, as the numbers they use.
+  private starValue = 0n;
+  private starSyscallSel = 0;
+  private starSysretSel = 0;
+  private lstarValue = 0n;
+  private lstarLo = 0;
+  private lstarHi = 0;
+  private fmaskValue = 0n;
+  private fmaskLo = 0;
   idtBaseLo = 0;
   idtBaseHi = 0;
   idtLimit = 0;
@@ -89,6 +97,44 @@ export class Cpu implements ExecContext {
 
   constructor(readonly memory: Memory) {
     this.cur = this.insnAt(0, 0);
+    this.star = (BigInt(SELECTORS.USER32_CS) << 48n) | (BigInt(SELECTORS.KERNEL_CS) << 32n);
+    this.fmask = BigInt(TF | DF | IF | IOPL | AC | NT); // what Linux's syscall_init() masks
+  }
+
+  get kernelGsBase(): bigint {
+    return joinU64(this.kgsLo, this.kgsHi);
+  }
+
+  set kernelGsBase(v: bigint) {
+    [this.kgsLo, this.kgsHi] = splitU64(v);
+  }
+
+  get star(): bigint {
+    return this.starValue;
+  }
+
+  set star(v: bigint) {
+    this.starValue = BigInt.asUintN(64, v);
+    this.starSyscallSel = Number((this.starValue >> 32n) & 0xffffn);
+    this.starSysretSel = Number((this.starValue >> 48n) & 0xffffn);
+  }
+
+  get lstar(): bigint {
+    return this.lstarValue;
+  }
+
+  set lstar(v: bigint) {
+    this.lstarValue = BigInt.asUintN(64, v);
+    [this.lstarLo, this.lstarHi] = splitU64(v);
+  }
+
+  get fmask(): bigint {
+    return this.fmaskValue;
+  }
+
+  set fmask(v: bigint) {
+    this.fmaskValue = BigInt.asUintN(64, v);
+    this.fmaskLo = Number(this.fmaskValue & 0xffffffffn) | 0;
   }
 
   // ---- RIP and code ----------------------------------------------------------------------------
@@ -355,14 +401,13 @@ export class Cpu implements ExecContext {
     this.rh[RCX] = insn.nextHi;
     this.rl[R11] = flags & ~RF;
     this.rh[R11] = 0;
-    this.writeRflags(flags & ~Number(this.fmask & 0xffffffffn) & ~RF);
-    const sel = Number((this.star >> 32n) & 0xffffn);
+    this.writeRflags(flags & ~this.fmaskLo & ~RF);
+    const sel = this.starSyscallSel;
     this.cs = sel & 0xfffc;
     this.ss = (sel + 8) & 0xffff;
     this.cpl = 0;
-    this.record({ kind: 'syscall', rip: insn.address, toRip: this.lstar });
-    const [lo, hi] = splitU64(this.lstar);
-    return this.insnAt(lo, hi);
+    this.event('syscall').at(insn.lo, insn.hi).to(this.lstarLo, this.lstarHi);
+    return this.insnAt(this.lstarLo, this.lstarHi);
   }
 
   /**
@@ -372,13 +417,12 @@ export class Cpu implements ExecContext {
   sysret(insn: Insn): Insn {
     if (this.cpl !== 0) throw this.gp(0, `sysret at CPL ${this.cpl}`);
     if (!isCanonicalHi(this.rh[RCX])) throw this.gp(0, 'sysret to a non-canonical RCX');
-    const sel = Number((this.star >> 48n) & 0xffffn);
+    const sel = this.starSysretSel;
     this.writeRflags((this.rl[R11] & SYSRET_FLAGS) | RESERVED1);
     this.cs = ((sel + 16) & 0xffff) | 3;
     this.ss = ((sel + 8) & 0xffff) | 3;
     this.cpl = 3;
-    const to = this.getReg(RCX);
-    this.record({ kind: 'sysret', rip: insn.address, toRip: to });
+    this.event('sysret').at(insn.lo, insn.hi).to(this.rl[RCX], this.rh[RCX]);
     if (this.flagsOther & TF) this.attention = 1;
     return this.insnAt(this.rl[RCX], this.rh[RCX]);
   }
@@ -388,11 +432,19 @@ export class Cpu implements ExecContext {
     // With FRED, delivery and ERETU swap GS themselves and SWAPGS is disallowed (fred.rst).
     if (this.fred) throw new CpuFault(Vector.UD, 0, 0, 0, 'swapgs with FRED enabled');
     if (this.cpl !== 0) throw this.gp(0, `swapgs at CPL ${this.cpl}`);
-    const old = this.gsBase;
-    this.gsBase = this.kernelGsBase;
-    this.kernelGsBase = old;
-    this.record({ kind: 'swapgs', rip: insn.address });
+    this.swapGsBases();
+    this.event('swapgs').at(insn.lo, insn.hi);
     return this.fallthrough(insn);
+  }
+
+  /** GS.base <-> IA32_KERNEL_GS_BASE (SWAPGS, and FRED's transitions to and from ring 3). */
+  swapGsBases(): void {
+    const lo = this.gsBaseLo;
+    const hi = this.gsBaseHi;
+    this.gsBaseLo = this.kgsLo;
+    this.gsBaseHi = this.kgsHi;
+    this.kgsLo = lo;
+    this.kgsHi = hi;
   }
 
   rdmsr(insn: Insn): Insn {
@@ -446,7 +498,7 @@ export class Cpu implements ExecContext {
     if (this.cpl !== 0) throw this.gp(0, `hlt at CPL ${this.cpl}`);
     this.halted = true;
     this.attention = 1;
-    this.record({ kind: 'hlt', rip: insn.address });
+    this.event('hlt').at(insn.lo, insn.hi);
     return this.fallthrough(insn);
   }
 

@@ -66,15 +66,17 @@ export class LoggedEvent implements MachineEvent {
   declare ist?: number;
   declare level?: number;
   declare detail?: string;
+  // The addresses as halves (what rip, toRip, toRsp and cr2 read), for readers on a hot path;
+  // a half means something only where its BigInt getter is not undefined.
   private has = 0;
-  private ripLo = 0;
-  private ripHi = 0;
-  private toRipLo = 0;
-  private toRipHi = 0;
-  private toRspLo = 0;
-  private toRspHi = 0;
-  private cr2Lo = 0;
-  private cr2Hi = 0;
+  ripLo = 0;
+  ripHi = 0;
+  toRipLo = 0;
+  toRipHi = 0;
+  toRspLo = 0;
+  toRspHi = 0;
+  cr2Lo = 0;
+  cr2Hi = 0;
 
   constructor(readonly kind: MachineEventKind, readonly step: number) {}
 

@@ -110,9 +110,7 @@ export function pushFredFrame(cpu: Cpu, ev: FredEvent): void {
 
   if (fromUser) {
     // Delivery from ring 3 swaps GS.base with IA32_KERNEL_GS_BASE (fred.rst, "LKGS").
-    const old = cpu.gsBase;
-    cpu.gsBase = cpu.kernelGsBase;
-    cpu.kernelGsBase = old;
+    cpu.swapGsBases();
   }
   const fromCs = cpu.cs;
   cpu.writeRflags(RESERVED1);
@@ -181,9 +179,7 @@ export function fredReturn(cpu: Cpu, insn: Insn, toUser: boolean): Insn {
   cpu.rl[RSP] = rspLo;
   cpu.rh[RSP] = rspHi;
   if (toUser) {
-    const old = cpu.gsBase;
-    cpu.gsBase = cpu.kernelGsBase;
-    cpu.kernelGsBase = old;
+    cpu.swapGsBases();
   }
   const e = cpu.event('iret').at(insn.lo, insn.hi).to(ripLo, ripHi, rspLo, rspHi);
   e.toCs = csSel;

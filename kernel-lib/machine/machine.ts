@@ -379,10 +379,17 @@ export class Machine {
     return insn;
   }
 
-  /** Call `hook` at every instruction boundary, before the instruction executes (null removes it). */
-  onBoundary(hook: BoundaryHook | null): this {
+  /**
+   * Call `hook` at every instruction boundary, before the instruction executes (null removes it).
+   * A new hook is called at the current boundary too, unless `skipCurrent` says this boundary has
+   * been seen (a tool swapping hooks mid-run, e.g. the explorer, which replays without one).
+   */
+  onBoundary(hook: BoundaryHook | null, options: { skipCurrent?: boolean } = {}): this {
     this.hook = hook;
-    this.hookCur = null; // a new hook has seen no boundary yet
+    if (options.skipCurrent) {
+      this.hookCur = this.cpu.cur;
+      this.hookSteps = this.cpu.steps;
+    } else this.hookCur = null; // a new hook has seen no boundary yet
     return this;
   }
 

@@ -121,6 +121,8 @@ export class Memory {
   private readonly journalSize = new Int32Array(JOURNAL_LIMIT);
   private readonly journalLo = new Int32Array(JOURNAL_LIMIT);
   private readonly journalHi = new Int32Array(JOURNAL_LIMIT);
+  /** Bumped whenever the journal starts over (restore, snapshot): readers of it compare this. */
+  journalEpoch = 0;
 
   // ---- mapping -------------------------------------------------------------------------
 
@@ -265,6 +267,7 @@ export class Memory {
       else page.data[off] = this.journalLo[i];
     }
     this.journalLength = 0;
+    this.journalEpoch++;
   }
 
   /** Give every journaled page a private copy of its current contents, then undo the originals. */
@@ -444,6 +447,7 @@ export class Memory {
     const snap = new MemorySnapshot(this.base, delta);
     this.base = snap;
     this.dirty = [];
+    this.journalEpoch++;
     return snap;
   }
 
@@ -476,6 +480,30 @@ export class Memory {
     }
     this.dirty.length = 0;
     this.flushTlb();
+  }
+
+  // ---- the journal, read-only (the explorer hashes only what was written) -------------------------
+
+  /**
+   * How many writes are journaled since `snap` was taken or restored, when the journal holds
+   * every change since then (the pages are `snap`'s own objects, changed only where journaled);
+   * -1 otherwise (another snapshot is the base, pages were mapped or copied, the journal overflowed).
+   */
+  journaledSince(snap: MemorySnapshot): number {
+    return this.base === snap && this.journaling && this.dirty.length === 0 ? this.journalLength : -1;
+  }
+
+  /** Page number, page offset and size in bytes of journal entry i (i < journaledSince()). */
+  journalPageAt(i: number): number {
+    return this.journalKey[i];
+  }
+
+  journalOffsetAt(i: number): number {
+    return this.journalOffset[i];
+  }
+
+  journalSizeAt(i: number): number {
+    return this.journalSize[i];
   }
 
   /** Pages written since the last snapshot or restore (for cost accounting and tests). */
