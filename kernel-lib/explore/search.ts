@@ -92,22 +92,24 @@ interface PathEvent extends ScheduleEvent {
 
 type RunEnd = 'quiescent' | 'memo' | 'cycle' | 'budget' | 'failure' | 'period';
 
-/** One observed run: its boundaries, in order. */
+/** Flag beside the option bits: NMIs blocked and nothing latched, an NMI here would only set the latch. */
+const LATCH = 16;
+
+/** One observed run: its boundaries, in order (a few arrays, pushed to at every boundary). */
 class RunRecord {
   steps: number[] = [];
-  lo: number[] = [];
-  hi: number[] = [];
+  /** The instruction about to run at each boundary (its address is insn.lo, insn.hi). */
+  insn: Insn[] = [];
   mon: MonitorState[] = [];
+  /** Option bits (OPT_*) and LATCH. */
   opts: number[] = [];
   slot: number[] = [];
-  /** Violations detected after this boundary (before the next one). */
-  violMask: number[] = [];
+  /** Violations detected after boundary i (before the next one); null until there is one. */
+  violMask: number[] | null = null;
   /** Violations detected before the first boundary (caused by the event that started the run). */
   preMask = 0;
   /** Invariants already reported on this run (one report each is enough). */
   seen = 0;
-  /** NMIs blocked and nothing latched: an NMI here would only set the latch. */
-  latch: boolean[] = [];
   end: RunEnd = 'budget';
   tail = -1; // memo index on a hit
   /** The boundary where the run met an explored state (end 'memo'). */
@@ -136,6 +138,9 @@ export class Explorer {
   private readonly nmiRunsLo: number;
   private readonly nmiRunsHi: number;
   private readonly pointInsns: Insn[] = [];
+  /** OPT_NMI and LATCH as of the last full observe(); slowNext: the next boundary needs a full one. */
+  private nmiOpts = 0;
+  private slowNext = true;
   private readonly pointKinds: number[] = [];
   private readonly reenteredPage: number;
   private readonly reenteredWord: number;
@@ -241,6 +246,7 @@ export class Explorer {
     this.mon = MonitorState.EMPTY;
     this.logSeen = m.log.length;
     this.run = r;
+    this.slowNext = true;
     this.observe(m, true);
     m.run({ maxSteps: 100_000 });
     this.run = null;
@@ -354,6 +360,7 @@ export class Explorer {
         if (i > 0) {
           const r = new RunRecord(m.steps, false);
           this.run = r;
+          this.slowNext = true;
           const res = m.run({ maxSteps: Math.max(0, target - m.steps) });
           this.run = null;
           if (res.stop === 'hook') {
@@ -386,6 +393,7 @@ export class Explorer {
       if (error === undefined) {
         const r = new RunRecord(m.steps, false);
         this.run = r;
+        this.slowNext = true;
         const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
         this.run = null;
         if (res.stop !== 'hook') this.finishRun(r, res.stop);
@@ -406,7 +414,7 @@ export class Explorer {
   /** Replay to boundary `index` of run `r`, raise the option there, explore what follows. */
   private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number): SubtreeResult {
     const m = this.machine;
-    this.replayTo(r.steps[index], r.lo[index], r.hi[index]);
+    this.replayTo(r.steps[index], r.insn[index].lo, r.insn[index].hi);
     const kind = OPTION_KINDS.find((o) => o.bit === bit)!.kind;
     const event: PathEvent = { kind, step: m.steps - this.steadySteps, at: m.rip, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi };
     const logFrom = m.log.length; // the event's own log entries are the child's to read
@@ -427,6 +435,7 @@ export class Explorer {
     this.mon = mon;
     this.logSeen = logFrom;
     this.run = r;
+    this.slowNext = true;
     this.stats.runs++;
     const before = m.steps;
     const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
@@ -436,8 +445,8 @@ export class Explorer {
 
     // Branches, in boundary order.
     const n = r.opts.length;
-    const counts: number[] = new Array(n).fill(0);
-    const masks: number[] = new Array(n).fill(0);
+    const counts = new Float64Array(n);
+    const masks = new Int32Array(n);
     // A latched NMI changes nothing but the latch bit until NMIs are unblocked: latching at a later
     // boundary of the same blocked stretch reaches a state the first latch's run passes through, so
     // its schedules are that run's from there on (counted, not run again).
@@ -445,10 +454,13 @@ export class Explorer {
     let latchAt = -1;
     for (let i = 0; i < n; i++) {
       const o = r.opts[i];
-      if (o === 0) continue;
-      for (const { bit } of OPTION_KINDS) {
+      if ((o & ~LATCH) === 0) {
+        latchRun = null;
+        continue;
+      }
+      for (let bit = OPT_NMI; bit <= OPT_PF; bit <<= 1) {
         if ((o & bit) === 0) continue;
-        if (bit === OPT_NMI && r.latch[i]) {
+        if (bit === OPT_NMI && (o & LATCH) !== 0) {
           const j = latchRun === null ? -1 : this.latchIndex(r, latchAt, i, latchRun.run);
           if (latchRun !== null && j >= 0) {
             counts[i] += latchRun.suffixCount[j];
@@ -466,7 +478,7 @@ export class Explorer {
         counts[i] += c.count;
         masks[i] |= c.mask;
       }
-      if (!r.latch[i]) latchRun = null;
+      if ((o & LATCH) === 0) latchRun = null;
     }
     // The leaf (or the explored state the run ran into), then every boundary backwards.
     let count: number;
@@ -482,9 +494,11 @@ export class Explorer {
     const suffixMask: number[] = new Array(n + 1);
     suffixCount[n] = count;
     suffixMask[n] = mask;
+    const viol = r.violMask;
     for (let i = n - 1; i >= 0; i--) {
       count += counts[i];
-      mask |= masks[i] | r.violMask[i];
+      mask |= masks[i];
+      if (viol !== null) mask |= viol[i] ?? 0;
       suffixCount[i] = count;
       suffixMask[i] = mask;
       const s = r.slot[i];
@@ -503,12 +517,12 @@ export class Explorer {
    */
   private latchIndex(r: RunRecord, from: number, i: number, child: RunRecord): number {
     const j = i - from; // child index of r's boundary i + 1
-    for (let q = from + 1; q <= i; q++) if (!r.latch[q]) return -1;
+    for (let q = from + 1; q <= i; q++) if ((r.opts[q] & LATCH) === 0) return -1;
     if (i + 1 > r.steps.length) return -1;
-    const aligned = (k: number, steps: number, lo: number, hi: number) => child.steps[k] === steps && child.lo[k] === lo && child.hi[k] === hi;
     if (i + 1 < r.steps.length) {
-      if (j < child.steps.length) return aligned(j, r.steps[i + 1], r.lo[i + 1], r.hi[i + 1]) ? j : -1;
-      if (j === child.steps.length && child.end === 'memo' && child.endSteps === r.steps[i + 1] && child.endLo === r.lo[i + 1] && child.endHi === r.hi[i + 1]) return j;
+      if (j < child.steps.length) return child.steps[j] === r.steps[i + 1] && child.insn[j] === r.insn[i + 1] ? j : -1;
+      const next = r.insn[i + 1];
+      if (j === child.steps.length && child.end === 'memo' && child.endSteps === r.steps[i + 1] && child.endLo === next.lo && child.endHi === next.hi) return j;
     }
     return -1;
   }
@@ -538,6 +552,7 @@ export class Explorer {
   private observe(m: Machine, first: boolean): void {
     const r = this.run as RunRecord;
     const cpu = m.cpu;
+    if (!this.slowNext && cpu.log.length === this.logSeen && !r.root && this.observeQuick(m, r)) return;
     let changed = false;
     if (cpu.log.length !== this.logSeen) {
       this.processLog(m, r);
@@ -621,14 +636,37 @@ export class Explorer {
       this.memoCount.push(-1);
       this.memoMask.push(0);
     }
+    // What the fast path reuses until the next logged event (nothing else changes NMI blocking
+    // or the latch).
+    this.nmiOpts = (this.nLeft > 0 && !(cpu.nmiBlocked && cpu.nmiPending) ? OPT_NMI : 0);
+    if (this.nmiOpts !== 0 && cpu.nmiBlocked && !cpu.nmiPending) this.nmiOpts |= LATCH;
+    this.slowNext = false;
     r.steps.push(cpu.steps);
-    r.lo.push(cpu.cur.lo);
-    r.hi.push(cpu.cur.hi);
+    r.insn.push(cpu.cur);
     r.mon.push(this.mon);
-    r.opts.push(opts);
+    r.opts.push(opts | (this.nmiOpts & LATCH));
     r.slot.push(slot);
-    r.violMask.push(0);
-    r.latch.push((opts & OPT_NMI) !== 0 && cpu.nmiBlocked && !cpu.nmiPending);
+  }
+
+  /**
+   * The common boundary, when nothing was logged since the last one: the NMI options, the
+   * monitor and the episode's state are as they were, so only the per-instruction checks remain.
+   * Returns false when the full observe() must look (an invariant to check, an exception point,
+   * a do_nmi run beginning).
+   */
+  private observeQuick(m: Machine, r: RunRecord): boolean {
+    const cpu = m.cpu;
+    const cur = cpu.cur;
+    if (cpu.cpl === 0 && cur.hi >= 0) return false;
+    const mon = this.mon;
+    if (mon.unservedRuns >= 0 && this.nmiRuns(m) > mon.unservedRuns) return false;
+    if (this.eLeft > 0) for (let i = 0; i < this.pointInsns.length; i++) if (this.pointInsns[i] === cur) return false;
+    r.steps.push(cpu.steps);
+    r.insn.push(cur);
+    r.mon.push(mon);
+    r.opts.push(this.nmiOpts);
+    r.slot.push(-1);
+    return true;
   }
 
   /** The guest's nmi_runs counter (read through the TLB: this is asked at most boundaries of a handler). */
@@ -749,9 +787,11 @@ export class Explorer {
   private violation(r: RunRecord, inv: InvariantId, summary: string): void {
     const bit = BIT[inv];
     r.seen |= bit;
-    const last = r.violMask.length - 1;
-    if (last >= 0) r.violMask[last] |= bit;
-    else r.preMask |= bit;
+    const last = r.steps.length - 1;
+    if (last >= 0) {
+      if (r.violMask === null) r.violMask = [];
+      r.violMask[last] = (r.violMask[last] ?? 0) | bit;
+    } else r.preMask |= bit;
     const candidate: FoundViolation = { invariant: inv, events: this.path.map((e) => ({ kind: e.kind, step: e.step, at: e.at })), summary };
     if (this.collected !== null) {
       this.collected.push(candidate);
