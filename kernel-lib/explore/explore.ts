@@ -1,8 +1,6 @@
 // The explorer's public face: explore a design on its workloads within a bound, and replay one
 // schedule. Everything reported comes from running the design; nothing is looked up.
 import * as os from 'os';
-import * as path from 'path';
-import { Worker } from 'worker_threads';
 import { buildKernel, WORKLOADS } from '../harness/kernel';
 import type { Kernel, WorkloadId } from '../harness/kernel';
 import { EXCEPTION_STKSZ, LAYOUT } from '../harness/layout';
@@ -13,6 +11,7 @@ import { DEFAULT_BOUND, Explorer, FoundViolation, SearchBound } from './search';
 import { Schedule, ScheduleEvent, compareSchedules, formatScheduleSteps, parseSchedule, ScheduleSyntaxError } from './schedule';
 import { labelSchedule, resolveSchedule, traceSchedule } from './replay';
 import type { Trace } from '../view/trace';
+import { ExplorerPool } from './pool';
 
 export interface ExploreOptions {
   /** A shipped design's id, or a Design (loadDesignFromSource). */
@@ -139,18 +138,31 @@ export function exploreShare(t: ShareTask): ShareResult {
   };
 }
 
-function runWorker(task: ShareTask): Promise<ShareResult> {
-  return new Promise((resolve, reject) => {
-    const root = path.resolve(__dirname, '..', '..');
-    const w = new Worker(path.join(__dirname, 'worker.js'), {
-      workerData: { task, tsRegister: path.join(root, 'bin', 'ts-register.js'), module: path.join(__dirname, 'explore.ts') },
-    });
-    w.once('message', (m: ShareResult) => resolve(m));
-    w.once('error', reject);
-    w.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`explorer worker exited with ${code}`));
-    });
-  });
+// A worker keeps the explorer of the workload it is on, so that its next share of the same
+// workload starts warm and finds the states its earlier shares stored.
+let cached: { key: string; explorer: Explorer } | null = null;
+
+/** exploreShare() for pool workers: reuses the explorer of the previous task when it is for the same workload. */
+export function exploreShareCached(t: ShareTask): ShareResult {
+  const key = JSON.stringify([t.design.id, t.design.fileName, t.design.text, t.design.harness, t.workload, t.userRsp ?? null, t.bound]);
+  if (cached === null || cached.key !== key) {
+    cached?.explorer.detach();
+    cached = null;
+    const k = buildKernel({ design: t.design, workload: t.workload, userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp) });
+    const ex = new Explorer(k, t.bound);
+    ex.prepareRoot();
+    cached = { key, explorer: ex };
+  }
+  const ex = cached.explorer;
+  const before = { ...ex.stats };
+  const all = ex.rootBranches();
+  ex.exploreRoot(all.filter((_, i) => i % t.of === t.index), t.index === 0);
+  const s = ex.stats;
+  return {
+    schedules: s.schedules - before.schedules, runs: s.runs - before.runs, visits: s.visits - before.visits,
+    states: s.states - before.states, hits: s.hits - before.hits, steps: s.steps - before.steps,
+    violations: [...ex.best.values()].map((v) => ({ invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })) })),
+  };
 }
 
 /** Estimate the work before starting: first-event points x episode length ^ (depth - 1) x exception choices. */
@@ -183,8 +195,11 @@ function toEvents(v: ShareResult['violations'][number]): ScheduleEvent[] {
   return v.events.map((e) => ({ kind: e.kind, step: e.step, at: BigInt(e.at) }));
 }
 
-/** Explore one workload (all its user-RSP variants). */
-export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId }): Promise<WorkloadReport> {
+/** Shares per user-RSP variant when workers explore: several per worker, so that they finish together. */
+const SHARES_PER_WORKER = 4;
+
+/** Explore one workload (all its user-RSP variants); on `pool` when given, else per `workers`. */
+export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId }, pool?: ExplorerPool): Promise<WorkloadReport> {
   const design = designOf(o.design);
   const bound = boundOf(o);
   const t0 = Date.now();
@@ -193,11 +208,22 @@ export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId
   const total: ShareResult = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0, violations: [] };
   const best = new Map<InvariantId, { v: ShareResult['violations'][number]; rsp?: bigint }>();
   const tasks: ShareTask[] = [];
+  const parallel = pool !== undefined || workers > 0;
   for (const rsp of rsps) {
-    const of = Math.max(1, workers);
+    const of = parallel ? Math.max(1, workers) * SHARES_PER_WORKER : 1;
     for (let i = 0; i < of; i++) tasks.push({ design, workload: o.workload, userRsp: rsp === undefined ? undefined : rsp.toString(), bound, index: i, of });
   }
-  const results = workers > 0 ? await Promise.all(tasks.map(runWorker)) : tasks.map(exploreShare);
+  let results: ShareResult[];
+  if (!parallel) results = tasks.map(exploreShare);
+  else if (pool !== undefined) results = await pool.run(tasks);
+  else {
+    const own = new ExplorerPool(workers);
+    try {
+      results = await own.run(tasks);
+    } finally {
+      await own.close();
+    }
+  }
   results.forEach((r, i) => {
     const rsp = tasks[i].userRsp === undefined ? undefined : BigInt(tasks[i].userRsp as string);
     total.schedules += r.schedules;
@@ -245,7 +271,13 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
     if (estimates.reduce((a, e) => a + e.estimatedRuns, 0) > limit) throw new ExploreRefused(estimates, limit);
   }
   const out: WorkloadReport[] = [];
-  for (const w of workloads) out.push(await exploreWorkload({ ...o, workload: w }));
+  // One pool for every workload: its workers stay warm from one to the next.
+  const pool = (o.workers ?? 0) > 0 ? new ExplorerPool(o.workers as number) : undefined;
+  try {
+    for (const w of workloads) out.push(await exploreWorkload({ ...o, workload: w }, pool));
+  } finally {
+    await pool?.close();
+  }
   return out;
 }
 

@@ -1,7 +1,17 @@
 'use strict';
-// Worker thread for the explorer: explores one share of the root branches. The TypeScript sources
-// are loaded through the project's transpile-only require hook (bin/ts-register.js).
+// Worker thread of the explorer pool (pool.ts): explores one share of root branches per message.
+// The TypeScript sources are loaded through the project's transpile-only require hook
+// (bin/ts-register.js).
 const { parentPort, workerData } = require('worker_threads');
 require(workerData.tsRegister);
-const { exploreShare } = require(workerData.module);
-parentPort.postMessage(exploreShare(workerData.task));
+const { exploreShareCached } = require(workerData.module);
+
+parentPort.on('message', ({ task }) => {
+  let reply;
+  try {
+    reply = { result: exploreShareCached(task) };
+  } catch (e) {
+    reply = { error: e && e.stack ? e.stack : String(e) };
+  }
+  parentPort.postMessage(reply);
+});

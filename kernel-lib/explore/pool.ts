@@ -1,0 +1,85 @@
+// A pool of explorer worker threads. Each worker takes one share of one workload's root branches
+// at a time and asks for the next when done, so a slow share never leaves the other cores idle.
+// The pool lives as long as one exploreDesign() call: workers stay warm (JIT-compiled) from one
+// workload to the next, and each keeps the kernel and explored states of the workload it is on.
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import type { ShareResult, ShareTask } from './explore';
+
+interface Pending {
+  task: ShareTask;
+  resolve: (r: ShareResult) => void;
+  reject: (e: Error) => void;
+}
+
+export class ExplorerPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly busy = new Map<Worker, Pending>();
+  private failed: Error | null = null;
+
+  constructor(size: number) {
+    const root = path.resolve(__dirname, '..', '..');
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(path.join(__dirname, 'worker.js'), {
+        workerData: { tsRegister: path.join(root, 'bin', 'ts-register.js'), module: path.join(__dirname, 'explore.ts') },
+      });
+      w.on('message', (msg: { result?: ShareResult; error?: string }) => this.done(w, msg));
+      w.on('error', (e) => this.fail(w, e));
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(w, new Error(`explorer worker exited with ${code}`));
+      });
+      this.all.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  /** Run tasks on the pool; results in the order of `tasks`. */
+  run(tasks: readonly ShareTask[]): Promise<ShareResult[]> {
+    return Promise.all(tasks.map((task) => new Promise<ShareResult>((resolve, reject) => {
+      if (this.failed !== null) {
+        reject(this.failed);
+        return;
+      }
+      this.queue.push({ task, resolve, reject });
+      this.dispatch();
+    })));
+  }
+
+  /** Stop every worker (the pool cannot be used afterwards). */
+  async close(): Promise<void> {
+    const workers = this.all.splice(0);
+    this.idle.length = 0;
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const w = this.idle.pop() as Worker;
+      const p = this.queue.shift() as Pending;
+      this.busy.set(w, p);
+      w.postMessage({ task: p.task });
+    }
+  }
+
+  private done(w: Worker, msg: { result?: ShareResult; error?: string }): void {
+    const p = this.busy.get(w);
+    this.busy.delete(w);
+    this.idle.push(w);
+    if (p !== undefined) {
+      if (msg.error !== undefined) p.reject(new Error(`explorer worker: ${msg.error}`));
+      else p.resolve(msg.result as ShareResult);
+    }
+    this.dispatch();
+  }
+
+  private fail(w: Worker, e: Error): void {
+    if (!this.all.includes(w)) return; // terminated by close()
+    this.failed = e;
+    const p = this.busy.get(w);
+    this.busy.delete(w);
+    p?.reject(e);
+    for (const q of this.queue.splice(0)) q.reject(e);
+  }
+}
