@@ -53,9 +53,9 @@ interface HashedPage {
   page: Page | null;
   live: Int32Array;
   reference: Int32Array;
-  /** For each word: the generation it was last touched in, and its value accounted for then. */
-  stamp: Int32Array;
-  accounted: Int32Array;
+  /** Scratch for accounting a batch of journal entries: the batch a word was last seen in, and its value before that write. */
+  seen: Int32Array;
+  before: Int32Array;
 }
 
 // One word's share of the memory sums, in two independent lanes (a murmur3-style finaliser of
@@ -98,13 +98,16 @@ export class StateHasher {
   private readonly reference: MemorySnapshot;
   private referenceA = 0;
   private referenceB = 0;
-  // The sums move by each journaled write since the reference was restored: words are accounted
-  // for once per generation (a generation ends when the journal starts over), at their latest value.
-  private generation = 1;
-  private deltaA = 0;
-  private deltaB = 0;
+  // Each journaled write moves the sums by (share of the word after it - share before it). The
+  // moves are kept as prefix sums over the journal, so that a journal cut back by a rewind
+  // (Machine.rewind) only drops their tail: prefixA[i] is the move of entries [0, i).
+  private prefixA = new Int32Array(1025);
+  private prefixB = new Int32Array(1025);
   private processed = 0;
   private epoch = -1;
+  private batch = 0;
+  private readonly entryA = new Int32Array(1);
+  private readonly entryB = new Int32Array(1);
 
   /** Take `m` at the reference state (its memory's current base snapshot) with these regions. */
   constructor(private readonly m: Machine, regions: readonly HashRegion[], reference: MemorySnapshot) {
@@ -117,7 +120,7 @@ export class StateHasher {
           key: r.page, index: this.pages.length, salt: Math.imul((r.page % 0x40000000) ^ Math.floor(r.page / 0x40000000), 0x2545f491) ^ 0x5bd1e995,
           mask: new Uint8Array(1024), page, live: page === null ? new Int32Array(1024) : wordsOf(page),
           reference: page === null ? new Int32Array(1024) : wordsOf(page).slice(),
-          stamp: new Int32Array(1024), accounted: new Int32Array(1024),
+          seen: new Int32Array(1024), before: new Int32Array(1024),
         };
         this.byKey.set(r.page, hp);
         this.pages.push(hp);
@@ -189,41 +192,95 @@ export class StateHasher {
       this.fullSums();
       return;
     }
-    if (memory.journalEpoch !== this.epoch || n < this.processed) {
-      this.generation++;
-      this.deltaA = 0;
-      this.deltaB = 0;
-      this.processed = 0;
+    if (memory.journalEpoch !== this.epoch) {
       this.epoch = memory.journalEpoch;
+      this.processed = 0;
     }
-    const gen = this.generation;
-    let a = this.deltaA;
-    let b = this.deltaB;
-    for (let i = this.processed; i < n; i++) {
-      const hp = this.byKey.get(memory.journalPageAt(i));
-      if (hp === undefined) continue;
-      const off = memory.journalOffsetAt(i);
-      const last = (off + memory.journalSizeAt(i) - 1) >> 2;
-      for (let w = off >> 2; w <= last; w++) {
-        if (hp.mask[w] === 0) continue;
-        let was: number;
-        if (hp.stamp[w] !== gen) {
-          hp.stamp[w] = gen;
-          was = hp.reference[w];
-        } else was = hp.accounted[w];
-        const now = hp.live[w];
-        hp.accounted[w] = now;
-        if (was === now) continue;
-        const id = wordId(hp.salt, w);
-        a = (a + shareA(id, now) - shareA(id, was)) | 0;
-        b = (b + shareB(id, now) - shareB(id, was)) | 0;
+    if (n < this.processed) this.processed = n; // rewound: the entries past n were undone
+    if (n > this.processed) this.account(this.processed, n);
+    this.sumA = (this.referenceA + this.prefixA[n]) | 0;
+    this.sumB = (this.referenceB + this.prefixB[n]) | 0;
+  }
+
+  /**
+   * Prefix sums for journal entries [from, to). Newest first: a word's value after entry i is its
+   * value before the next entry that wrote it, or its live value if none did.
+   */
+  private account(from: number, to: number): void {
+    const memory = this.m.memory;
+    if (this.prefixA.length <= to) {
+      let size = this.prefixA.length;
+      while (size <= to) size *= 2;
+      const a = new Int32Array(size);
+      a.set(this.prefixA);
+      const b = new Int32Array(size);
+      b.set(this.prefixB);
+      this.prefixA = a;
+      this.prefixB = b;
+    }
+    const batch = ++this.batch;
+    const moveA = this.prefixA; // used as scratch for the entries' own moves, then summed
+    const moveB = this.prefixB;
+    let lastKey = -1;
+    let hp: HashedPage | undefined;
+    for (let i = to - 1; i >= from; i--) {
+      const key = memory.journalPageAt(i);
+      if (key !== lastKey) {
+        hp = this.byKey.get(key);
+        lastKey = key;
       }
+      if (hp === undefined) {
+        moveA[i + 1] = 0;
+        moveB[i + 1] = 0;
+        continue;
+      }
+      this.entryMove(hp, i, batch);
+      moveA[i + 1] = this.entryA[0];
+      moveB[i + 1] = this.entryB[0];
     }
-    this.processed = n;
-    this.deltaA = a;
-    this.deltaB = b;
-    this.sumA = (this.referenceA + a) | 0;
-    this.sumB = (this.referenceB + b) | 0;
+    for (let i = from; i < to; i++) {
+      moveA[i + 1] = (moveA[i] + moveA[i + 1]) | 0;
+      moveB[i + 1] = (moveB[i] + moveB[i + 1]) | 0;
+    }
+    this.processed = to;
+  }
+
+  /** The move of journal entry i (on page hp) into entryA[0], entryB[0]. */
+  private entryMove(hp: HashedPage, i: number, batch: number): void {
+    const memory = this.m.memory;
+    const off = memory.journalOffsetAt(i);
+    const size = memory.journalSizeAt(i);
+    const oldLo = memory.journalOldLoAt(i);
+    const oldHi = memory.journalOldHiAt(i);
+    let a = 0;
+    let b = 0;
+    const first = off >> 2;
+    const last = (off + size - 1) >> 2;
+    for (let w = first; w <= last; w++) {
+      if (hp.mask[w] === 0) continue;
+      const after = hp.seen[w] === batch ? hp.before[w] : hp.live[w];
+      let before: number;
+      if ((off & 3) === 0 && size >= 4) before = w === first ? oldLo : oldHi;
+      else {
+        // A write that covers part of this word: the word as after it, with the old bytes back.
+        before = after;
+        for (let k = 0; k < size; k++) {
+          const byte = off + k;
+          if (byte >> 2 !== w) continue;
+          const old = (k < 4 ? oldLo >>> (8 * k) : oldHi >>> (8 * (k - 4))) & 0xff;
+          const shift = 8 * (byte & 3);
+          before = (before & ~(0xff << shift)) | (old << shift);
+        }
+      }
+      hp.seen[w] = batch;
+      hp.before[w] = before;
+      if (before === after) continue;
+      const id = wordId(hp.salt, w);
+      a = (a + shareA(id, after) - shareA(id, before)) | 0;
+      b = (b + shareB(id, after) - shareB(id, before)) | 0;
+    }
+    this.entryA[0] = a;
+    this.entryB[0] = b;
   }
 
   /** Every hashed word read from the live pages: the definition the incremental sums keep. */

@@ -60,6 +60,15 @@ export interface LoadOptions {
 }
 
 /** Everything needed to come back to this instant. */
+export interface MachineCheckpoint {
+  readonly mark: { position: number; epoch: number };
+  readonly cpu: CpuState;
+  readonly logLength: number;
+  readonly injected: InjectedEvent[];
+  readonly hookCur: Insn | null;
+  readonly hookSteps: number;
+}
+
 export interface MachineSnapshot {
   readonly memory: MemorySnapshot;
   readonly cpu: CpuState;
@@ -688,6 +697,39 @@ export class Machine {
     this.hookCur = s.hookCur;
     this.hookSteps = s.hookSteps;
     return this;
+  }
+
+  /**
+   * A cheap point to come back to with rewind(): the CPU's state and a mark in the memory's write
+   * journal. Only while every write since the last snapshot or restore is journaled (null
+   * otherwise); Memory.reserveJournal() makes room for long runs.
+   */
+  checkpoint(): MachineCheckpoint | null {
+    const mark = this.memory.journalMark();
+    if (mark === null) return null;
+    return {
+      mark, cpu: new CpuState(this.cpu), logLength: this.cpu.log.length,
+      injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(), hookCur: this.hookCur, hookSteps: this.hookSteps,
+    };
+  }
+
+  /**
+   * Back to a checkpoint by undoing the writes journaled since (cost: those writes). False, and
+   * nothing changed, when it no longer applies (a snapshot or restore since, or the journal
+   * overflowed): restore a snapshot instead.
+   */
+  rewind(c: MachineCheckpoint): boolean {
+    if (!this.memory.undoTo(c.mark)) return false;
+    c.cpu.applyTo(this.cpu);
+    const log = this.cpu.log;
+    while (log.length > c.logLength) log.pop();
+    if (c.injected.length === 0) {
+      if (this.injected.length !== 0) this.injected.length = 0;
+    } else this.injected = c.injected.slice();
+    this.stopRequested = null;
+    this.hookCur = c.hookCur;
+    this.hookSteps = c.hookSteps;
+    return true;
   }
 
   /** Stop the machine as a shutdown would (used by tests and designs that model fatal paths). */

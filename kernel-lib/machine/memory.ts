@@ -8,7 +8,7 @@ import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from '../is
 
 export const PAGE_SIZE = 4096;
 const TLB_SIZE = 64;
-const JOURNAL_LIMIT = 512;
+const JOURNAL_DEFAULT_CAPACITY = 512;
 
 import { ACC_FETCH_BIT as ACC_FETCH, ACC_STACK_BIT as ACC_STACK, ACC_USER_BIT as ACC_USER } from '../isa/access';
 
@@ -111,16 +111,17 @@ export class Memory {
   // The write journal. Right after a snapshot or restore, writes to pages shared with `base`
   // go in place and the old bytes are journaled; restore() undoes them. An exploration trial
   // writes a few dozen slots on three or four pages, and undoing them is far cheaper than
-  // copying whole 4 KiB pages. Past JOURNAL_LIMIT entries the journaled pages are copied
+  // copying whole 4 KiB pages. Past the journal's capacity the journaled pages are copied
   // (promote) and writes fall back to plain copy-on-write until the next snapshot or restore.
   private journaling = true;
   private journalLength = 0;
-  private readonly journalPage: (Page | null)[] = new Array(JOURNAL_LIMIT).fill(null);
-  private readonly journalKey = new Float64Array(JOURNAL_LIMIT);
-  private readonly journalOffset = new Int32Array(JOURNAL_LIMIT);
-  private readonly journalSize = new Int32Array(JOURNAL_LIMIT);
-  private readonly journalLo = new Int32Array(JOURNAL_LIMIT);
-  private readonly journalHi = new Int32Array(JOURNAL_LIMIT);
+  private journalCapacity = JOURNAL_DEFAULT_CAPACITY;
+  private journalPage: (Page | null)[] = new Array(JOURNAL_DEFAULT_CAPACITY).fill(null);
+  private journalKey = new Float64Array(JOURNAL_DEFAULT_CAPACITY);
+  private journalOffset = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
+  private journalSize = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
+  private journalLo = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
+  private journalHi = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
   /** Bumped whenever the journal starts over (restore, snapshot): readers of it compare this. */
   journalEpoch = 0;
 
@@ -232,7 +233,7 @@ export class Memory {
    * bytes (returning the same page), or, past the limit, switch to copy-on-write.
    */
   private beforeSharedWrite(page: Page, key: number, offset: number, size: number): Page {
-    if (this.journalLength >= JOURNAL_LIMIT) {
+    if (this.journalLength >= this.journalCapacity) {
       this.promoteJournal();
       const live = this.pages.get(key) as Page;
       return live.shared ? this.copyOnWrite(key, live) : live;
@@ -254,7 +255,13 @@ export class Memory {
 
   /** Put back every journaled byte, newest first, so shared pages are as their snapshot has them. */
   private undoJournal(): void {
-    for (let i = this.journalLength - 1; i >= 0; i--) {
+    this.undoDownTo(0);
+    this.journalEpoch++;
+  }
+
+  /** Undo journal entries from the newest down to `position`. */
+  private undoDownTo(position: number): void {
+    for (let i = this.journalLength - 1; i >= position; i--) {
       const page = this.journalPage[i] as Page;
       const view = page.view;
       const off = this.journalOffset[i];
@@ -266,8 +273,7 @@ export class Memory {
       else if (size === 2) view.setUint16(off, this.journalLo[i], true);
       else page.data[off] = this.journalLo[i];
     }
-    this.journalLength = 0;
-    this.journalEpoch++;
+    this.journalLength = position;
   }
 
   /** Give every journaled page a private copy of its current contents, then undo the originals. */
@@ -504,6 +510,55 @@ export class Memory {
 
   journalSizeAt(i: number): number {
     return this.journalSize[i];
+  }
+
+  /** The bytes entry i overwrote, little-endian: the low 4 (or fewer) and, for an 8-byte write, the high 4. */
+  journalOldLoAt(i: number): number {
+    return this.journalLo[i];
+  }
+
+  journalOldHiAt(i: number): number {
+    return this.journalHi[i];
+  }
+
+  /**
+   * Let the journal hold up to `entries` writes before it falls back to copying pages (for a
+   * tool that rewinds to checkpoints over long runs, e.g. the explorer). Only grows it.
+   */
+  reserveJournal(entries: number): void {
+    if (entries <= this.journalCapacity) return;
+    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const bigger = make(entries);
+      bigger.set(old);
+      return bigger;
+    };
+    this.journalKey = grow(this.journalKey, (n) => new Float64Array(n));
+    this.journalOffset = grow(this.journalOffset, (n) => new Int32Array(n));
+    this.journalSize = grow(this.journalSize, (n) => new Int32Array(n));
+    this.journalLo = grow(this.journalLo, (n) => new Int32Array(n));
+    this.journalHi = grow(this.journalHi, (n) => new Int32Array(n));
+    const pages: (Page | null)[] = new Array(entries).fill(null);
+    for (let i = 0; i < this.journalLength; i++) pages[i] = this.journalPage[i];
+    this.journalPage = pages;
+    this.journalCapacity = entries;
+  }
+
+  /**
+   * A position to come back to with undoTo(), while every write since the base snapshot is in
+   * the journal; null otherwise.
+   */
+  journalMark(): { position: number; epoch: number } | null {
+    return this.journaling && this.dirty.length === 0 ? { position: this.journalLength, epoch: this.journalEpoch } : null;
+  }
+
+  /**
+   * Undo the writes journaled since `mark` (newest first). False, changing nothing, when the
+   * mark no longer applies (the journal started over, overflowed, or pages were mapped since).
+   */
+  undoTo(mark: { position: number; epoch: number }): boolean {
+    if (!this.journaling || this.dirty.length !== 0 || mark.epoch !== this.journalEpoch || mark.position > this.journalLength) return false;
+    this.undoDownTo(mark.position);
+    return true;
   }
 
   /** Pages written since the last snapshot or restore (for cost accounting and tests). */

@@ -56,6 +56,38 @@ describe('StateHasher', () => {
     expect(incremental.key(0, 0)).not.toBe(before);
   });
 
+  test('rewinding to checkpoints (the journal cut back) keeps the incremental key exact', () => {
+    const { k, m, incremental, full } = setUp();
+    m.memory.reserveJournal(1 << 14);
+    k.reset();
+    m.run({ maxSteps: 4 });
+    m.raiseNmi();
+    for (let round = 0; round < 3; round++) {
+      // Forward, taking checkpoints (later ones on top of earlier ones) ...
+      const marks = [];
+      for (let i = 0; i < 6; i++) {
+        m.run({ maxSteps: 9 + round });
+        const c = m.checkpoint();
+        expect(c).not.toBeNull();
+        marks.push({ c: c!, key: full.key(1, 2) });
+        expect(incremental.key(1, 2)).toBe(marks[i].key);
+      }
+      // ... then back through them, newest first, wandering off (a nested NMI) from each.
+      for (let i = marks.length - 1; i >= 0; i--) {
+        expect(m.rewind(marks[i].c)).toBe(true);
+        expect(incremental.key(1, 2)).toBe(marks[i].key);
+        m.raiseNmi();
+        m.run({ maxSteps: 5 + round });
+        expect(incremental.key(1, 2)).toBe(full.key(1, 2));
+      }
+      expect(m.rewind(marks[0].c)).toBe(true);
+    }
+    // A restore starts the journal over: older checkpoints no longer apply.
+    const stale = m.checkpoint()!;
+    k.reset();
+    expect(m.rewind(stale)).toBe(false);
+  });
+
   test('after the journal overflows (pages are copied instead) the key is still the full one', () => {
     const { k, m, incremental, full } = setUp();
     k.reset();

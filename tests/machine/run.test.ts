@@ -159,6 +159,52 @@ buf: .skip 8*64
     );
   });
 
+  test('checkpoints: rewinding undoes exactly what ran since, nested checkpoints newest first', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.nat({ max: 120 }), { minLength: 1, maxLength: 5 }),
+        fc.nat({ max: 200 }),
+        (legs, wander) => {
+          const m = miniKernel({ source: SRC });
+          m.memory.reserveJournal(1 << 14);
+          m.run({ maxSteps: 20 });
+          m.snapshot(); // the journal counts from here
+          const marks = [];
+          for (const leg of legs) {
+            m.run({ maxSteps: leg });
+            if (leg % 3 === 0) m.raiseNmi();
+            const c = m.checkpoint();
+            expect(c).not.toBeNull();
+            marks.push({ c: c!, at: state(m) });
+          }
+          for (let i = marks.length - 1; i >= 0; i--) {
+            m.raiseNmi();
+            m.run({ maxSteps: wander });
+            expect(m.rewind(marks[i].c)).toBe(true);
+            expect(state(m)).toEqual(marks[i].at);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test('a checkpoint no longer applies after a restore or once the journal overflowed; rewind() then changes nothing', () => {
+    const m = miniKernel({ source: SRC });
+    const snap = m.snapshot();
+    m.run({ maxSteps: 10 });
+    const c = m.checkpoint()!;
+    m.restore(snap);
+    const at = state(m);
+    expect(m.rewind(c)).toBe(false);
+    expect(state(m)).toEqual(at);
+    // Default journal: 512 writes. The loop writes twice per 8 instructions.
+    const d = m.checkpoint()!;
+    m.run({ maxSteps: 4000 });
+    expect(m.checkpoint()).toBeNull();
+    expect(m.rewind(d)).toBe(false);
+  });
+
   test('the same snapshot can be restored many times (trial loops)', () => {
     const m = miniKernel({ source: SRC });
     m.run({ maxSteps: 50 });
