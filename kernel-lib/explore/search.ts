@@ -16,7 +16,7 @@
 // number of schedules within the bound, explored or proven equivalent). Depth-first order tries
 // events at earlier boundaries first, so the first schedule found for an invariant with the fewest
 // events is also the one with the earliest points.
-import type { BoundaryHook, Machine, MachineSnapshot } from '../machine/machine';
+import type { BoundaryHook, Machine, MachineCheckpoint, MachineSnapshot } from '../machine/machine';
 import { Vector } from '../isa/faults';
 import type { Kernel, ExceptionKind } from '../harness/kernel';
 import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
@@ -91,6 +91,17 @@ interface PathEvent extends ScheduleEvent {
 }
 
 type RunEnd = 'quiescent' | 'memo' | 'cycle' | 'budget' | 'failure' | 'period';
+
+/**
+ * Where the walk over one run's boundaries is: a checkpoint at a boundary of that run (null when
+ * none could be taken), and whether the machine is still exactly there.
+ */
+interface Cursor {
+  checkpoint: MachineCheckpoint | null;
+  steps: number;
+  insn: Insn | null;
+  here: boolean;
+}
 
 /** Flag beside the option bits: NMIs blocked and nothing latched, an NMI here would only set the latch. */
 const LATCH = 16;
@@ -202,6 +213,8 @@ export class Explorer {
       ...regionsFor(LAYOUT.userStackTop - 64n, 64),
     ];
     this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
+    // Room for every write of a deep path, so that checkpoints stay valid (about 4 MiB).
+    m.memory.reserveJournal(1 << 17);
     this.stats = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0 };
     // The explorer's hook replaces the kernel's (whose do_nmi bookkeeping it does not need; it
     // reads the guest's own counters), and replays run with no hook at all: detach() puts the
@@ -282,14 +295,44 @@ export class Explorer {
     const r = this.rootRun as RunRecord;
     const list = which ?? this.rootBranches();
     if (includeEmpty) this.stats.schedules += 1;
+    this.machine.onBoundary(null);
+    this.machine.restore(this.steadyMachine);
+    const cursor = this.cursorHere();
     for (const b of list) {
-      const c = this.branch(r, b.index, b.bit, this.bound.depth, this.bound.exceptions);
+      const c = this.branch(r, b.index, b.bit, this.bound.depth, this.bound.exceptions, cursor);
       this.stats.schedules += c.count;
     }
     this.stats.states = this.memoIndex.size;
   }
 
   // ---- the walk ------------------------------------------------------------------------------
+
+  /** A cursor at the machine's current boundary (see Cursor). */
+  private cursorHere(): Cursor {
+    const m = this.machine;
+    return { checkpoint: m.checkpoint(), steps: m.steps, insn: m.cpu.cur, here: true };
+  }
+
+  /**
+   * Bring the machine to the boundary after `steps` instructions at `insn`, a boundary of the run
+   * the cursor walks (at or after the cursor), and move the cursor there. Normally: rewind to the
+   * cursor's checkpoint and run forward. When the checkpoint no longer applies (the write journal
+   * overflowed, or a deeper level had to restore): replay the path from the steady state.
+   */
+  private moveTo(cursor: Cursor, steps: number, insn: Insn): void {
+    const m = this.machine;
+    m.onBoundary(null);
+    if (cursor.here && cursor.steps === steps && cursor.insn === insn) return;
+    if (cursor.here || (cursor.checkpoint !== null && m.rewind(cursor.checkpoint))) {
+      this.runToBoundary(steps, insn.lo, insn.hi);
+    } else {
+      this.replayTo(steps, insn.lo, insn.hi);
+    }
+    cursor.checkpoint = m.checkpoint();
+    cursor.steps = steps;
+    cursor.insn = insn;
+    cursor.here = true;
+  }
 
   /**
    * Back to the steady state and through the events of the current path again, to the boundary
@@ -411,10 +454,11 @@ export class Explorer {
   private evaluating = false;
   private collected: FoundViolation[] | null = null;
 
-  /** Replay to boundary `index` of run `r`, raise the option there, explore what follows. */
-  private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number): SubtreeResult {
+  /** Go to boundary `index` of run `r` (walked by `cursor`), raise the option there, explore what follows. */
+  private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number, cursor: Cursor): SubtreeResult {
     const m = this.machine;
-    this.replayTo(r.steps[index], r.insn[index].lo, r.insn[index].hi);
+    this.moveTo(cursor, r.steps[index], r.insn[index]);
+    cursor.here = false; // the event and what follows it move the machine away
     const kind = OPTION_KINDS.find((o) => o.bit === bit)!.kind;
     const event: PathEvent = { kind, step: m.steps - this.steadySteps, at: m.rip, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi };
     const logFrom = m.log.length; // the event's own log entries are the child's to read
@@ -430,6 +474,10 @@ export class Explorer {
   private explore(mon: MonitorState, nLeft: number, eLeft: number, logFrom: number): SubtreeResult {
     const m = this.machine;
     const r = new RunRecord(m.steps, false);
+    // The branches are taken walking this run again from its start (hook off), not replaying the
+    // whole path for each. A leaf with no options left needs no checkpoint.
+    const cursor: Cursor = nLeft > 0 || eLeft > 0 ? this.cursorHere() : { checkpoint: null, steps: -1, insn: null, here: false };
+    cursor.here = false;
     this.nLeft = nLeft;
     this.eLeft = eLeft;
     this.mon = mon;
@@ -468,13 +516,13 @@ export class Explorer {
             this.stats.hits++;
             continue;
           }
-          latchRun = this.branch(r, i, bit, nLeft, eLeft);
+          latchRun = this.branch(r, i, bit, nLeft, eLeft, cursor);
           latchAt = i;
           counts[i] += latchRun.count;
           masks[i] |= latchRun.mask;
           continue;
         }
-        const c = this.branch(r, i, bit, nLeft, eLeft);
+        const c = this.branch(r, i, bit, nLeft, eLeft, cursor);
         counts[i] += c.count;
         masks[i] |= c.mask;
       }

@@ -196,8 +196,11 @@ export class StateHasher {
       this.epoch = memory.journalEpoch;
       this.processed = 0;
     }
-    if (n < this.processed) this.processed = n; // rewound: the entries past n were undone
+    // Rewound since: the entries past the low-water mark were undone (and maybe written anew).
+    if (memory.journalLowWater < this.processed) this.processed = memory.journalLowWater;
+    if (n < this.processed) this.processed = n;
     if (n > this.processed) this.account(this.processed, n);
+    memory.journalLowWater = n;
     this.sumA = (this.referenceA + this.prefixA[n]) | 0;
     this.sumB = (this.referenceB + this.prefixB[n]) | 0;
   }

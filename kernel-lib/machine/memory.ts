@@ -124,6 +124,11 @@ export class Memory {
   private journalHi = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
   /** Bumped whenever the journal starts over (restore, snapshot): readers of it compare this. */
   journalEpoch = 0;
+  /**
+   * The shortest the journal has been since a reader last set this to its length: entries past
+   * it may have been undone (a rewind) and written anew, though the journal is as long again.
+   */
+  journalLowWater = 0;
 
   // ---- mapping -------------------------------------------------------------------------
 
@@ -274,6 +279,7 @@ export class Memory {
       else page.data[off] = this.journalLo[i];
     }
     this.journalLength = position;
+    if (position < this.journalLowWater) this.journalLowWater = position;
   }
 
   /** Give every journaled page a private copy of its current contents, then undo the originals. */
