@@ -15,7 +15,7 @@ export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'
 /** Where execution was when an event arrived (or after a return): the full visible state. */
 export interface ContextState {
   /** 16 general registers as lo/hi halves: [lo0, hi0, lo1, hi1, ...]; RSP from the frame. */
-  regs: Int32Array;
+  regs: number[];
   ripLo: number;
   ripHi: number;
   cs: number;
@@ -34,7 +34,7 @@ export interface OpenContext {
   /** The interrupted code's live stack: where it starts and its words at delivery (null: not checked). */
   stackLo: number;
   stackHi: number;
-  stack: Int32Array | null;
+  stack: number[] | null;
   digest: number;
 }
 
@@ -88,7 +88,7 @@ export function interruptedState(m: Machine, delivery: LoggedEvent): ContextStat
   const skip = m.cpu.fred || ERROR_CODE_VECTORS.has(vector) ? 8 : 0;
   const lo = delivery.toRspLo;
   const hi = delivery.toRspHi;
-  const regs = new Int32Array(32);
+  const regs: number[] = new Array(32);
   const cpu = m.cpu;
   for (let i = 0; i < 16; i++) {
     regs[2 * i] = cpu.rl[i];
@@ -111,7 +111,7 @@ export function interruptedState(m: Machine, delivery: LoggedEvent): ContextStat
 /** The machine's state now, in the same shape. */
 export function currentState(m: Machine): ContextState {
   const cpu = m.cpu;
-  const regs = new Int32Array(32);
+  const regs: number[] = new Array(32);
   for (let i = 0; i < 16; i++) {
     regs[2 * i] = cpu.rl[i];
     regs[2 * i + 1] = cpu.rh[i];
@@ -120,14 +120,14 @@ export function currentState(m: Machine): ContextState {
 }
 
 /** `words` 32-bit words from lo:hi (a live stack, copied at delivery). */
-export function readWords(m: Machine, lo: number, hi: number, words: number): Int32Array {
-  const out = new Int32Array(words);
+export function readWords(m: Machine, lo: number, hi: number, words: number): number[] {
+  const out: number[] = new Array(words);
   for (let i = 0; i < words; i++) out[i] = word(m, lo, hi, 4 * i);
   return out;
 }
 
 /** The byte offset of the first 8-byte slot of a copied stack that differs now, or -1. */
-export function firstChangedSlot(m: Machine, lo: number, hi: number, copy: Int32Array): number {
+export function firstChangedSlot(m: Machine, lo: number, hi: number, copy: readonly number[]): number {
   for (let i = 0; i < copy.length; i += 2) {
     if (word(m, lo, hi, 4 * i) !== copy[i] || (i + 1 < copy.length && word(m, lo, hi, 4 * i + 4) !== copy[i + 1])) return 4 * i;
   }
@@ -162,7 +162,7 @@ export function stateDifferences(before: ContextState, after: ContextState, cr2I
   return out;
 }
 
-export function contextDigest(s: ContextState, stack: Int32Array | null, vector: number): number {
+export function contextDigest(s: ContextState, stack: readonly number[] | null, vector: number): number {
   const d = digestOf([s.ripLo, s.ripHi, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, vector], digestOf(s.regs));
   return stack === null ? d : digestOf(stack, d);
 }

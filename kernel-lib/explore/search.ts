@@ -29,6 +29,7 @@ import type { LoggedEvent } from '../machine/event-log';
 import type { Insn } from '../isa/insn';
 import { ScheduleEvent, ScheduleEventKind, compareSchedules } from './schedule';
 import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
+import { StateTable } from './state-table';
 
 export interface SearchBound {
   /** Most NMIs in one episode (the first one and those arriving while it is handled). */
@@ -155,7 +156,7 @@ export class Explorer {
   private readonly pointKinds: number[] = [];
   private readonly reenteredPage: number;
   private readonly reenteredWord: number;
-  private memoIndex = new Map<number, number>();
+  private memoIndex = new StateTable();
   private memoCount: number[] = [];
   private memoMask: number[] = [];
 
@@ -493,8 +494,9 @@ export class Explorer {
 
     // Branches, in boundary order.
     const n = r.opts.length;
-    const counts = new Float64Array(n);
-    const masks = new Int32Array(n);
+    // Plain arrays: a typed array per run costs more to allocate than it saves.
+    const counts: number[] = new Array(n).fill(0);
+    const masks: number[] = new Array(n).fill(0);
     // A latched NMI changes nothing but the latch bit until NMIs are unblocked: latching at a later
     // boundary of the same blocked stretch reaches a state the first latch's run passes through, so
     // its schedules are that run's from there on (counted, not run again).
@@ -564,8 +566,8 @@ export class Explorer {
    * boundary k is r's boundary from + 1 + k; every boundary between must be latch-only.
    */
   private latchIndex(r: RunRecord, from: number, i: number, child: RunRecord): number {
+    // The caller drops the latch run at any boundary without LATCH, so from + 1 .. i all have it.
     const j = i - from; // child index of r's boundary i + 1
-    for (let q = from + 1; q <= i; q++) if ((r.opts[q] & LATCH) === 0) return -1;
     if (i + 1 > r.steps.length) return -1;
     if (i + 1 < r.steps.length) {
       if (j < child.steps.length) return child.steps[j] === r.steps[i + 1] && child.insn[j] === r.insn[i + 1] ? j : -1;
@@ -581,17 +583,17 @@ export class Explorer {
     this.processLog(m, r);
     if (stop === 'shutdown') {
       r.end = 'failure';
-      if (!this.seen(r, 'fault')) this.violation(r, 'fault', `triple fault: ${m.shutdownReason}`);
+      if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `triple fault: ${m.shutdownReason}`);
     } else if (stop === 'hlt') {
       r.end = 'failure';
       const f = this.kernel.failure();
       const what = f ? `${f.message}${f.where ? ` at ${f.where}` : ''}` : `halted at ${this.where(m.rip)}`;
       if (f && /changed/.test(f.message)) {
-        if (!this.seen(r, 'transparency')) this.violation(r, 'transparency', `the interrupted code found its state changed (oops: ${what})`);
-      } else if (!this.seen(r, 'fault')) this.violation(r, 'fault', `kernel oops: ${what}`);
+        if (!this.seen(r, 'transparency')) this.violation(r, 'transparency', () => `the interrupted code found its state changed (oops: ${what})`);
+      } else if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `kernel oops: ${what}`);
     } else {
       r.end = 'budget';
-      this.violation(r, 'termination', `not back in the interrupted code ${this.bound.maxStepsAfterEvent} steps after the last event (at ${this.where(m.rip)}, ${this.mon.contexts.length} event(s) not returned)`);
+      this.violation(r, 'termination', () => `not back in the interrupted code ${this.bound.maxStepsAfterEvent} steps after the last event (at ${this.where(m.rip)}, ${this.mon.contexts.length} event(s) not returned)`);
     }
   }
 
@@ -608,7 +610,7 @@ export class Explorer {
     }
     // Invariant 6: CPL 0 at a lower-half (user-controlled) address.
     if (cpu.cpl === 0 && cpu.cur.hi >= 0 && !r.root) {
-      if ((r.seen & BIT.privilege) === 0) this.violation(r, 'privilege', `executing ${this.where(cpu.rip)} (a user address) with CPL 0`);
+      if ((r.seen & BIT.privilege) === 0) this.violation(r, 'privilege', () => `executing ${this.where(cpu.rip)} (a user address) with CPL 0`);
     }
     if (r.root) {
       if (!first && cpu.cur.lo === this.startAddressLo && cpu.cur.hi === this.startAddressHi) {
@@ -627,18 +629,18 @@ export class Explorer {
       if (changed && (r.seen & BIT['reentrant-handler']) === 0) {
         const re = peek32(m, this.reenteredPage, this.reenteredWord);
         if (re !== this.reenteredBase) {
-          this.violation(r, 'reentrant-handler', `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
+          this.violation(r, 'reentrant-handler', () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
         }
       }
       if (this.mon.contexts.length === 0 && !cpu.nmiBlocked && !cpu.nmiPending) {
         // The episode is over: every event returned, nothing blocked or latched.
         const re = peek32(m, this.reenteredPage, this.reenteredWord);
         if (re !== this.reenteredBase && (r.seen & BIT['reentrant-handler']) === 0) {
-          this.violation(r, 'reentrant-handler', `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
+          this.violation(r, 'reentrant-handler', () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
         }
         if (this.mon.unservedRuns >= 0) {
           const d = m.log[this.mon.unservedLog];
-          this.violation(r, 'lost-nmi', `the NMI delivered at ${this.where(d?.rip ?? 0n)} (step ${(d?.step ?? 0) - this.steadySteps}) was never handled: no do_nmi run began after it, and the interrupted code is running again`);
+          this.violation(r, 'lost-nmi', () => `the NMI delivered at ${this.where(d?.rip ?? 0n)} (step ${(d?.step ?? 0) - this.steadySteps}) was never handled: no do_nmi run began after it, and the interrupted code is running again`);
         }
         r.end = 'quiescent';
         m.requestStop('quiescent');
@@ -664,9 +666,9 @@ export class Explorer {
       this.stats.visits++;
       const key = this.hasher.key(this.mon.digest, this.nLeft * 16 + this.eLeft);
       const found = this.memoIndex.get(key);
-      if (found !== undefined) {
+      if (found >= 0) {
         if (this.memoCount[found] < 0) {
-          this.violation(r, 'termination', `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`);
+          this.violation(r, 'termination', () => `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`);
           r.end = 'cycle';
         } else {
           this.stats.hits++;
@@ -764,19 +766,19 @@ export class Explorer {
               break;
             }
           }
-          if (after === null) after = currentState(m);
+          const back = after ?? currentState(m);
           if (contexts === null) contexts = this.mon.contexts.slice();
           const list = contexts;
           for (let c = list.length - 1; c >= 0; c--) {
             const ctx = list[c];
-            if (ctx.state.ripLo !== after.ripLo || ctx.state.ripHi !== after.ripHi || ctx.state.cs !== after.cs) continue;
-            const diffs = stateDifferences(ctx.state, after, !m.cpu.fred);
+            if (ctx.state.ripLo !== back.ripLo || ctx.state.ripHi !== back.ripHi || ctx.state.cs !== back.cs) continue;
+            const diffs = stateDifferences(ctx.state, back, !m.cpu.fred);
             if (ctx.stack !== null) {
               const changed = firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
               if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
             }
             if (diffs.length > 0 && !this.seen(r, 'transparency')) {
-              this.violation(r, 'transparency', `${ctx.name} returned to ${this.where(join(after.ripLo, after.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+              this.violation(r, 'transparency', () => `${ctx.name} returned to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
             }
             list.length = c;
             break;
@@ -784,15 +786,15 @@ export class Explorer {
           break;
         }
         case 'double-fault':
-          if (!this.seen(r, 'fault')) this.violation(r, 'fault', `double fault: ${e.detail ?? ''} (at ${this.where(e.rip ?? 0n)})`);
+          if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `double fault: ${e.detail ?? ''} (at ${this.where(e.rip ?? 0n)})`);
           break;
         case 'shutdown':
-          if (!this.seen(r, 'fault')) this.violation(r, 'fault', `shutdown: ${e.detail ?? ''}`);
+          if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `shutdown: ${e.detail ?? ''}`);
           break;
         case 'fault': {
           if (e.detail === 'injected' || r.root) break;
           if (!this.expectedFaults.has(faultKey(e)) && !this.seen(r, 'fault')) {
-            this.violation(r, 'fault', `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`);
+            this.violation(r, 'fault', () => `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`);
           }
           break;
         }
@@ -832,7 +834,7 @@ export class Explorer {
    * part of that boundary's future, not of the one being looked at), or, before any, it was caused
    * by the event that started the run.
    */
-  private violation(r: RunRecord, inv: InvariantId, summary: string): void {
+  private violation(r: RunRecord, inv: InvariantId, summary: () => string): void {
     const bit = BIT[inv];
     r.seen |= bit;
     const last = r.steps.length - 1;
@@ -840,13 +842,14 @@ export class Explorer {
       if (r.violMask === null) r.violMask = [];
       r.violMask[last] = (r.violMask[last] ?? 0) | bit;
     } else r.preMask |= bit;
-    const candidate: FoundViolation = { invariant: inv, events: this.path.map((e) => ({ kind: e.kind, step: e.step, at: e.at })), summary };
+    // The words only for a schedule that is kept: most runs of a broken design repeat a violation.
+    const events = () => this.path.map((e) => ({ kind: e.kind, step: e.step, at: e.at }));
     if (this.collected !== null) {
-      this.collected.push(candidate);
+      this.collected.push({ invariant: inv, events: events(), summary: summary() });
       return;
     }
     const old = this.best.get(inv);
-    if (old === undefined || compareSchedules(candidate.events, old.events) < 0) this.best.set(inv, candidate);
+    if (old === undefined || compareSchedules(this.path, old.events) < 0) this.best.set(inv, { invariant: inv, events: events(), summary: summary() });
   }
 
   where(address: bigint): string {

@@ -47,8 +47,8 @@ export class CpuState {
   readonly shutdownReason: string | null;
   readonly steps: number;
   readonly attention: number;
-  readonly rl: Int32Array;
-  readonly rh: Int32Array;
+  readonly rl: readonly number[];
+  readonly rh: readonly number[];
   readonly cur: Insn;
 
   constructor(cpu: Cpu) {
@@ -95,8 +95,15 @@ export class CpuState {
     this.shutdownReason = cpu.shutdownReason;
     this.steps = cpu.steps;
     this.attention = cpu.attention;
-    this.rl = cpu.rl.slice();
-    this.rh = cpu.rh.slice();
+    // Plain arrays: two typed-array allocations per snapshot or checkpoint showed in profiles.
+    const rl = new Array<number>(16);
+    const rh = new Array<number>(16);
+    for (let i = 0; i < 16; i++) {
+      rl[i] = cpu.rl[i];
+      rh[i] = cpu.rh[i];
+    }
+    this.rl = rl;
+    this.rh = rh;
     this.cur = cpu.cur;
   }
 
