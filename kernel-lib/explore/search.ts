@@ -80,9 +80,9 @@ interface SubtreeResult {
   count: number;
   mask: number;
   run: RunRecord;
-  /** suffixCount[i]: schedules from boundary i of the run on (index length: the run's end). */
-  suffixCount: number[];
-  suffixMask: number[];
+  /** suffixCount[i]: schedules from boundary i of the run on (index length: the run's end); kept for latch runs only. */
+  suffixCount: number[] | null;
+  suffixMask: number[] | null;
 }
 
 interface PathEvent extends ScheduleEvent {
@@ -300,7 +300,7 @@ export class Explorer {
     this.machine.restore(this.steadyMachine);
     const cursor = this.cursorHere();
     for (const b of list) {
-      const c = this.branch(r, b.index, b.bit, this.bound.depth, this.bound.exceptions, cursor);
+      const c = this.branch(r, b.index, b.bit, this.bound.depth, this.bound.exceptions, cursor, false);
       this.stats.schedules += c.count;
     }
     this.stats.states = this.memoIndex.size;
@@ -456,7 +456,7 @@ export class Explorer {
   private collected: FoundViolation[] | null = null;
 
   /** Go to boundary `index` of run `r` (walked by `cursor`), raise the option there, explore what follows. */
-  private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number, cursor: Cursor): SubtreeResult {
+  private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number, cursor: Cursor, keepSuffixes: boolean): SubtreeResult {
     const m = this.machine;
     this.moveTo(cursor, r.steps[index], r.insn[index]);
     cursor.here = false; // the event and what follows it move the machine away
@@ -466,13 +466,13 @@ export class Explorer {
     this.hookOn();
     this.apply(bit, m);
     this.path.push(event);
-    const result = this.explore(r.mon[index], bit === OPT_NMI ? nLeft - 1 : nLeft, bit === OPT_NMI ? eLeft : eLeft - 1, logFrom);
+    const result = this.explore(r.mon[index], bit === OPT_NMI ? nLeft - 1 : nLeft, bit === OPT_NMI ? eLeft : eLeft - 1, logFrom, keepSuffixes);
     this.path.pop();
     return result;
   }
 
   /** Run on from here with no further event (the leaf), then branch off every boundary it passed. */
-  private explore(mon: MonitorState, nLeft: number, eLeft: number, logFrom: number): SubtreeResult {
+  private explore(mon: MonitorState, nLeft: number, eLeft: number, logFrom: number, keepSuffixes: boolean): SubtreeResult {
     const m = this.machine;
     const r = new RunRecord(m.steps, false);
     // The branches are taken walking this run again from its start (hook off), not replaying the
@@ -494,9 +494,22 @@ export class Explorer {
 
     // Branches, in boundary order.
     const n = r.opts.length;
-    // Plain arrays: a typed array per run costs more to allocate than it saves.
-    const counts: number[] = new Array(n).fill(0);
-    const masks: number[] = new Array(n).fill(0);
+    // What the branches found, by boundary: a short list (most boundaries of a run branch nowhere
+    // or are counted through the latch run), not arrays as long as the run.
+    const at: number[] = [];
+    const counts: number[] = [];
+    const masks: number[] = [];
+    const note = (i: number, count: number, mask: number) => {
+      const last = at.length - 1;
+      if (last >= 0 && at[last] === i) {
+        counts[last] += count;
+        masks[last] |= mask;
+      } else {
+        at.push(i);
+        counts.push(count);
+        masks.push(mask);
+      }
+    };
     // A latched NMI changes nothing but the latch bit until NMIs are unblocked: latching at a later
     // boundary of the same blocked stretch reaches a state the first latch's run passes through, so
     // its schedules are that run's from there on (counted, not run again).
@@ -513,20 +526,17 @@ export class Explorer {
         if (bit === OPT_NMI && (o & LATCH) !== 0) {
           const j = latchRun === null ? -1 : this.latchIndex(r, latchAt, i, latchRun.run);
           if (latchRun !== null && j >= 0) {
-            counts[i] += latchRun.suffixCount[j];
-            masks[i] |= latchRun.suffixMask[j];
+            note(i, (latchRun.suffixCount as number[])[j], (latchRun.suffixMask as number[])[j]);
             this.stats.hits++;
             continue;
           }
-          latchRun = this.branch(r, i, bit, nLeft, eLeft, cursor);
+          latchRun = this.branch(r, i, bit, nLeft, eLeft, cursor, true);
           latchAt = i;
-          counts[i] += latchRun.count;
-          masks[i] |= latchRun.mask;
+          note(i, latchRun.count, latchRun.mask);
           continue;
         }
-        const c = this.branch(r, i, bit, nLeft, eLeft, cursor);
-        counts[i] += c.count;
-        masks[i] |= c.mask;
+        const c = this.branch(r, i, bit, nLeft, eLeft, cursor, false);
+        note(i, c.count, c.mask);
       }
       if ((o & LATCH) === 0) latchRun = null;
     }
@@ -540,17 +550,26 @@ export class Explorer {
       count = 1;
       mask = 0;
     }
-    const suffixCount: number[] = new Array(n + 1);
-    const suffixMask: number[] = new Array(n + 1);
-    suffixCount[n] = count;
-    suffixMask[n] = mask;
+    // Only a latch run's suffixes are looked up later (latchIndex), so only it keeps them.
+    const suffixCount: number[] | null = keepSuffixes ? new Array(n + 1) : null;
+    const suffixMask: number[] | null = keepSuffixes ? new Array(n + 1) : null;
+    if (suffixCount !== null && suffixMask !== null) {
+      suffixCount[n] = count;
+      suffixMask[n] = mask;
+    }
     const viol = r.violMask;
+    let b = at.length - 1;
     for (let i = n - 1; i >= 0; i--) {
-      count += counts[i];
-      mask |= masks[i];
+      if (b >= 0 && at[b] === i) {
+        count += counts[b];
+        mask |= masks[b];
+        b--;
+      }
       if (viol !== null) mask |= viol[i] ?? 0;
-      suffixCount[i] = count;
-      suffixMask[i] = mask;
+      if (suffixCount !== null && suffixMask !== null) {
+        suffixCount[i] = count;
+        suffixMask[i] = mask;
+      }
       const s = r.slot[i];
       if (s >= 0) {
         this.memoCount[s] = count;
