@@ -153,6 +153,8 @@ export class Explorer {
   /** OPT_NMI and LATCH as of the last full observe(); slowNext: the next boundary needs a full one. */
   private nmiOpts = 0;
   private slowNext = true;
+  /** The run records only the boundaries the full observe() handles (see explore()). */
+  private sparse = false;
   private readonly pointKinds: number[] = [];
   private readonly reenteredPage: number;
   private readonly reenteredWord: number;
@@ -261,6 +263,7 @@ export class Explorer {
     this.logSeen = m.log.length;
     this.run = r;
     this.slowNext = true;
+    this.sparse = false;
     this.observe(m, true);
     m.run({ maxSteps: 100_000 });
     this.run = null;
@@ -405,6 +408,7 @@ export class Explorer {
           const r = new RunRecord(m.steps, false);
           this.run = r;
           this.slowNext = true;
+          this.sparse = false;
           const res = m.run({ maxSteps: Math.max(0, target - m.steps) });
           this.run = null;
           if (res.stop === 'hook') {
@@ -438,6 +442,7 @@ export class Explorer {
         const r = new RunRecord(m.steps, false);
         this.run = r;
         this.slowNext = true;
+        this.sparse = false;
         const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
         this.run = null;
         if (res.stop !== 'hook') this.finishRun(r, res.stop);
@@ -485,6 +490,10 @@ export class Explorer {
     this.logSeen = logFrom;
     this.run = r;
     this.slowNext = true;
+    // A run with no events left to raise has no branches: only its hashed boundaries (which get
+    // memo slots) and violations need recording, unless it is a latch run, whose boundaries
+    // latchIndex() lines up with its parent's.
+    this.sparse = nLeft === 0 && eLeft === 0 && !keepSuffixes;
     this.stats.runs++;
     const before = m.steps;
     const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
@@ -730,6 +739,7 @@ export class Explorer {
     const mon = this.mon;
     if (mon.unservedRuns >= 0 && this.nmiRuns(m) > mon.unservedRuns) return false;
     if (this.eLeft > 0) for (let i = 0; i < this.pointInsns.length; i++) if (this.pointInsns[i] === cur) return false;
+    if (this.sparse) return true;
     r.steps.push(cpu.steps);
     r.insn.push(cur);
     r.mon.push(mon);
