@@ -11,7 +11,7 @@ import { DEFAULT_BOUND, Explorer, FoundViolation, SearchBound } from './search';
 import { Schedule, ScheduleEvent, compareSchedules, formatScheduleSteps, parseSchedule, ScheduleSyntaxError } from './schedule';
 import { labelSchedule, resolveSchedule, traceSchedule } from './replay';
 import type { Trace } from '../view/trace';
-import { ExplorerPool } from './pool';
+import { ExplorerPool, TimedResult } from './pool';
 
 export interface ExploreOptions {
   /** A shipped design's id, or a Design (loadDesignFromSource). */
@@ -198,32 +198,24 @@ function toEvents(v: ShareResult['violations'][number]): ScheduleEvent[] {
 /** Shares per user-RSP variant when workers explore: several per worker, so that they finish together. */
 const SHARES_PER_WORKER = 4;
 
-/** Explore one workload (all its user-RSP variants); on `pool` when given, else per `workers`. */
-export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId }, pool?: ExplorerPool): Promise<WorkloadReport> {
+/** The shares a workload's exploration is cut into: one per user-RSP variant, or several per worker. */
+function sharesOf(o: ExploreOptions, workload: WorkloadId, parallel: boolean): ShareTask[] {
   const design = designOf(o.design);
   const bound = boundOf(o);
-  const t0 = Date.now();
-  const rsps = userRspsFor(o.workload, o.userRsps);
-  const workers = Math.max(0, o.workers ?? 0);
+  const tasks: ShareTask[] = [];
+  for (const rsp of userRspsFor(workload, o.userRsps)) {
+    const of = parallel ? Math.max(1, o.workers ?? 1) * SHARES_PER_WORKER : 1;
+    for (let i = 0; i < of; i++) tasks.push({ design, workload, userRsp: rsp === undefined ? undefined : rsp.toString(), bound, index: i, of });
+  }
+  return tasks;
+}
+
+/** One workload's report from its shares' results. */
+function reportOf(o: ExploreOptions, workload: WorkloadId, tasks: readonly ShareTask[], results: readonly ShareResult[], ms: number): WorkloadReport {
+  const design = designOf(o.design);
+  const bound = boundOf(o);
   const total: ShareResult = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0, violations: [] };
   const best = new Map<InvariantId, { v: ShareResult['violations'][number]; rsp?: bigint }>();
-  const tasks: ShareTask[] = [];
-  const parallel = pool !== undefined || workers > 0;
-  for (const rsp of rsps) {
-    const of = parallel ? Math.max(1, workers) * SHARES_PER_WORKER : 1;
-    for (let i = 0; i < of; i++) tasks.push({ design, workload: o.workload, userRsp: rsp === undefined ? undefined : rsp.toString(), bound, index: i, of });
-  }
-  let results: ShareResult[];
-  if (!parallel) results = tasks.map(exploreShare);
-  else if (pool !== undefined) results = await pool.run(tasks);
-  else {
-    const own = new ExplorerPool(workers);
-    try {
-      results = await own.run(tasks);
-    } finally {
-      await own.close();
-    }
-  }
   results.forEach((r, i) => {
     const rsp = tasks[i].userRsp === undefined ? undefined : BigInt(tasks[i].userRsp as string);
     total.schedules += r.schedules;
@@ -237,13 +229,12 @@ export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId
       if (old === undefined || compareSchedules(toEvents(v), toEvents(old.v)) < 0) best.set(v.invariant, { v, rsp });
     }
   });
-  const ms = Date.now() - t0;
   const violations: ViolationReport[] = [];
   for (const info of INVARIANTS) {
     const b = best.get(info.id);
     if (b === undefined) continue;
     const schedule: Schedule = { userRsp: b.rsp, events: toEvents(b.v) };
-    const k = buildKernel({ design, workload: o.workload, userRsp: b.rsp });
+    const k = buildKernel({ design, workload, userRsp: b.rsp });
     violations.push({
       invariant: info.id, number: info.number, title: info.title,
       schedule: labelSchedule(k, schedule), scheduleSteps: formatScheduleSteps(schedule),
@@ -251,15 +242,20 @@ export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId
     });
   }
   return {
-    design: design.id, workload: o.workload, depth: bound.depth, exceptions: bound.exceptions,
+    design: design.id, workload, depth: bound.depth, exceptions: bound.exceptions,
     verdict: violations.length === 0 ? 'clean' : 'violated',
     schedules: total.schedules, states: total.states, runs: total.runs,
     dedupRatio: total.states === 0 ? 1 : Number((total.visits / total.states).toFixed(3)),
     schedulesPerRun: total.runs === 0 ? 1 : Number((total.schedules / total.runs).toFixed(2)),
     steps: total.steps, ms,
-    userRsps: rsps.map((r) => (r === undefined ? 'default' : `0x${r.toString(16)}`)),
+    userRsps: userRspsFor(workload, o.userRsps).map((r) => (r === undefined ? 'default' : `0x${r.toString(16)}`)),
     violations,
   };
+}
+
+/** Explore one workload (all its user-RSP variants), on `workers` threads (0: this one). */
+export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId }): Promise<WorkloadReport> {
+  return (await exploreDesign({ ...o, force: true }))[0];
 }
 
 /** Explore a design on one workload or all; throws ExploreRefused when the bound is too large. */
@@ -270,15 +266,34 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
     const estimates = workloads.map((w) => estimate(o.design, w, o));
     if (estimates.reduce((a, e) => a + e.estimatedRuns, 0) > limit) throw new ExploreRefused(estimates, limit);
   }
-  const out: WorkloadReport[] = [];
-  // One pool for every workload: its workers stay warm from one to the next.
-  const pool = (o.workers ?? 0) > 0 ? new ExplorerPool(o.workers as number) : undefined;
-  try {
-    for (const w of workloads) out.push(await exploreWorkload({ ...o, workload: w }, pool));
-  } finally {
-    await pool?.close();
+  const workers = Math.max(0, o.workers ?? 0);
+  if (workers === 0) {
+    return workloads.map((w) => {
+      const t0 = Date.now();
+      const tasks = sharesOf(o, w, false);
+      const results = tasks.map(exploreShare);
+      return reportOf(o, w, tasks, results, Date.now() - t0);
+    });
   }
-  return out;
+  // Every workload's shares in one queue on one pool: workers stay warm from one workload to the
+  // next and none waits for the last share of a workload. A workload's time is from its first
+  // share taken to its last one finished.
+  const perWorkload = workloads.map((w) => sharesOf(o, w, true));
+  const pool = new ExplorerPool(workers);
+  let timed: TimedResult[];
+  try {
+    timed = await pool.run(perWorkload.flat());
+  } finally {
+    await pool.close();
+  }
+  let at = 0;
+  return workloads.map((w, i) => {
+    const tasks = perWorkload[i];
+    const mine = timed.slice(at, at + tasks.length);
+    at += tasks.length;
+    const ms = Math.max(...mine.map((t) => t.finished)) - Math.min(...mine.map((t) => t.started));
+    return reportOf(o, w, tasks, mine.map((t) => t.result), ms);
+  });
 }
 
 /** The number of worker threads worth using here. */

@@ -6,9 +6,17 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { ShareResult, ShareTask } from './explore';
 
+/** A share's result, with when (Date.now()) a worker took it and finished it. */
+export interface TimedResult {
+  result: ShareResult;
+  started: number;
+  finished: number;
+}
+
 interface Pending {
   task: ShareTask;
-  resolve: (r: ShareResult) => void;
+  started: number;
+  resolve: (r: TimedResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -35,14 +43,14 @@ export class ExplorerPool {
     }
   }
 
-  /** Run tasks on the pool; results in the order of `tasks`. */
-  run(tasks: readonly ShareTask[]): Promise<ShareResult[]> {
-    return Promise.all(tasks.map((task) => new Promise<ShareResult>((resolve, reject) => {
+  /** Run tasks on the pool, in this order as workers become free; results in the order of `tasks`. */
+  run(tasks: readonly ShareTask[]): Promise<TimedResult[]> {
+    return Promise.all(tasks.map((task) => new Promise<TimedResult>((resolve, reject) => {
       if (this.failed !== null) {
         reject(this.failed);
         return;
       }
-      this.queue.push({ task, resolve, reject });
+      this.queue.push({ task, started: 0, resolve, reject });
       this.dispatch();
     })));
   }
@@ -58,6 +66,7 @@ export class ExplorerPool {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const w = this.idle.pop() as Worker;
       const p = this.queue.shift() as Pending;
+      p.started = Date.now();
       this.busy.set(w, p);
       w.postMessage({ task: p.task });
     }
@@ -69,7 +78,7 @@ export class ExplorerPool {
     this.idle.push(w);
     if (p !== undefined) {
       if (msg.error !== undefined) p.reject(new Error(`explorer worker: ${msg.error}`));
-      else p.resolve(msg.result as ShareResult);
+      else p.resolve({ result: msg.result as ShareResult, started: p.started, finished: Date.now() });
     }
     this.dispatch();
   }
