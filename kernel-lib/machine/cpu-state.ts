@@ -152,8 +152,12 @@ export class CpuState {
     cpu.shutdownReason = this.shutdownReason;
     cpu.steps = this.steps;
     cpu.attention = this.attention;
-    cpu.rl.set(this.rl);
-    cpu.rh.set(this.rh);
+    const rl = cpu.rl;
+    const rh = cpu.rh;
+    for (let i = 0; i < 16; i++) {
+      rl[i] = this.rl[i];
+      rh[i] = this.rh[i];
+    }
     cpu.cur = this.cur;
   }
 }

@@ -426,11 +426,11 @@ export class Machine {
     if (cpu.shutdownReason !== null) return 'shutdown';
     if (cpu.nmiBlocked) {
       if (cpu.nmiPending) {
-        cpu.record({ kind: 'nmi-collapsed', rip: cpu.rip });
+        cpu.event('nmi-collapsed').at(cpu.cur.lo, cpu.cur.hi);
         return 'collapsed';
       }
       cpu.nmiPending = true;
-      cpu.record({ kind: 'nmi-latched', rip: cpu.rip });
+      cpu.event('nmi-latched').at(cpu.cur.lo, cpu.cur.hi);
       return 'latched';
     }
     return this.deliverNmi() ? 'delivered' : 'shutdown';
@@ -470,7 +470,10 @@ export class Machine {
           this.raiseNmi();
         } else {
           if (ev.vector === Vector.PF && ev.cr2 !== undefined) [cpu.cr2Lo, cpu.cr2Hi] = splitU64(ev.cr2);
-          cpu.record({ kind: 'fault', vector: ev.vector, name: vectorName(ev.vector), rip: cpu.rip, detail: 'injected' });
+          const logged = cpu.event('fault').at(cpu.cur.lo, cpu.cur.hi);
+          logged.vector = ev.vector;
+          logged.name = vectorName(ev.vector);
+          logged.detail = 'injected';
           deliverEvent(cpu, { vector: ev.vector, errorCode: ev.errorCode ?? 0, source: 'fault', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
         }
         continue;
