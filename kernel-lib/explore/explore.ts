@@ -282,7 +282,10 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
   const pool = new ExplorerPool(workers);
   let timed: TimedResult[];
   try {
-    timed = await pool.run(perWorkload.flat());
+    const running = pool.run(perWorkload.flat());
+    // While the workers explore, assemble here the kernels the reports label schedules with.
+    for (const w of workloads) for (const rsp of userRspsFor(w, o.userRsps)) buildKernel({ design: designOf(o.design), workload: w, userRsp: rsp });
+    timed = await running;
   } finally {
     await pool.close();
   }
