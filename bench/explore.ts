@@ -23,6 +23,7 @@ export async function exploreBench(depth: number): Promise<ExploreFigures> {
     states,
     schedulesPerSecond: Math.round(schedules / (ms / 1000)),
     statesPerSecond: Math.round(states / (ms / 1000)),
-    rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    // Peak resident memory of the process over the run, worker threads included (maxRSS is in KiB).
+    rssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }

@@ -5,7 +5,8 @@
 // and IRET the explorer sees, and BigInt there cost more than the instructions.
 import type { Machine } from '../machine/machine';
 import type { LoggedEvent } from '../machine/event-log';
-import { digestOf } from './state-hash';
+import { digestOf, wordsOf } from './state-hash';
+import { pageNumber } from '../machine/memory';
 
 /** Vectors whose delivery pushes an error code (SDM 6.13): the frame starts 8 bytes higher. */
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
@@ -119,17 +120,32 @@ export function currentState(m: Machine): ContextState {
   return { regs, ripLo: cpu.cur.lo, ripHi: cpu.cur.hi, cs: cpu.cs, ss: cpu.ss, rflags: cpu.readRflags() | 0, cr2Lo: cpu.cr2Lo, cr2Hi: cpu.cr2Hi };
 }
 
+/**
+ * The page's words when `words` words from lo:hi (4-aligned) lie on one mapped page, and the
+ * index of the first; null otherwise (the slow path reads word by word).
+ */
+function onePage(m: Machine, lo: number, hi: number, words: number): { page: Int32Array; first: number } | null {
+  const off = lo & 0xfff;
+  if ((off & 3) !== 0 || off + 4 * words > 4096) return null;
+  const page = m.memory.pages.get(pageNumber(lo, hi));
+  return page === undefined ? null : { page: wordsOf(page), first: off >> 2 };
+}
+
 /** `words` 32-bit words from lo:hi (a live stack, copied at delivery). */
 export function readWords(m: Machine, lo: number, hi: number, words: number): number[] {
   const out: number[] = new Array(words);
-  for (let i = 0; i < words; i++) out[i] = word(m, lo, hi, 4 * i);
+  const p = onePage(m, lo, hi, words);
+  if (p !== null) for (let i = 0; i < words; i++) out[i] = p.page[p.first + i];
+  else for (let i = 0; i < words; i++) out[i] = word(m, lo, hi, 4 * i);
   return out;
 }
 
 /** The byte offset of the first 8-byte slot of a copied stack that differs now, or -1. */
 export function firstChangedSlot(m: Machine, lo: number, hi: number, copy: readonly number[]): number {
-  for (let i = 0; i < copy.length; i += 2) {
-    if (word(m, lo, hi, 4 * i) !== copy[i] || (i + 1 < copy.length && word(m, lo, hi, 4 * i + 4) !== copy[i + 1])) return 4 * i;
+  const p = onePage(m, lo, hi, copy.length);
+  for (let i = 0; i < copy.length; i++) {
+    const now = p !== null ? p.page[p.first + i] : word(m, lo, hi, 4 * i);
+    if (now !== copy[i]) return 4 * (i & ~1);
   }
   return -1;
 }

@@ -225,7 +225,11 @@ export class Explorer {
     this.kernelHook = m.boundaryHook;
     this.steadyMachine = kernel.steadyState.machine;
     this.hookFn = (mm) => {
-      if (this.run !== null) this.observe(mm, false);
+      const r = this.run;
+      if (r === null) return;
+      // The quick path inline: most boundaries log nothing and need only a few checks.
+      if (!this.slowNext && mm.cpu.log.length === this.logSeen && !r.root && this.observeQuick(mm, r)) return;
+      this.observe(mm, false);
     };
     m.onBoundary(this.hookFn);
   }
@@ -630,7 +634,6 @@ export class Explorer {
   private observe(m: Machine, first: boolean): void {
     const r = this.run as RunRecord;
     const cpu = m.cpu;
-    if (!this.slowNext && cpu.log.length === this.logSeen && !r.root && this.observeQuick(m, r)) return;
     let changed = false;
     if (cpu.log.length !== this.logSeen) {
       this.processLog(m, r);

@@ -15,7 +15,7 @@ export interface HashRegion {
 
 const views = new WeakMap<Page, Int32Array>();
 
-function wordsOf(page: Page): Int32Array {
+export function wordsOf(page: Page): Int32Array {
   let v = views.get(page);
   if (v === undefined) {
     v = new Int32Array(page.data.buffer, page.data.byteOffset, page.data.byteLength >> 2);
