@@ -5,6 +5,7 @@
 // and IRET the explorer sees, and BigInt there cost more than the instructions.
 import type { Machine } from '../machine/machine';
 import type { LoggedEvent } from '../machine/event-log';
+import type { Cpu } from '../machine/cpu';
 import { digestOf, wordsOf } from './state-hash';
 import { pageNumber } from '../machine/memory';
 
@@ -156,6 +157,20 @@ function hex(v: bigint | number): string {
 
 function reg(s: ContextState, i: number): bigint {
   return join(s.regs[2 * i], s.regs[2 * i + 1]);
+}
+
+/** Whether a return gave back exactly the interrupted state (stateDifferences() is empty). */
+export function sameState(before: ContextState, after: ContextState, cr2IsContext = true): boolean {
+  for (let i = 0; i < 32; i++) if (before.regs[i] !== after.regs[i]) return false;
+  return before.rflags === after.rflags && before.cs === after.cs && before.ss === after.ss &&
+    !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi));
+}
+
+/** sameState() against the CPU as it is now, without building its state. */
+export function sameAsCpu(before: ContextState, cpu: Cpu, cr2IsContext = true): boolean {
+  for (let i = 0; i < 16; i++) if (before.regs[2 * i] !== cpu.rl[i] || before.regs[2 * i + 1] !== cpu.rh[i]) return false;
+  return before.rflags === (cpu.readRflags() | 0) && before.cs === cpu.cs && before.ss === cpu.ss &&
+    !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== cpu.cr2Lo || before.cr2Hi !== cpu.cr2Hi));
 }
 
 /** What differs between the interrupted state and the state returned to, in words (empty: none). */

@@ -23,7 +23,7 @@ import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../ha
 import { INVARIANTS, InvariantId } from './invariants';
 import {
   MonitorState, OpenContext, ContextState, contextDigest, currentState, firstChangedSlot, interruptedState, join, readWords,
-  stateDifferences,
+  sameAsCpu, sameState, stateDifferences,
 } from './monitor';
 import type { LoggedEvent } from '../machine/event-log';
 import type { Insn } from '../isa/insn';
@@ -798,19 +798,27 @@ export class Explorer {
               break;
             }
           }
-          const back = after ?? currentState(m);
+          // Where the IRET went: what the next delivery interrupted, else the CPU now.
+          const cpu = m.cpu;
+          const toLo = after !== null ? after.ripLo : cpu.cur.lo;
+          const toHi = after !== null ? after.ripHi : cpu.cur.hi;
+          const toCs = after !== null ? after.cs : cpu.cs;
+          const cr2IsContext = !cpu.fred;
           if (contexts === null) contexts = this.mon.contexts.slice();
           const list = contexts;
           for (let c = list.length - 1; c >= 0; c--) {
             const ctx = list[c];
-            if (ctx.state.ripLo !== back.ripLo || ctx.state.ripHi !== back.ripHi || ctx.state.cs !== back.cs) continue;
-            const diffs = stateDifferences(ctx.state, back, !m.cpu.fred);
-            if (ctx.stack !== null) {
-              const changed = firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
-              if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
-            }
-            if (diffs.length > 0 && !this.seen(r, 'transparency')) {
-              this.violation(r, 'transparency', () => `${ctx.name} returned to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+            if (ctx.state.ripLo !== toLo || ctx.state.ripHi !== toHi || ctx.state.cs !== toCs) continue;
+            if (!this.seen(r, 'transparency')) {
+              const same = after !== null ? sameState(ctx.state, after, cr2IsContext) : sameAsCpu(ctx.state, cpu, cr2IsContext);
+              const changed = ctx.stack === null ? -1 : firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
+              if (!same || changed >= 0) {
+                // The words only now, on a violation.
+                const back = after ?? currentState(m);
+                const diffs = stateDifferences(ctx.state, back, cr2IsContext);
+                if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
+                this.violation(r, 'transparency', () => `${ctx.name} returned to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+              }
             }
             list.length = c;
             break;

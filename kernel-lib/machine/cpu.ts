@@ -449,10 +449,27 @@ export class Cpu implements ExecContext {
 
   rdmsr(insn: Insn): Insn {
     if (this.cpl !== 0) throw this.gp(0, `rdmsr at CPL ${this.cpl}`);
-    const v = this.readMsr(this.rl[RCX] >>> 0);
-    this.rl[RAX] = Number(v & 0xffffffffn) | 0;
+    const n = this.rl[RCX] >>> 0;
+    let lo: number;
+    let hi: number;
+    // The base MSRs, which entry code reads on every paranoid entry, without BigInt.
+    if (n === MSR.GS_BASE) {
+      lo = this.gsBaseLo;
+      hi = this.gsBaseHi;
+    } else if (n === MSR.KERNEL_GS_BASE) {
+      lo = this.kgsLo;
+      hi = this.kgsHi;
+    } else if (n === MSR.FS_BASE) {
+      lo = this.fsBaseLo;
+      hi = this.fsBaseHi;
+    } else {
+      const v = this.readMsr(n);
+      lo = Number(v & 0xffffffffn) | 0;
+      hi = Number((v >> 32n) & 0xffffffffn) | 0;
+    }
+    this.rl[RAX] = lo;
     this.rh[RAX] = 0;
-    this.rl[RDX] = Number((v >> 32n) & 0xffffffffn) | 0;
+    this.rl[RDX] = hi;
     this.rh[RDX] = 0;
     return this.fallthrough(insn);
   }
