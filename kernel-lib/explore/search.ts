@@ -38,6 +38,11 @@ export interface SearchBound {
   exceptions: number;
   /** Steps allowed after the last event before the run counts as a hang. */
   maxStepsAfterEvent: number;
+  /**
+   * Writes the machine's journal holds (default 2^17). Past it, checkpoints no longer apply and
+   * branches replay their path from the steady state: slower, same results (tests use a tiny one).
+   */
+  journalEntries?: number;
 }
 
 export const DEFAULT_BOUND: SearchBound = { depth: 2, exceptions: 1, maxStepsAfterEvent: 5000 };
@@ -217,7 +222,7 @@ export class Explorer {
     ];
     this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
     // Room for every write of a deep path, so that checkpoints stay valid (about 4 MiB).
-    m.memory.reserveJournal(1 << 17);
+    m.memory.setJournalCapacity(bound.journalEntries ?? 1 << 17);
     this.stats = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0 };
     // The explorer's hook replaces the kernel's (whose do_nmi bookkeeping it does not need; it
     // reads the guest's own counters), and replays run with no hook at all: detach() puts the

@@ -705,7 +705,7 @@ export class Machine {
   /**
    * A cheap point to come back to with rewind(): the CPU's state and a mark in the memory's write
    * journal. Only while every write since the last snapshot or restore is journaled (null
-   * otherwise); Memory.reserveJournal() makes room for long runs.
+   * otherwise); Memory.setJournalCapacity() makes room for long runs.
    */
   checkpoint(): MachineCheckpoint | null {
     const mark = this.memory.journalMark();

@@ -528,25 +528,27 @@ export class Memory {
   }
 
   /**
-   * Let the journal hold up to `entries` writes before it falls back to copying pages (for a
-   * tool that rewinds to checkpoints over long runs, e.g. the explorer). Only grows it.
+   * How many writes the journal holds before it falls back to copying pages (default 512): more
+   * for a tool that rewinds to checkpoints over long runs (the explorer), fewer to test that
+   * fallback. It never drops writes already journaled.
    */
-  reserveJournal(entries: number): void {
-    if (entries <= this.journalCapacity) return;
-    const grow = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const bigger = make(entries);
-      bigger.set(old);
-      return bigger;
+  setJournalCapacity(entries: number): void {
+    const size = Math.max(1, Math.floor(entries), this.journalLength);
+    if (size === this.journalCapacity) return;
+    const resize = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
+      const fresh = make(size);
+      fresh.set(old.subarray(0, this.journalLength));
+      return fresh;
     };
-    this.journalKey = grow(this.journalKey, (n) => new Float64Array(n));
-    this.journalOffset = grow(this.journalOffset, (n) => new Int32Array(n));
-    this.journalSize = grow(this.journalSize, (n) => new Int32Array(n));
-    this.journalLo = grow(this.journalLo, (n) => new Int32Array(n));
-    this.journalHi = grow(this.journalHi, (n) => new Int32Array(n));
-    const pages: (Page | null)[] = new Array(entries).fill(null);
+    this.journalKey = resize(this.journalKey, (n) => new Float64Array(n));
+    this.journalOffset = resize(this.journalOffset, (n) => new Int32Array(n));
+    this.journalSize = resize(this.journalSize, (n) => new Int32Array(n));
+    this.journalLo = resize(this.journalLo, (n) => new Int32Array(n));
+    this.journalHi = resize(this.journalHi, (n) => new Int32Array(n));
+    const pages: (Page | null)[] = new Array(size).fill(null);
     for (let i = 0; i < this.journalLength; i++) pages[i] = this.journalPage[i];
     this.journalPage = pages;
-    this.journalCapacity = entries;
+    this.journalCapacity = size;
   }
 
   /**

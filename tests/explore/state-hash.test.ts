@@ -59,7 +59,7 @@ describe('StateHasher', () => {
 
   test('rewinding to checkpoints (the journal cut back) keeps the incremental key exact', () => {
     const { k, m, incremental, full } = setUp();
-    m.memory.reserveJournal(1 << 14);
+    m.memory.setJournalCapacity(1 << 14);
     k.reset();
     m.run({ maxSteps: 4 });
     m.raiseNmi();

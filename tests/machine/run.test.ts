@@ -166,7 +166,7 @@ buf: .skip 8*64
         fc.nat({ max: 200 }),
         (legs, wander) => {
           const m = miniKernel({ source: SRC });
-          m.memory.reserveJournal(1 << 14);
+          m.memory.setJournalCapacity(1 << 14);
           m.run({ maxSteps: 20 });
           m.snapshot(); // the journal counts from here
           const marks = [];
