@@ -262,7 +262,7 @@ export async function exploreWorkload(o: ExploreOptions & { workload: WorkloadId
 export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]> {
   const workloads = o.workload !== undefined ? [o.workload] : [...WORKLOADS];
   if (!o.force) {
-    // linux-3.3 at depth 3 (estimated 5.8 million runs, 11.6 million in fact) takes about 40 s on
+    // linux-3.3 at depth 3 (estimated 5.8 million runs, 11.6 million in fact) takes 30-45 s on
     // two cores; at depth 4 the estimate is about 530 million, hours.
     const limit = o.limitRuns ?? 12_000_000;
     const estimates = workloads.map((w) => estimate(o.design, w, o));

@@ -16,7 +16,7 @@
 // number of schedules within the bound, explored or proven equivalent). Depth-first order tries
 // events at earlier boundaries first, so the first schedule found for an invariant with the fewest
 // events is also the one with the earliest points.
-import type { BoundaryHook, Machine, MachineCheckpoint, MachineSnapshot } from '../machine/machine';
+import type { BoundaryHook, Machine, MachineSnapshot } from '../machine/machine';
 import { Vector } from '../isa/faults';
 import type { Kernel, ExceptionKind } from '../harness/kernel';
 import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
@@ -27,9 +27,10 @@ import {
 } from './monitor';
 import type { LoggedEvent } from '../machine/event-log';
 import type { Insn } from '../isa/insn';
-import { ScheduleEvent, ScheduleEventKind, compareSchedules } from './schedule';
+import { ScheduleEvent, compareSchedules } from './schedule';
 import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
 import { StateTable } from './state-table';
+import { Cursor, LATCH, OPT_BP, OPT_DB, OPT_NMI, OPT_PF, OPTION_KINDS, PathEvent, RunRecord, SubtreeResult } from './run-record';
 
 export interface SearchBound {
   /** Most NMIs in one episode (the first one and those arriving while it is handled). */
@@ -68,75 +69,15 @@ export interface SearchStats {
   steps: number;
 }
 
-const OPT_NMI = 1;
-const OPT_BP = 2;
-const OPT_DB = 4;
-const OPT_PF = 8;
-const OPTION_KINDS: { bit: number; kind: ScheduleEventKind }[] = [
-  { bit: OPT_NMI, kind: 'nmi' }, { bit: OPT_BP, kind: 'bp' }, { bit: OPT_DB, kind: 'db' }, { bit: OPT_PF, kind: 'pf' },
-];
 const BIT = {} as Record<InvariantId, number>;
 for (const i of INVARIANTS) BIT[i.id] = i.bit;
 const KIND_BIT: Record<ExceptionKind, number> = { bp: OPT_BP, db: OPT_DB, pf: OPT_PF };
 
-/** A scheduled event on the current path, with what replaying it needs. */
-/** What a subtree holds: schedules and violated invariants, from each of its run's boundaries. */
-interface SubtreeResult {
-  count: number;
-  mask: number;
-  run: RunRecord;
-  /** suffixCount[i]: schedules from boundary i of the run on (index length: the run's end); kept for latch runs only. */
-  suffixCount: number[] | null;
-  suffixMask: number[] | null;
-}
-
-interface PathEvent extends ScheduleEvent {
-  bit: number;
-  lo: number;
-  hi: number;
-}
-
-type RunEnd = 'quiescent' | 'memo' | 'cycle' | 'budget' | 'failure' | 'period';
-
 /**
- * Where the walk over one run's boundaries is: a checkpoint at a boundary of that run (null when
- * none could be taken), and whether the machine is still exactly there.
+ * The exhaustive search over one kernel (design and workload) within a bound. Per subtree it keeps
+ * the exact schedule count and the set of invariants violated (a mask: per-invariant counts would
+ * cost too much to keep exact through merges), and the first minimal schedule per invariant.
  */
-interface Cursor {
-  checkpoint: MachineCheckpoint | null;
-  steps: number;
-  insn: Insn | null;
-  here: boolean;
-}
-
-/** Flag beside the option bits: NMIs blocked and nothing latched, an NMI here would only set the latch. */
-const LATCH = 16;
-
-/** One observed run: its boundaries, in order (a few arrays, pushed to at every boundary). */
-class RunRecord {
-  steps: number[] = [];
-  /** The instruction about to run at each boundary (its address is insn.lo, insn.hi). */
-  insn: Insn[] = [];
-  mon: MonitorState[] = [];
-  /** Option bits (OPT_*) and LATCH. */
-  opts: number[] = [];
-  slot: number[] = [];
-  /** Violations detected after boundary i (before the next one); null until there is one. */
-  violMask: number[] | null = null;
-  /** Violations detected before the first boundary (caused by the event that started the run). */
-  preMask = 0;
-  /** Invariants already reported on this run (one report each is enough). */
-  seen = 0;
-  end: RunEnd = 'budget';
-  tail = -1; // memo index on a hit
-  /** The boundary where the run met an explored state (end 'memo'). */
-  endSteps = -1;
-  endLo = 0;
-  endHi = 0;
-  constructor(readonly startSteps: number, readonly root: boolean) {}
-}
-
-/** A per-invariant leaf count is too costly to keep exact through merges; the mask says which occur. */
 export class Explorer {
   readonly kernel: Kernel;
   readonly machine: Machine;
