@@ -123,19 +123,33 @@ export interface ShareTask {
   of: number;
 }
 
-/** Explore every `of`-th root branch starting at `index` (what a worker does). */
-export function exploreShare(t: ShareTask): ShareResult {
+function explorerFor(t: ShareTask): Explorer {
   const k = buildKernel({ design: t.design, workload: t.workload, userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp) });
   const ex = new Explorer(k, t.bound);
   ex.prepareRoot();
-  const all = ex.rootBranches();
-  ex.exploreRoot(all.filter((_, i) => i % t.of === t.index), t.index === 0);
-  ex.detach();
+  return ex;
+}
+
+/** Explore the task's share of root branches with `ex`; what it adds to the explorer's counts. */
+function runShare(ex: Explorer, t: ShareTask): ShareResult {
+  const before = { ...ex.stats };
+  ex.exploreRoot(ex.rootBranches().filter((_, i) => i % t.of === t.index), t.index === 0);
   const s = ex.stats;
   return {
-    schedules: s.schedules, runs: s.runs, visits: s.visits, states: s.states, hits: s.hits, steps: s.steps,
+    schedules: s.schedules - before.schedules, runs: s.runs - before.runs, visits: s.visits - before.visits,
+    states: s.states - before.states, hits: s.hits - before.hits, steps: s.steps - before.steps,
     violations: [...ex.best.values()].map((v) => ({ invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })) })),
   };
+}
+
+/** Explore every `of`-th root branch starting at `index`, on a fresh explorer. */
+export function exploreShare(t: ShareTask): ShareResult {
+  const ex = explorerFor(t);
+  try {
+    return runShare(ex, t);
+  } finally {
+    ex.detach();
+  }
 }
 
 // A worker keeps the explorer of the workload it is on, so that its next share of the same
@@ -147,22 +161,9 @@ export function exploreShareCached(t: ShareTask): ShareResult {
   const key = JSON.stringify([t.design.id, t.design.fileName, t.design.text, t.design.harness, t.workload, t.userRsp ?? null, t.bound]);
   if (cached === null || cached.key !== key) {
     cached?.explorer.detach();
-    cached = null;
-    const k = buildKernel({ design: t.design, workload: t.workload, userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp) });
-    const ex = new Explorer(k, t.bound);
-    ex.prepareRoot();
-    cached = { key, explorer: ex };
+    cached = { key, explorer: explorerFor(t) };
   }
-  const ex = cached.explorer;
-  const before = { ...ex.stats };
-  const all = ex.rootBranches();
-  ex.exploreRoot(all.filter((_, i) => i % t.of === t.index), t.index === 0);
-  const s = ex.stats;
-  return {
-    schedules: s.schedules - before.schedules, runs: s.runs - before.runs, visits: s.visits - before.visits,
-    states: s.states - before.states, hits: s.hits - before.hits, steps: s.steps - before.steps,
-    violations: [...ex.best.values()].map((v) => ({ invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })) })),
-  };
+  return runShare(cached.explorer, t);
 }
 
 /** Estimate the work before starting: first-event points x episode length ^ (depth - 1) x exception choices. */

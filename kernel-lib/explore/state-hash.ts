@@ -131,12 +131,9 @@ export class StateHasher {
     let b = 0;
     for (const hp of this.pages) {
       if (hp.page === null) continue;
-      for (let i = 0; i < 1024; i++) {
-        if (hp.mask[i] === 0) continue;
-        const id = wordId(hp.salt, i);
-        a = (a + shareA(id, hp.reference[i])) | 0;
-        b = (b + shareB(id, hp.reference[i])) | 0;
-      }
+      this.pageSums(hp, hp.reference);
+      a = (a + this.entryA[0]) | 0;
+      b = (b + this.entryB[0]) | 0;
     }
     this.referenceA = a;
     this.referenceB = b;
@@ -302,16 +299,26 @@ export class StateHasher {
         }
         continue;
       }
-      const words = wordsOf(page);
-      for (let i = 0; i < 1024; i++) {
-        if (hp.mask[i] === 0) continue;
-        const id = wordId(hp.salt, i);
-        a = (a + shareA(id, words[i])) | 0;
-        b = (b + shareB(id, words[i])) | 0;
-      }
+      this.pageSums(hp, wordsOf(page));
+      a = (a + this.entryA[0]) | 0;
+      b = (b + this.entryB[0]) | 0;
     }
     this.sumA = a;
     this.sumB = b;
+  }
+
+  /** The shares of a page's hashed words, with these values, into entryA[0], entryB[0]. */
+  private pageSums(hp: HashedPage, words: Int32Array): void {
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < 1024; i++) {
+      if (hp.mask[i] === 0) continue;
+      const id = wordId(hp.salt, i);
+      a = (a + shareA(id, words[i])) | 0;
+      b = (b + shareB(id, words[i])) | 0;
+    }
+    this.entryA[0] = a;
+    this.entryB[0] = b;
   }
 }
 

@@ -689,17 +689,21 @@ export class Machine {
   /** Return to a snapshot (the event log is cut back to its length then). */
   restore(s: MachineSnapshot): this {
     this.memory.restore(s.memory);
+    this.restoreAllButMemory(s);
+    return this;
+  }
+
+  /** The CPU, the log, pending injections and the hook's place, from a snapshot or checkpoint. */
+  private restoreAllButMemory(s: MachineSnapshot | MachineCheckpoint): void {
     s.cpu.applyTo(this.cpu);
     const log = this.cpu.log;
     while (log.length > s.logLength) log.pop(); // cheaper than assigning length for a few entries
     if (s.injected.length === 0) {
       if (this.injected.length !== 0) this.injected.length = 0;
-    }
-    else this.injected = s.injected.slice();
+    } else this.injected = s.injected.slice();
     this.stopRequested = null;
     this.hookCur = s.hookCur;
     this.hookSteps = s.hookSteps;
-    return this;
   }
 
   /**
@@ -723,15 +727,7 @@ export class Machine {
    */
   rewind(c: MachineCheckpoint): boolean {
     if (!this.memory.undoTo(c.mark)) return false;
-    c.cpu.applyTo(this.cpu);
-    const log = this.cpu.log;
-    while (log.length > c.logLength) log.pop();
-    if (c.injected.length === 0) {
-      if (this.injected.length !== 0) this.injected.length = 0;
-    } else this.injected = c.injected.slice();
-    this.stopRequested = null;
-    this.hookCur = c.hookCur;
-    this.hookSteps = c.hookSteps;
+    this.restoreAllButMemory(c);
     return true;
   }
 
