@@ -59,7 +59,7 @@ export interface GradeOptions {
   timeoutMs?: number;
   /** V8 heap limit of each child (default 256 MiB). */
   memoryMb?: number;
-  /** Output kept per child for the report (default 64 KiB); a child printing more than 100x this is stopped. */
+  /** Output kept per child for the report (default 64 KiB); more than 100x this is noted in the reason of a run that timed out. */
   outputCap?: number;
   /** Exercises graded at once (default 2). */
   concurrency?: number;
@@ -239,13 +239,14 @@ function runChild(script: string, options: Required<Pick<GradeOptions, 'timeoutM
         child.kill('SIGKILL');
       }
     };
+    // Output is counted and dropped (stderr's first outputCap bytes are kept for the report), so
+    // a flood costs the parent nothing but reading. It does not stop the child: killing it there
+    // made a correct exercise that prints a lot pass or fail by how the two processes raced. An
+    // endless print loop ends at the time limit like any endless loop, and the reason says it printed.
     const onOutput = (keep: boolean) => (d: Buffer) => {
       printed += d.length;
       if (keep && out.stderr.length < options.outputCap) out.stderr += d.toString('utf8').slice(0, options.outputCap - out.stderr.length);
-      if (printed > options.outputCap * 100 && !out.outputFlood) {
-        out.outputFlood = true;
-        kill();
-      }
+      if (printed > options.outputCap * 100) out.outputFlood = true;
     };
     child.stdout!.on('data', onOutput(false));
     child.stderr!.on('data', onOutput(true));
@@ -290,8 +291,8 @@ function firstLine(text: string): string {
 function reasonFor(id: string, o: ChildOutcome, passed: number, total: number, options: { timeoutMs: number; memoryMb: number }): string {
   const mine = o.checks.filter((c) => c.id === id);
   const failed = mine.find((c) => !c.ok);
+  if (o.timedOut && o.outputFlood) return `stopped after ${options.timeoutMs / 1000} s: the code did not finish and printed far too much output; ${passed}/${total} checks passed before that`;
   if (o.timedOut) return `stopped after ${options.timeoutMs / 1000} s: the code did not finish (an endless loop?); ${passed}/${total} checks passed before that`;
-  if (o.outputFlood) return 'stopped: the code printed far too much output';
   if (/heap out of memory|Allocation failed/i.test(o.stderr)) return `stopped: the code ran out of memory (limit ${options.memoryMb} MiB)`;
   if (failed) return `${failed.message}${failed.hint ? ` (hint: ${failed.hint})` : ''}`;
   if (o.error) return `the program stopped with an error before all checks ran: ${firstLine(o.error)}`;
