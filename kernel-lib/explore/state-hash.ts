@@ -198,6 +198,9 @@ export class StateHasher {
     if (n < this.processed) this.processed = n;
     if (n > this.processed) this.account(this.processed, n);
     memory.journalLowWater = n;
+    // The sums now include every slot's live value: a later write to a slot must get an entry
+    // of its own even if the slot was journaled earlier in the segment.
+    memory.newJournalSegment();
     this.sumA = (this.referenceA + this.prefixA[n]) | 0;
     this.sumB = (this.referenceB + this.prefixB[n]) | 0;
   }

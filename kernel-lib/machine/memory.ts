@@ -9,6 +9,12 @@ import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from '../is
 export const PAGE_SIZE = 4096;
 const TLB_SIZE = 64;
 const JOURNAL_DEFAULT_CAPACITY = 512;
+const SLOTS_PER_PAGE = PAGE_SIZE / 8;
+
+// Journal segments are numbered across every Memory, so that a page's stamps can never match
+// a segment of another memory (or an earlier one of this memory). 2^31 segments is far more
+// than any exploration opens.
+let lastSegment = 0;
 
 import { ACC_FETCH_BIT as ACC_FETCH, ACC_STACK_BIT as ACC_STACK, ACC_USER_BIT as ACC_USER } from '../isa/access';
 
@@ -23,6 +29,11 @@ export class Page {
   readonly view: DataView;
   /** True once a snapshot refers to this page: the next write copies it first. */
   shared = false;
+  /**
+   * Per 8-byte slot, the journal segment that last journaled it (Memory.beforeSharedWrite):
+   * a slot already journaled in the current segment is written in place without another entry.
+   */
+  stamps: Int32Array | null = null;
   constructor(
     readonly data: Uint8Array,
     public writable: boolean,
@@ -119,9 +130,10 @@ export class Memory {
   private journalPage: (Page | null)[] = new Array(JOURNAL_DEFAULT_CAPACITY).fill(null);
   private journalKey = new Float64Array(JOURNAL_DEFAULT_CAPACITY);
   private journalOffset = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
-  private journalSize = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
   private journalLo = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
   private journalHi = new Int32Array(JOURNAL_DEFAULT_CAPACITY);
+  /** The current journal segment (see Page.stamps and newJournalSegment()). */
+  private segment = ++lastSegment;
   /** Bumped whenever the journal starts over (restore, snapshot): readers of it compare this. */
   journalEpoch = 0;
   /**
@@ -235,27 +247,44 @@ export class Memory {
 
   /**
    * Before writing `size` bytes at `offset` of a page shared with a snapshot: journal the old
-   * bytes (returning the same page), or, past the limit, switch to copy-on-write.
+   * contents of the 8-byte slots the write touches (returning the same page), or, past the
+   * limit, switch to copy-on-write. A slot is journaled once per segment: what an undo must put
+   * back is its contents when the segment began, and a stack slot or counter written over and
+   * over in a loop then costs one entry.
    */
   private beforeSharedWrite(page: Page, key: number, offset: number, size: number): Page {
-    if (this.journalLength >= this.journalCapacity) {
+    const segment = this.segment;
+    const first = offset >> 3;
+    const last = (offset + size - 1) >> 3;
+    let stamps = page.stamps;
+    if (stamps !== null && stamps[first] === segment && stamps[last] === segment) return page;
+    if (this.journalLength + 2 > this.journalCapacity) {
       this.promoteJournal();
       const live = this.pages.get(key) as Page;
       return live.shared ? this.copyOnWrite(key, live) : live;
     }
-    const i = this.journalLength++;
-    this.journalPage[i] = page;
-    this.journalKey[i] = key;
-    this.journalOffset[i] = offset;
-    this.journalSize[i] = size;
+    if (stamps === null) stamps = page.stamps = new Int32Array(SLOTS_PER_PAGE);
     const view = page.view;
-    if (size === 8) {
-      this.journalLo[i] = view.getInt32(offset, true);
-      this.journalHi[i] = view.getInt32(offset + 4, true);
-    } else {
-      this.journalLo[i] = size === 4 ? view.getInt32(offset, true) : size === 2 ? view.getUint16(offset, true) : page.data[offset];
+    for (let slot = first; slot <= last; slot++) {
+      if (stamps[slot] === segment) continue;
+      stamps[slot] = segment;
+      const i = this.journalLength++;
+      this.journalPage[i] = page;
+      this.journalKey[i] = key;
+      this.journalOffset[i] = slot << 3;
+      this.journalLo[i] = view.getInt32(slot << 3, true);
+      this.journalHi[i] = view.getInt32((slot << 3) + 4, true);
     }
     return page;
+  }
+
+  /**
+   * Start a new journal segment: the next write to any slot is journaled again, even if it was
+   * journaled before. Marks do this (an undo to a mark must find each slot's contents then), and
+   * so must a reader that accounts for entries as they come (the explorer's state hash).
+   */
+  newJournalSegment(): void {
+    this.segment = ++lastSegment;
   }
 
   /** Put back every journaled byte, newest first, so shared pages are as their snapshot has them. */
@@ -267,19 +296,14 @@ export class Memory {
   /** Undo journal entries from the newest down to `position`. */
   private undoDownTo(position: number): void {
     for (let i = this.journalLength - 1; i >= position; i--) {
-      const page = this.journalPage[i] as Page;
-      const view = page.view;
+      const view = (this.journalPage[i] as Page).view;
       const off = this.journalOffset[i];
-      const size = this.journalSize[i];
-      if (size === 8) {
-        view.setInt32(off, this.journalLo[i], true);
-        view.setInt32(off + 4, this.journalHi[i], true);
-      } else if (size === 4) view.setInt32(off, this.journalLo[i], true);
-      else if (size === 2) view.setUint16(off, this.journalLo[i], true);
-      else page.data[off] = this.journalLo[i];
+      view.setInt32(off, this.journalLo[i], true);
+      view.setInt32(off + 4, this.journalHi[i], true);
     }
     this.journalLength = position;
     if (position < this.journalLowWater) this.journalLowWater = position;
+    this.newJournalSegment();
   }
 
   /** Give every journaled page a private copy of its current contents, then undo the originals. */
@@ -460,6 +484,7 @@ export class Memory {
     this.base = snap;
     this.dirty = [];
     this.journalEpoch++;
+    this.newJournalSegment();
     return snap;
   }
 
@@ -505,7 +530,7 @@ export class Memory {
     return this.base === snap && this.journaling && this.dirty.length === 0 ? this.journalLength : -1;
   }
 
-  /** Page number, page offset and size in bytes of journal entry i (i < journaledSince()). */
+  /** Page number, page offset and size in bytes (always 8) of journal entry i (i < journaledSince()). */
   journalPageAt(i: number): number {
     return this.journalKey[i];
   }
@@ -514,11 +539,11 @@ export class Memory {
     return this.journalOffset[i];
   }
 
-  journalSizeAt(i: number): number {
-    return this.journalSize[i];
+  journalSizeAt(_i: number): number {
+    return 8; // every entry is one whole, aligned 8-byte slot
   }
 
-  /** The bytes entry i overwrote, little-endian: the low 4 (or fewer) and, for an 8-byte write, the high 4. */
+  /** The 8 bytes entry i's slot held before, little-endian: the low 4 and the high 4. */
   journalOldLoAt(i: number): number {
     return this.journalLo[i];
   }
@@ -542,7 +567,6 @@ export class Memory {
     };
     this.journalKey = resize(this.journalKey, (n) => new Float64Array(n));
     this.journalOffset = resize(this.journalOffset, (n) => new Int32Array(n));
-    this.journalSize = resize(this.journalSize, (n) => new Int32Array(n));
     this.journalLo = resize(this.journalLo, (n) => new Int32Array(n));
     this.journalHi = resize(this.journalHi, (n) => new Int32Array(n));
     const pages: (Page | null)[] = new Array(size).fill(null);
@@ -556,7 +580,9 @@ export class Memory {
    * the journal; null otherwise.
    */
   journalMark(): { position: number; epoch: number } | null {
-    return this.journaling && this.dirty.length === 0 ? { position: this.journalLength, epoch: this.journalEpoch } : null;
+    if (!this.journaling || this.dirty.length !== 0) return null;
+    this.newJournalSegment();
+    return { position: this.journalLength, epoch: this.journalEpoch };
   }
 
   /**

@@ -112,6 +112,30 @@ describe('copy-on-write snapshots', () => {
   });
 });
 
+describe('the write journal', () => {
+  test('a slot written over and over is journaled once per segment; a mark starts a new segment', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x2000, { writable: true, user: false });
+    const snap = mem.snapshot();
+    const a = BASE + 0x100n;
+    for (let i = 0; i < 50; i++) mem.write64(lo(a), hi(a), i, 0, 0); // a loop's stack slot
+    mem.write32(lo(a + 4n), hi(a), 7, 0); // the same 8-byte slot
+    expect(mem.journaledSince(snap)).toBe(1);
+    mem.write64(lo(a + 4n), hi(a), 1, 2, 0); // straddles into the next slot
+    expect(mem.journaledSince(snap)).toBe(2);
+    const mark = mem.journalMark()!;
+    mem.write64(lo(a), hi(a), 99, 0, 0);
+    expect(mem.journaledSince(snap)).toBe(3);
+    // Undo to the mark puts back the slot as it was at the mark, not as at the snapshot.
+    mem.undoTo(mark);
+    expect(mem.read32(lo(a), hi(a), 0)).toBe(49);
+    expect(mem.read32(lo(a + 4n), hi(a), 0)).toBe(1);
+    mem.restore(snap);
+    expect(mem.read32(lo(a), hi(a), 0)).toBe(0);
+    expect(mem.read32(lo(a + 8n), hi(a), 0)).toBe(0);
+  });
+});
+
 describe('snapshots against a reference model (fast-check)', () => {
   // Writes of every size at any offset (including across pages and past the journal limit),
   // snapshots and restores in any order: memory must always read as a plain byte array would.
