@@ -458,6 +458,7 @@ export class Explorer {
     this.stats.runs++;
     const before = m.steps;
     const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
+    m.hookScope = 'every';
     this.stats.steps += m.steps - before;
     this.run = null;
     if (res.stop !== 'hook') this.finishRun(r, res.stop);
@@ -684,6 +685,10 @@ export class Explorer {
     r.mon.push(this.mon);
     r.opts.push(opts | (this.nmiOpts & LATCH));
     r.slot.push(slot);
+    // A leaf needs a look at every boundary only while an NMI waits for its do_nmi run (the
+    // guest counter is polled); otherwise what it checks can only change where the machine
+    // logs an event or transfers control, and its code runs without the hook in between.
+    m.hookScope = this.sparse && this.mon.unservedRuns < 0 ? 'changes' : 'every';
   }
 
   /**
@@ -854,6 +859,7 @@ export class Explorer {
   }
 
   detach(): void {
+    this.machine.hookScope = 'every';
     this.machine.onBoundary(this.kernelHook);
   }
 }

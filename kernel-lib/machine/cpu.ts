@@ -91,6 +91,12 @@ export class Cpu implements ExecContext {
   log: LoggedEvent[] = [];
   /** Non-zero when the step loop must look at pending events before the next instruction. */
   attention = 0;
+  /**
+   * Machine.hookScope 'changes': every logged event and every transfer that looks its target up
+   * (insnAt: returns, indirect jumps, IRET, SYSCALL, deliveries) sets `attention`, so that the
+   * boundary after it reaches the hook.
+   */
+  attentionOnChange = false;
   private readonly codeCache: (Insn | null)[] = new Array(CODE_CACHE_SIZE).fill(null);
   private readonly codeCacheUser = new Uint8Array(CODE_CACHE_SIZE);
   private codeCacheVersion = -1;
@@ -149,6 +155,7 @@ export class Cpu implements ExecContext {
    * the target), not to the jump or IRET that got there.
    */
   insnAt(lo: number, hi: number): Insn {
+    if (this.attentionOnChange) this.attention = 1;
     // A small direct-mapped cache in front of the page map: returns (RET, IRET) and event
     // delivery look up a handful of addresses over and over.
     const slot = (lo >>> 2) & (CODE_CACHE_SIZE - 1);
@@ -299,6 +306,7 @@ export class Cpu implements ExecContext {
 
   /** Append an event to the log (the caller fills in its fields). */
   event(kind: MachineEvent['kind']): LoggedEvent {
+    if (this.attentionOnChange) this.attention = 1;
     const e = new LoggedEvent(kind, this.steps);
     this.log.push(e);
     return e;

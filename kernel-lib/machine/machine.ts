@@ -402,6 +402,22 @@ export class Machine {
     return this;
   }
 
+  /**
+   * Where the boundary hook is called: 'every' boundary (the default), or only where something
+   * may have changed besides straight-line execution: at the first boundary of a run() or step()
+   * sequence, and after an event was logged, raised or injected, or control went to an address
+   * looked up at run time (a return, an indirect jump, IRET, SYSRET, an event delivery, a jump
+   * across user/kernel pages). Between those, code runs at full speed; a tool that only needs to
+   * see events (the explorer's leaf runs) sets 'changes'. Not part of snapshots.
+   */
+  get hookScope(): 'every' | 'changes' {
+    return this.cpu.attentionOnChange ? 'changes' : 'every';
+  }
+
+  set hookScope(scope: 'every' | 'changes') {
+    this.cpu.attentionOnChange = scope === 'changes';
+  }
+
   /** The hook installed with onBoundary (so a tool can chain to it and put it back). */
   get boundaryHook(): BoundaryHook | null {
     return this.hook;
@@ -529,12 +545,14 @@ export class Machine {
   step(): StopReason | null {
     const cpu = this.cpu;
     for (let revisits = 0; ; revisits++) {
-      if (cpu.attention !== 0) {
+      const changed = cpu.attention !== 0;
+      if (changed) {
         const stop = this.serviceBoundary();
         if (stop !== null) return this.settle(stop);
       }
       const hook = this.hook;
       if (hook === null || (this.hookCur === cpu.cur && this.hookSteps === cpu.steps)) break;
+      if (cpu.attentionOnChange && !changed && this.hookCur !== null) break; // hookScope 'changes'
       const before = cpu.cur;
       this.hookCur = before;
       this.hookSteps = cpu.steps;
@@ -635,7 +653,7 @@ export class Machine {
       if (untilPredicate !== null) continue;
       while (cpu.attention === 0) {
         insn = cpu.cur;
-        if (hook !== null) {
+        if (hook !== null && !cpu.attentionOnChange) {
           hook(this);
           if (cpu.attention !== 0 || cpu.cur !== insn) {
             this.hookCur = insn; // the hook has seen this boundary (the outer loop must not call it again)

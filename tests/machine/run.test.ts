@@ -222,3 +222,57 @@ buf: .skip 8*64
     expect(state(m)).toEqual(at);
   });
 });
+
+describe("hookScope 'changes': the hook only where something may have changed", () => {
+  const SRC = `.text
+_start:
+  movq $1, %rax
+  call f
+  movq $2, %rbx
+  int3
+  movq $3, %rcx
+  hlt
+f:
+  addq $1, %rax
+  ret
+int3:
+  iretq
+`;
+  function seen(scope: 'every' | 'changes', step: boolean): string[] {
+    const m = miniKernel({ source: SRC });
+    const at: string[] = [];
+    m.hookScope = scope;
+    m.onBoundary((mm) => at.push((mm.symbolize(mm.rip) ?? '?').replace(/\+0$/, '')));
+    if (step) while (m.step() === null);
+    else m.run();
+    return at;
+  }
+
+  test('straight-line code and direct branches skip it; returns, deliveries and IRET reach it', () => {
+    expect(seen('every', false)).toEqual(['_start', '_start+0x7', 'f', 'f+0x4', '_start+0xc', '_start+0x13', 'int3', '_start+0x14', '_start+0x1b']);
+    // The first boundary, after `ret` (looked up at run time), after #BP's delivery (logged), and
+    // after IRET; `call f` is a direct branch: not a change.
+    expect(seen('changes', false)).toEqual(['_start', '_start+0xc', 'int3', '_start+0x14']);
+    expect(seen('changes', true)).toEqual(seen('changes', false));
+  });
+
+  test('the machine ends in the same state either way, and an NMI raised from outside reaches the hook', () => {
+    const a = miniKernel({ source: SRC });
+    const b = miniKernel({ source: SRC });
+    b.hookScope = 'changes';
+    let calls = 0;
+    b.onBoundary(() => calls++);
+    a.run();
+    b.run();
+    expect(b.registers()).toEqual(a.registers());
+    expect(b.steps).toBe(a.steps);
+    const c = miniKernel({ source: '.text\n_start:\n  jmp _start\nnmi:\n  iretq\n' });
+    c.hookScope = 'changes';
+    const where: string[] = [];
+    c.onBoundary((mm) => where.push((mm.symbolize(mm.rip) ?? '?').replace(/\+0$/, '')));
+    c.run({ maxSteps: 10 });
+    c.raiseNmi();
+    c.run({ maxSteps: 10 });
+    expect(where).toEqual(['_start', 'nmi', '_start']);
+  });
+});
