@@ -11,7 +11,7 @@
 //     boundary, raise the event, snapshot, explore(that, budget - 1).
 //
 // States are hashed at every boundary where a branch is possible and after every logged event
-// (delivery, IRET, ...), except early in runs with no events left (see LEAF_HASH_AFTER). A state
+// (delivery, IRET, ...); runs with no events left hash only where it pays (see LEAF_LEARN). A state
 // seen before with the same budget has the same futures: the search stops there and counts the
 // schedules it already counted under it (so "schedules" is the exact number of schedules within
 // the bound, explored or proven equivalent). Depth-first order tries events at earlier boundaries
@@ -45,6 +45,11 @@ export interface SearchBound {
    * branches replay their path from the steady state: slower, same results (tests use a tiny one).
    */
   journalEntries?: number;
+  /**
+   * Runs with no events left hash where it pays ('adaptive', the default, see LEAF_LEARN) or at
+   * every hashable boundary ('always'). Results are the same; the work and states differ.
+   */
+  leafHashing?: 'adaptive' | 'always';
 }
 
 export const DEFAULT_BOUND: SearchBound = { depth: 2, exceptions: 1, maxStepsAfterEvent: 5000 };
@@ -71,13 +76,19 @@ export interface SearchStats {
 }
 
 /**
- * A run with no events left (a leaf) hashes only once it is this many steps long. Its states can
- * only meet other leaves' states (the budget is part of the key), and leaves almost never do:
- * on linux-3.3 at depth 2, 89% of leaves ran to the end of their episode without meeting one,
- * so hashing every leaf cost more than the steps it saved (the syscall workload ran 13% faster
- * without it, for 6% more steps). A long leaf still hashes, so a leaf that loops through logged
- * events still ends as a cycle rather than at the step budget.
+ * Runs with no events left (leaves) hash where it pays. Their states can only meet other leaves'
+ * (the budget is part of the key), and whether they do depends on the bound: on linux-3.3 at
+ * depth 2, 97% of leaves missed at their first hashable boundary and never hit after the third,
+ * while at depth 3, 85% hit at the first. So a leaf's k-th hashable boundary is hashed while
+ * the leaves' lookups at that position have hit often enough (LEAF_MIN_HIT_RATE, after
+ * LEAF_LEARN lookups), and one time in LEAF_PROBE otherwise, so that a change is noticed; past
+ * LEAF_HASH_AFTER steps a leaf always hashes, which still ends a leaf that loops through logged
+ * events as a cycle. The results do not depend on this; only the work and the states stored do.
  */
+const LEAF_POSITIONS = 8;
+const LEAF_LEARN = 256;
+const LEAF_MIN_HIT_RATE = 1 / 16;
+const LEAF_PROBE = 16;
 const LEAF_HASH_AFTER = 400;
 
 const BIT = {} as Record<InvariantId, number>;
@@ -134,6 +145,7 @@ export class Explorer {
     this.kernel = kernel;
     this.machine = kernel.machine;
     this.bound = bound;
+    this.alwaysHashLeaves = bound.leafHashing === 'always';
     const m = this.machine;
     kernel.reset();
     this.steadySteps = m.steps;
@@ -173,7 +185,7 @@ export class Explorer {
       ...regionsFor(LAYOUT.userStackTop - 64n, 64),
     ];
     this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
-    // Room for every write of a deep path, so that checkpoints stay valid (about 4 MiB).
+    // Room for every slot a deep path writes, so that checkpoints stay valid (about 4 MiB).
     m.memory.setJournalCapacity(bound.journalEntries ?? 1 << 17);
     this.stats = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0 };
     // The explorer's hook replaces the kernel's (whose do_nmi bookkeeping it does not need; it
@@ -455,6 +467,7 @@ export class Explorer {
     // memo slots) and violations need recording, unless it is a latch run, whose boundaries
     // latchIndex() lines up with its parent's.
     this.sparse = nLeft === 0 && eLeft === 0 && !keepSuffixes;
+    this.leafPosition = 0;
     this.stats.runs++;
     const before = m.steps;
     const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
@@ -651,10 +664,15 @@ export class Explorer {
     }
     let slot = -1;
     // Hash after logged events (where different paths meet again) and where an exception may be raised.
-    if (!r.root && !this.evaluating && (changed || (opts & ~OPT_NMI) !== 0) && (!this.sparse || cpu.steps - r.startSteps > LEAF_HASH_AFTER)) {
+    if (!r.root && !this.evaluating && (changed || (opts & ~OPT_NMI) !== 0) && (!this.sparse || this.alwaysHashLeaves || this.leafHashes(cpu.steps - r.startSteps))) {
       this.stats.visits++;
       const key = this.hasher.key(this.mon.digest, this.nLeft * 16 + this.eLeft);
       const found = this.memoIndex.get(key);
+      if (this.sparse && this.leafPosition <= LEAF_POSITIONS) {
+        const p = this.leafPosition - 1;
+        this.leafLookups[p]++;
+        if (found >= 0) this.leafHits[p]++;
+      }
       if (found >= 0) {
         if (this.memoCount[found] < 0) {
           this.violation(r, 'termination', () => `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`);
@@ -689,6 +707,24 @@ export class Explorer {
     // guest counter is polled); otherwise what it checks can only change where the machine
     // logs an event or transfers control, and its code runs without the hook in between.
     m.hookScope = this.sparse && this.mon.unservedRuns < 0 ? 'changes' : 'every';
+  }
+
+  // Leaf hashing statistics (see LEAF_LEARN): lookups and hits by position of the hashable
+  // boundary in its leaf, and the position in the leaf running now (1 = its first).
+  private readonly leafLookups = new Int32Array(LEAF_POSITIONS);
+  private readonly leafHits = new Int32Array(LEAF_POSITIONS);
+  private readonly leafProbes = new Int32Array(LEAF_POSITIONS);
+  private leafPosition = 0;
+  private readonly alwaysHashLeaves: boolean;
+
+  /** Whether a leaf hashes the hashable boundary it is at, `steps` into the run. */
+  private leafHashes(steps: number): boolean {
+    const p = this.leafPosition++;
+    if (steps > LEAF_HASH_AFTER) return true;
+    if (p >= LEAF_POSITIONS) return false;
+    const n = this.leafLookups[p];
+    if (n < LEAF_LEARN || this.leafHits[p] >= n * LEAF_MIN_HIT_RATE) return true;
+    return ++this.leafProbes[p] % LEAF_PROBE === 0;
   }
 
   /**

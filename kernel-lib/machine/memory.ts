@@ -553,7 +553,8 @@ export class Memory {
   }
 
   /**
-   * How many writes the journal holds before it falls back to copying pages (default 512): more
+   * How many entries (8-byte slots, each journaled once per segment) the journal holds before it
+   * falls back to copying pages (default 512): more
    * for a tool that rewinds to checkpoints over long runs (the explorer), fewer to test that
    * fallback. It never drops writes already journaled.
    */

@@ -3,9 +3,9 @@
 import { buildKernel } from '../../kernel-lib/harness/kernel';
 import { Explorer } from '../../kernel-lib/explore/search';
 
-function explore(design: string, journalEntries?: number) {
+function explore(design: string, journalEntries?: number, leafHashing?: 'adaptive' | 'always', branches = 1) {
   const k = buildKernel({ design, workload: 'kernel' });
-  const ex = new Explorer(k, { depth: 2, exceptions: 1, maxStepsAfterEvent: 600, journalEntries });
+  const ex = new Explorer(k, { depth: 2, exceptions: 1, maxStepsAfterEvent: 600, journalEntries, leafHashing });
   const internals = ex as unknown as { replayTo: (...a: unknown[]) => void };
   const replayTo = internals.replayTo.bind(ex);
   let replays = 0;
@@ -14,7 +14,7 @@ function explore(design: string, journalEntries?: number) {
     replayTo(...a);
   };
   ex.prepareRoot();
-  ex.exploreRoot(ex.rootBranches().slice(0, 1));
+  ex.exploreRoot(ex.rootBranches().slice(0, branches));
   ex.detach();
   const violations = [...ex.best.values()].map((v) => `${v.invariant} ${v.events.map((e) => `${e.kind}@${e.step}`).join(',')}: ${v.summary}`).sort();
   return { stats: ex.stats, violations, replays };
@@ -32,5 +32,16 @@ describe('the walk over a run', () => {
     expect(slow.violations).toEqual(fast.violations);
     // Replays execute the path again; checkpoints do not.
     expect(slow.stats.steps).toBeGreaterThan(fast.stats.steps);
+  });
+});
+
+describe('leaf hashing', () => {
+  test.each(['unprotected', 'linux-3.3'])('%s: hashing leaves only where it pays finds the same schedules and violations as hashing them all', (design) => {
+    // Enough root branches for the adaptive policy to learn and then skip positions that miss.
+    const always = explore(design, undefined, 'always', 40);
+    const adaptive = explore(design, undefined, 'adaptive', 40);
+    expect(adaptive.stats.schedules).toBe(always.stats.schedules);
+    expect(adaptive.violations).toEqual(always.violations);
+    expect(adaptive.stats.visits).toBeLessThan(always.stats.visits);
   });
 });
