@@ -703,10 +703,12 @@ export class Explorer {
     r.mon.push(this.mon);
     r.opts.push(opts | (this.nmiOpts & LATCH));
     r.slot.push(slot);
-    // A leaf needs a look at every boundary only while an NMI waits for its do_nmi run (the
-    // guest counter is polled); otherwise what it checks can only change where the machine
-    // logs an event or transfers control, and its code runs without the hook in between.
-    m.hookScope = this.sparse && this.mon.unservedRuns < 0 ? 'changes' : 'every';
+    // A leaf has no branches to record, and what it checks can only change where the machine
+    // logs an event or transfers control: its code runs without the hook in between. The one
+    // exception, do_nmi beginning (the guest bumps nmi_runs), is then noticed at the next such
+    // boundary, still before the episode can end (which takes an IRET); the monitor's state
+    // catches up there, so keys of two leaves still match only if their futures do.
+    m.hookScope = this.sparse ? 'changes' : 'every';
   }
 
   // Leaf hashing statistics (see LEAF_LEARN): lookups and hits by position of the hashable
