@@ -33,8 +33,9 @@ export type { CheckDesignResult, Design, DesignManifest, DesignSummary, StackEnt
 export * from './view';
 export {
   exploreDesign, exploreWorkload, estimate, replaySchedule, ExploreRefused, Explorer, INVARIANTS, parseSchedule, formatScheduleSteps,
-  resolveSchedule, labelSchedule, traceSchedule,
+  resolveSchedule, labelSchedule, traceSchedule, sampleDesign, sampleWorkload,
 } from './explore';
 export type {
   ExploreOptions, WorkloadReport, ViolationReport, Estimate, ReplayResult, SearchBound, InvariantId, Schedule, ScheduleEvent,
+  SampleOptions, SampleReport,
 } from './explore';

@@ -1,15 +1,16 @@
-// `nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--json] [--source FILE.S] [--force] [--workers N]`
+// `nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--json] [--source FILE.S] [--force] [--workers N] [--sample N [--seed S]]`
 import * as fs from 'fs';
 import { formatDiagnostic } from '../asm';
 import { checkDesignSource } from '../designs';
 import { WORKLOADS } from '../harness/kernel';
 import type { WorkloadId } from '../harness/kernel';
 import type { Design } from '../designs/manifest';
-import { exploreDesign, defaultWorkers, ExploreRefused, WorkloadReport } from '../explore';
+import { exploreDesign, defaultWorkers, ExploreRefused, sampleDesign, WorkloadReport } from '../explore';
+import type { SampleReport } from '../explore';
 import { parseArgs, positiveInt, UsageError } from './args';
 import type { CliIo } from './io';
 
-export const EXPLORE_USAGE = 'nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--workers N] [--force] [--json] | --source FILE.S';
+export const EXPLORE_USAGE = 'nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--workers N] [--force] [--sample N [--seed S]] [--json] | --source FILE.S';
 
 /** Read a design from the command line: a shipped id, or --source FILE.S. Errors go to stderr. */
 export function designArg(args: { positionals: string[]; options: Map<string, string> }, io: CliIo, usage: string): Design | string | null {
@@ -49,8 +50,46 @@ function jsonOf(r: WorkloadReport) {
   };
 }
 
+function sampleJsonOf(r: SampleReport) {
+  return {
+    design: r.design, workload: r.workload, depth: r.depth, schedules: r.distinct, states: null, ms: r.ms,
+    violations: r.violations.map((v) => ({ invariant: v.invariant, schedule: v.schedule, summary: v.summary })),
+    mode: r.mode, samples: r.samples, seed: r.seed, verdict: r.verdict, exceptions: r.exceptions, steps: r.steps,
+  };
+}
+
+/** --sample: random schedules within the bound, checked one by one; says so in every line. */
+function sampleCommand(o: { design: Design | string; workload?: WorkloadId; depth: number; exceptions: number; samples: number; seed: number; maxStepsAfterEvent?: number; json: boolean }, io: CliIo): number {
+  let reports: SampleReport[];
+  try {
+    reports = sampleDesign(o);
+  } catch (e) {
+    if (e instanceof Error && /unknown design|samples/.test(e.message)) {
+      io.err(`nmi-lab: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (o.json) {
+    const out = o.workload !== undefined ? sampleJsonOf(reports[0]) : reports.map(sampleJsonOf);
+    io.out(`${JSON.stringify(out)}\n`);
+  } else {
+    const lines: string[] = [];
+    for (const r of reports) {
+      lines.push(`${r.design} / ${r.workload} (depth ${r.depth}, exceptions ${r.exceptions}): ${r.verdict === 'violated' ? 'VIOLATED' : 'no violation found'} in ${r.samples.toLocaleString('en-US')} random schedules (seed ${r.seed})`);
+      lines.push(`  ${r.distinct.toLocaleString('en-US')} distinct schedules, not all of them: sampling is not a proof; ${r.steps.toLocaleString('en-US')} steps, ${r.ms} ms (user RSPs: ${r.userRsps.join(', ')})`);
+      for (const v of r.violations) {
+        lines.push(`  [${v.number}] ${v.title}: ${v.summary}`);
+        lines.push(`      nmi-lab replay ${r.design} --workload ${r.workload} --schedule '${v.schedule}'`);
+      }
+    }
+    io.out(`${lines.join('\n')}\n`);
+  }
+  return reports.some((r) => r.verdict === 'violated') ? 1 : 0;
+}
+
 export async function exploreCommand(argv: string[], io: CliIo): Promise<number> {
-  const args = parseArgs(argv, ['workload', 'depth', 'exceptions', 'workers', 'source', 'max-steps'], ['json', 'force']);
+  const args = parseArgs(argv, ['workload', 'depth', 'exceptions', 'workers', 'source', 'max-steps', 'sample', 'seed'], ['json', 'force']);
   const design = designArg(args, io, EXPLORE_USAGE);
   if (design === null) return 2;
   const workload = workloadArg(args.options.get('workload'));
@@ -59,6 +98,13 @@ export async function exploreCommand(argv: string[], io: CliIo): Promise<number>
   if (!Number.isInteger(exceptions) || exceptions < 0) throw new UsageError('--exceptions must be 0 or more');
   const workers = args.options.has('workers') ? Number(args.options.get('workers')) : defaultWorkers();
   const maxStepsAfterEvent = args.options.has('max-steps') ? positiveInt(args.options.get('max-steps') as string, '--max-steps') : undefined;
+  if (args.options.has('seed') && !args.options.has('sample')) throw new UsageError('--seed goes with --sample N');
+  if (args.options.has('sample')) {
+    const samples = positiveInt(args.options.get('sample') as string, '--sample');
+    const seed = args.options.has('seed') ? Number(args.options.get('seed')) : 1;
+    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, not '${args.options.get('seed')}'`);
+    return sampleCommand({ design, workload, depth, exceptions, samples, seed, maxStepsAfterEvent, json: args.flags.has('json') }, io);
+  }
   let reports: WorkloadReport[];
   try {
     reports = await exploreDesign({ design, workload, depth, exceptions, workers, force: args.flags.has('force'), maxStepsAfterEvent });

@@ -17,6 +17,8 @@ const USAGE = `usage:
   ${EXPLORE_USAGE}
       judge a design over every NMI/exception schedule up to the depth: verdict, schedules,
       distinct states, time, and a minimal replayable schedule per violated invariant.
+      --sample N checks N random schedules instead (for bounds too large to cover; not a proof).
+      exit status: 0 clean, 1 violated, 2 bound too large (with an estimate) or usage
   ${REPLAY_USAGE}
       replay one schedule and print its step-through trace and verdict.
   ${GRADE_USAGE}

@@ -82,7 +82,7 @@ export interface Estimate {
 
 export class ExploreRefused extends Error {
   constructor(readonly estimates: Estimate[], limit: number) {
-    super(`the bound is too large: about ${Math.round(estimates.reduce((a, e) => a + e.estimatedRuns, 0)).toLocaleString('en-US')} runs estimated (limit ${limit.toLocaleString('en-US')}); lower --depth or --exceptions, or pass --force`);
+    super(`the bound is too large: about ${Math.round(estimates.reduce((a, e) => a + e.estimatedRuns, 0)).toLocaleString('en-US')} runs estimated (limit ${limit.toLocaleString('en-US')}); lower --depth or --exceptions, pass --force, or draw random schedules with --sample N`);
   }
 }
 
@@ -90,7 +90,8 @@ function designOf(d: string | Design): Design {
   return typeof d === 'string' ? getDesign(d) : d;
 }
 
-function userRspsFor(w: WorkloadId, given?: bigint[]): (bigint | undefined)[] {
+/** The user RSPs a workload is explored with (undefined: the harness default). */
+export function userRspsFor(w: WorkloadId, given?: bigint[]): (bigint | undefined)[] {
   if (w !== 'user' && w !== 'syscall') return [undefined];
   return given ?? [undefined, LAYOUT.nmiStackTop - BigInt(EXCEPTION_STKSZ / 2)];
 }

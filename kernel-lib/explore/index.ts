@@ -2,6 +2,8 @@
 export { exploreDesign, exploreWorkload, exploreShare, estimate, replaySchedule, defaultWorkers, ExploreRefused } from './explore';
 export type { ExploreOptions, WorkloadReport, ViolationReport, Estimate, ReplayResult, ShareResult, ShareTask } from './explore';
 export { Explorer, DEFAULT_BOUND } from './search';
+export { sampleDesign, sampleWorkload, seededRandom, MAX_SAMPLES } from './sample';
+export type { SampleOptions, SampleReport } from './sample';
 export type { SearchBound, SearchStats, FoundViolation } from './search';
 export { INVARIANTS, invariantInfo } from './invariants';
 export type { InvariantId, InvariantInfo } from './invariants';

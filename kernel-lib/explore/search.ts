@@ -266,6 +266,23 @@ export class Explorer {
     return out;
   }
 
+  /** The events a run's boundaries allow, as schedule events, in boundary order. */
+  private eventsOf(r: RunRecord): ScheduleEvent[] {
+    const out: ScheduleEvent[] = [];
+    r.opts.forEach((o, i) => {
+      for (const { bit, kind } of OPTION_KINDS) {
+        if (o & bit) out.push({ kind, step: r.steps[i] - this.steadySteps, at: join(r.insn[i].lo, r.insn[i].hi) });
+      }
+    });
+    return out;
+  }
+
+  /** Where a schedule's first event may arrive: every root branch, as a schedule event. */
+  firstEvents(): ScheduleEvent[] {
+    if (this.rootRun === null) this.prepareRoot();
+    return this.eventsOf(this.rootRun as RunRecord);
+  }
+
   /** Explore the given root branches (all by default); adds the empty schedule when asked. */
   exploreRoot(which?: readonly { index: number; bit: number }[], includeEmpty = true): void {
     if (this.rootRun === null) this.prepareRoot();
@@ -359,7 +376,11 @@ export class Explorer {
    * Run one schedule with every check on, no branching: the verdict `nmi-lab replay` prints. The
    * events must be resolved (step counts and RIPs from a run of this kernel).
    */
-  evaluate(events: readonly ScheduleEvent[]): { violations: FoundViolation[]; end: string; error?: string } {
+  evaluate(
+    events: readonly ScheduleEvent[],
+    /** Events the schedule may still add after its last one: the run then lists where they may arrive. */
+    left: { nmis: number; exceptions: number } = { nmis: 0, exceptions: 0 },
+  ): { violations: FoundViolation[]; end: string; error?: string; next: ScheduleEvent[] } {
     const m = this.machine;
     const k = this.kernel;
     if (this.rootRun === null) this.prepareRoot();
@@ -411,17 +432,21 @@ export class Explorer {
         this.apply(bit, m);
         this.path.push({ ...e, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi });
       }
+      const next: ScheduleEvent[] = [];
       if (error === undefined) {
         const r = new RunRecord(m.steps, false);
         this.run = r;
         this.slowNext = true;
         this.sparse = false;
+        this.nLeft = left.nmis;
+        this.eLeft = left.exceptions;
         const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
         this.run = null;
         if (res.stop !== 'hook') this.finishRun(r, res.stop);
         end = r.end;
+        if (events.length > 0) next.push(...this.eventsOf(r));
       }
-      return { violations: this.collected, end, ...(error !== undefined ? { error } : {}) };
+      return { violations: this.collected, end, ...(error !== undefined ? { error } : {}), next };
     } finally {
       this.run = null;
       this.evaluating = false;

@@ -69,3 +69,20 @@ test('a bound too large is refused with an estimate before it starts', async () 
   expect(r.err).toMatch(/schedules/);
   expect(r.out).toBe('');
 }, 60000);
+
+test('--sample N [--seed S]: random schedules where the exhaustive bound is refused, and says it sampled', async () => {
+  const refused = await run(['explore', 'linux-3.3', '--depth', '4']);
+  expect(refused.code).toBe(2);
+  expect(refused.err).toMatch(/--sample N/);
+  const r = await run(['explore', 'linux-3.3', '--workload', 'syscall', '--depth', '4', '--sample', '300', '--seed', '2', '--json']);
+  const o = JSON.parse(r.out);
+  expect(Object.keys(o)).toEqual(expect.arrayContaining(KEYS));
+  expect(o).toMatchObject({ design: 'linux-3.3', workload: 'syscall', depth: 4, mode: 'sampled', samples: 300, seed: 2, states: null });
+  expect(o.schedules).toBeLessThanOrEqual(300);
+  expect(r.code).toBe(o.violations.length > 0 ? 1 : 0);
+  const text = await run(['explore', 'linux-4.2', '--workload', 'kernel', '--sample', '20']);
+  expect(text.out).toMatch(/no violation found in 20 random schedules \(seed 1\)/);
+  expect(text.out).toMatch(/not a proof/);
+  expect((await run(['explore', 'linux-4.2', '--seed', '3'])).code).toBe(2);
+  expect((await run(['explore', 'linux-4.2', '--sample', 'many'])).err).toMatch(/--sample must be a positive integer/);
+}, 120000);
