@@ -1,7 +1,8 @@
 // The explorer's public face: explore a design on its workloads within a bound, and replay one
 // schedule. Everything reported comes from running the design; nothing is looked up.
 import * as os from 'os';
-import { buildKernel, WORKLOADS } from '../harness/kernel';
+import { assembleDesign, buildKernel, primeAssembledDesign, WORKLOADS } from '../harness/kernel';
+import type { AssembleDesignResult } from '../harness/kernel';
 import type { Kernel, WorkloadId } from '../harness/kernel';
 import { EXCEPTION_STKSZ, LAYOUT } from '../harness/layout';
 import type { Design } from '../designs/manifest';
@@ -167,6 +168,16 @@ export function exploreShareCached(t: ShareTask): ShareResult {
   return runShare(cached.explorer, t);
 }
 
+/** What a worker is sent before its tasks: the design's program, assembled by the main thread. */
+export interface WorkerPrime {
+  design: Design;
+  assembled: AssembleDesignResult;
+}
+
+export function primeWorker(p: WorkerPrime): void {
+  primeAssembledDesign(p.design, p.assembled);
+}
+
 /** Estimate the work before starting: first-event points x episode length ^ (depth - 1) x exception choices. */
 export function estimate(design: string | Design, workload: WorkloadId, o: Omit<ExploreOptions, 'design'> = {}): Estimate {
   const bound = boundOf({ ...o, design });
@@ -286,10 +297,10 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
   const pool = new ExplorerPool(workers);
   let timed: TimedResult[];
   try {
-    const running = pool.run(perWorkload.flat());
-    // While the workers explore, assemble here the kernels the reports label schedules with.
-    for (const w of workloads) for (const rsp of userRspsFor(w, o.userRsps)) buildKernel({ design: designOf(o.design), workload: w, userRsp: rsp });
-    timed = await running;
+    // Assemble here while the workers start, once for all of them (and for the reports' labels).
+    const design = designOf(o.design);
+    pool.broadcast({ prime: { design, assembled: assembleDesign(design) } satisfies WorkerPrime });
+    timed = await pool.run(perWorkload.flat());
   } finally {
     await pool.close();
   }

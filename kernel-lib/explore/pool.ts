@@ -43,6 +43,11 @@ export class ExplorerPool {
     }
   }
 
+  /** Send every worker a message before its tasks (messages to a worker arrive in order). */
+  broadcast(message: unknown): void {
+    for (const w of this.all) w.postMessage(message);
+  }
+
   /** Run tasks on the pool, in this order as workers become free; results in the order of `tasks`. */
   run(tasks: readonly ShareTask[]): Promise<TimedResult[]> {
     return Promise.all(tasks.map((task) => new Promise<TimedResult>((resolve, reject) => {

@@ -4,9 +4,13 @@
 // (bin/ts-register.js).
 const { parentPort, workerData } = require('worker_threads');
 require(workerData.tsRegister);
-const { exploreShareCached } = require(workerData.module);
+const { exploreShareCached, primeWorker } = require(workerData.module);
 
-parentPort.on('message', ({ task }) => {
+parentPort.on('message', ({ task, prime }) => {
+  if (prime !== undefined) {
+    primeWorker(prime); // no reply: the tasks that follow are what the pool waits for
+    return;
+  }
   let reply;
   try {
     reply = { result: exploreShareCached(task) };
