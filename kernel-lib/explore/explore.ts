@@ -243,11 +243,14 @@ function reportOf(o: ExploreOptions, workload: WorkloadId, tasks: readonly Share
     }
   });
   const violations: ViolationReport[] = [];
+  const kernels = new Map<string, Kernel>(); // one per user RSP: labelSchedule() resets it
   for (const info of INVARIANTS) {
     const b = best.get(info.id);
     if (b === undefined) continue;
     const schedule: Schedule = { userRsp: b.rsp, events: toEvents(b.v) };
-    const k = buildKernel({ design, workload, userRsp: b.rsp });
+    const rspKey = String(b.rsp);
+    const k = kernels.get(rspKey) ?? buildKernel({ design, workload, userRsp: b.rsp });
+    kernels.set(rspKey, k);
     violations.push({
       invariant: info.id, number: info.number, title: info.title,
       schedule: labelSchedule(k, schedule), scheduleSteps: formatScheduleSteps(schedule),
@@ -301,17 +304,22 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
     const design = designOf(o.design);
     pool.broadcast({ prime: { design, assembled: assembleDesign(design) } satisfies WorkerPrime });
     timed = await pool.run(perWorkload.flat());
-  } finally {
+  } catch (e) {
     await pool.close();
+    throw e;
   }
+  // The workers wind down while the reports are written.
+  const closing = pool.close();
   let at = 0;
-  return workloads.map((w, i) => {
+  const reports = workloads.map((w, i) => {
     const tasks = perWorkload[i];
     const mine = timed.slice(at, at + tasks.length);
     at += tasks.length;
     const ms = Math.max(...mine.map((t) => t.finished)) - Math.min(...mine.map((t) => t.started));
     return reportOf(o, w, tasks, mine.map((t) => t.result), ms);
   });
+  await closing;
+  return reports;
 }
 
 /** The number of worker threads worth using here. */
