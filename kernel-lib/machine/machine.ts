@@ -610,14 +610,15 @@ export class Machine {
     // Anything unusual (a delivery, TF, a hook that raised an event, a stop condition) sets
     // `attention` or trips a check and drops back to the outer loop.
     outer: for (;;) {
-      if (cpu.attention !== 0) {
+      const changed = cpu.attention !== 0;
+      if (changed) {
         const s = this.serviceBoundary();
         if (s !== null) {
           stop = this.settle(s);
           break;
         }
       }
-      if (hook !== null && (this.hookCur !== cpu.cur || this.hookSteps !== cpu.steps)) {
+      if (hook !== null && (this.hookCur !== cpu.cur || this.hookSteps !== cpu.steps) && (changed || first || !cpu.attentionOnChange)) {
         this.hookCur = cpu.cur;
         this.hookSteps = cpu.steps;
         hook(this);

@@ -254,6 +254,13 @@ int3:
     // after IRET; `call f` is a direct branch: not a change.
     expect(seen('changes', false)).toEqual(['_start', '_start+0xc', 'int3', '_start+0x14']);
     expect(seen('changes', true)).toEqual(seen('changes', false));
+    // run() with an `until` predicate checks every boundary itself; the hook scope still holds.
+    const m = miniKernel({ source: SRC });
+    const at: string[] = [];
+    m.hookScope = 'changes';
+    m.onBoundary((mm) => at.push((mm.symbolize(mm.rip) ?? '?').replace(/\+0$/, '')));
+    m.run({ until: () => false, maxSteps: 100 });
+    expect(at).toEqual(seen('changes', false));
   });
 
   test('the machine ends in the same state either way, and an NMI raised from outside reaches the hook', () => {
