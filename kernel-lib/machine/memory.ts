@@ -450,13 +450,18 @@ export class Memory {
 
   /** Write bytes ignoring page protections (the pages must be mapped). */
   poke(address: bigint, bytes: Uint8Array): void {
+    // A page at a time: loading a program and writing two IDTs poke thousands of bytes.
     let a = BigInt.asUintN(64, address);
-    for (let i = 0; i < bytes.length; i++, a = BigInt.asUintN(64, a + 1n)) {
+    for (let done = 0; done < bytes.length; ) {
       const key = Number(a >> 12n);
       let page = this.pages.get(key);
       if (!page) throw new Error(`poke: address 0x${a.toString(16)} is not mapped`);
       if (page.shared) page = this.copyOnWrite(key, page);
-      page.data[Number(a & 0xfffn)] = bytes[i];
+      const off = Number(a & 0xfffn);
+      const n = Math.min(PAGE_SIZE - off, bytes.length - done);
+      page.data.set(bytes.subarray(done, done + n), off);
+      done += n;
+      a = BigInt.asUintN(64, a + BigInt(n));
     }
   }
 

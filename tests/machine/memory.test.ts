@@ -112,6 +112,20 @@ describe('copy-on-write snapshots', () => {
   });
 });
 
+describe('poke (debugger writes, no protections)', () => {
+  test('writes across pages, copies pages a snapshot shares, and names an unmapped address', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x3000, { writable: false, user: false });
+    const snap = mem.snapshot();
+    const bytes = Uint8Array.from({ length: 6000 }, (_, i) => (i * 7) & 0xff);
+    mem.poke(BASE + 0x800n, bytes); // pages 0, 1 and 2, read-only ones included
+    expect(mem.peek(BASE + 0x800n, 6000)).toEqual(bytes);
+    mem.restore(snap);
+    expect(mem.peek(BASE + 0x800n, 6000)).toEqual(new Uint8Array(6000));
+    expect(() => mem.poke(BASE + 0x2ff0n, new Uint8Array(32))).toThrow(/poke: address 0xffff888000003000 is not mapped/);
+  });
+});
+
 describe('the write journal', () => {
   test('a slot written over and over is journaled once per segment; a mark starts a new segment', () => {
     const mem = new Memory();
