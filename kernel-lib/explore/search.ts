@@ -126,6 +126,14 @@ export class Explorer {
   private readonly pointKinds: number[] = [];
   private readonly reenteredPage: number;
   private readonly reenteredWord: number;
+  // Leaf hashing (see LEAF_LEARN): lookups and hits by position of the hashable boundary in its
+  // leaf, the position in the leaf running now, and the position the last lookup counts in.
+  private readonly alwaysHashLeaves: boolean;
+  private readonly leafLookups = new Int32Array(LEAF_POSITIONS);
+  private readonly leafHits = new Int32Array(LEAF_POSITIONS);
+  private readonly leafProbes = new Int32Array(LEAF_POSITIONS);
+  private leafPosition = 0;
+  private leafSlot = -1;
   private memoIndex = new StateTable();
   private memoCount: number[] = [];
   private memoMask: number[] = [];
@@ -493,6 +501,7 @@ export class Explorer {
     // latchIndex() lines up with its parent's.
     this.sparse = nLeft === 0 && eLeft === 0 && !keepSuffixes;
     this.leafPosition = 0;
+    this.leafSlot = -1;
     this.stats.runs++;
     const before = m.steps;
     const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
@@ -693,10 +702,9 @@ export class Explorer {
       this.stats.visits++;
       const key = this.hasher.key(this.mon.digest, this.nLeft * 16 + this.eLeft);
       const found = this.memoIndex.get(key);
-      if (this.sparse && this.leafPosition <= LEAF_POSITIONS) {
-        const p = this.leafPosition - 1;
-        this.leafLookups[p]++;
-        if (found >= 0) this.leafHits[p]++;
+      if (this.sparse && this.leafSlot >= 0) {
+        this.leafLookups[this.leafSlot]++;
+        if (found >= 0) this.leafHits[this.leafSlot]++;
       }
       if (found >= 0) {
         if (this.memoCount[found] < 0) {
@@ -736,17 +744,13 @@ export class Explorer {
     m.hookScope = this.sparse ? 'changes' : 'every';
   }
 
-  // Leaf hashing statistics (see LEAF_LEARN): lookups and hits by position of the hashable
-  // boundary in its leaf, and the position in the leaf running now (1 = its first).
-  private readonly leafLookups = new Int32Array(LEAF_POSITIONS);
-  private readonly leafHits = new Int32Array(LEAF_POSITIONS);
-  private readonly leafProbes = new Int32Array(LEAF_POSITIONS);
-  private leafPosition = 0;
-  private readonly alwaysHashLeaves: boolean;
-
-  /** Whether a leaf hashes the hashable boundary it is at, `steps` into the run. */
+  /**
+   * Whether a leaf hashes the hashable boundary it is at, `steps` into the run; leafSlot says
+   * which position's statistics a lookup there counts in (-1: none).
+   */
   private leafHashes(steps: number): boolean {
     const p = this.leafPosition++;
+    this.leafSlot = p < LEAF_POSITIONS ? p : -1;
     if (steps > LEAF_HASH_AFTER) return true;
     if (p >= LEAF_POSITIONS) return false;
     const n = this.leafLookups[p];
