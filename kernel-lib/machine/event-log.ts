@@ -57,15 +57,17 @@ const HAS_CR2 = 8;
  * only when read, because the explorer records a few events per trial and BigInt is slow.
  */
 export class LoggedEvent implements MachineEvent {
-  // `declare`: no initialiser runs for fields most events leave unset (this is on the hot path).
-  declare vector?: number;
-  declare name?: string;
-  declare errorCode?: number;
-  declare toCs?: number;
-  declare fromCs?: number;
-  declare ist?: number;
-  declare level?: number;
-  declare detail?: string;
+  // Every field is initialised, set or not, so that all entries share one hidden class: readers
+  // (the explorer's log processing) then make monomorphic property loads. With fields added per
+  // kind the loads saw a dozen shapes and went megamorphic.
+  vector: number | undefined = undefined;
+  name: string | undefined = undefined;
+  errorCode: number | undefined = undefined;
+  toCs: number | undefined = undefined;
+  fromCs: number | undefined = undefined;
+  ist: number | undefined = undefined;
+  level: number | undefined = undefined;
+  detail: string | undefined = undefined;
   // The addresses as halves (what rip, toRip, toRsp and cr2 read), for readers on a hot path;
   // a half means something only where its BigInt getter is not undefined.
   private has = 0;

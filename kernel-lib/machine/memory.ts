@@ -7,6 +7,10 @@
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from '../isa/faults';
 
 export const PAGE_SIZE = 4096;
+
+// Aligned accesses read and write a page's bytes as Int32Array words, which are little-endian
+// only on a little-endian host (every host Node runs on in practice; refuse the others loudly).
+if (new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1) throw new Error('NMI Lab needs a little-endian host');
 const TLB_SIZE = 64;
 const JOURNAL_DEFAULT_CAPACITY = 512;
 const SLOTS_PER_PAGE = PAGE_SIZE / 8;
@@ -27,6 +31,8 @@ export interface PageFlags {
 
 export class Page {
   readonly view: DataView;
+  /** The same bytes as little-endian int32 words (the host is little-endian; aligned accesses use it). */
+  readonly words: Int32Array;
   /** True once a snapshot refers to this page: the next write copies it first. */
   shared = false;
   /**
@@ -42,6 +48,7 @@ export class Page {
     public code: unknown[] | null = null,
   ) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.words = new Int32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
   }
 }
 
@@ -318,6 +325,23 @@ export class Memory {
   }
 
   read64(lo: number, hi: number, acc: number): number {
+    // The common case (stack slots, per-CPU data) inline: aligned, so on one page, and a TLB hit
+    // needs only the user-page check. The rest is out of line so that callers inline this.
+    const loPage = lo >>> 12;
+    const slot = loPage & (TLB_SIZE - 1);
+    if ((lo & 7) === 0 && this.tlbLoPage[slot] === loPage && this.tlbHi[slot] === hi) {
+      const page = this.tlbPage[slot] as Page;
+      if ((acc & ACC_USER) === 0 || page.user) {
+        const words = page.words;
+        const w = (lo & 0xfff) >> 2;
+        this.hi = words[w + 1];
+        return words[w];
+      }
+    }
+    return this.read64Slow(lo, hi, acc);
+  }
+
+  private read64Slow(lo: number, hi: number, acc: number): number {
     const off = lo & 0xfff;
     if (off <= 0xff8) {
       const view = this.translate(lo, hi, acc, false).view;
@@ -348,6 +372,27 @@ export class Memory {
   }
 
   write64(lo: number, hi: number, vLo: number, vHi: number, acc: number): void {
+    // Inline: aligned (one page, one journal slot), a TLB hit on a writable page the access may
+    // use, private or with this slot already journaled in this segment. Else out of line.
+    const loPage = lo >>> 12;
+    const slot = loPage & (TLB_SIZE - 1);
+    if ((lo & 7) === 0 && this.tlbLoPage[slot] === loPage && this.tlbHi[slot] === hi) {
+      let page = this.tlbPage[slot] as Page;
+      const off = lo & 0xfff;
+      if (page.writable && ((acc & ACC_USER) === 0 || page.user) && (!page.shared || this.journaling)) {
+        if (page.shared && (page.stamps === null || page.stamps[off >> 3] !== this.segment)) {
+          page = this.beforeSharedWrite(page, (hi >>> 0) * 1048576 + loPage, off, 8);
+        }
+        const words = page.words;
+        words[off >> 2] = vLo;
+        words[(off >> 2) + 1] = vHi;
+        return;
+      }
+    }
+    this.write64Slow(lo, hi, vLo, vHi, acc);
+  }
+
+  private write64Slow(lo: number, hi: number, vLo: number, vHi: number, acc: number): void {
     const off = lo & 0xfff;
     if (off <= 0xff8) {
       let page = this.translate(lo, hi, acc, true);

@@ -55,6 +55,61 @@ describe('page protections raise #PF with the SDM 4.7 error code', () => {
   });
 });
 
+describe('an aligned 64-bit access through a cached translation keeps every check (the inline fast path)', () => {
+  // read64/write64 skip translate() when the TLB already holds the page; each case below warms
+  // the TLB with an access that succeeds, then makes one that must still fault (SDM 4.7 codes).
+  test('a user read of a supervisor page faults P=1, U=1 even when the page is cached', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    mem.read64(lo(BASE + 8n), hi(BASE), 0);
+    const f = faultOf(() => mem.read64(lo(BASE + 16n), hi(BASE), ACC_USER));
+    expect([f.vector, f.errorCode, f.addrLo]).toEqual([Vector.PF, 0b101, lo(BASE + 16n)]);
+    expect(faultOf(() => mem.write64(lo(BASE + 16n), hi(BASE), 1, 1, ACC_USER)).errorCode).toBe(0b111);
+  });
+
+  test('a write to a cached read-only page faults P=1, W=1 and writes nothing', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: false, user: false });
+    mem.read64(lo(BASE), hi(BASE), 0);
+    expect(faultOf(() => mem.write64(lo(BASE), hi(BASE), -1, -1, 0)).errorCode).toBe(0b011);
+    expect(mem.peekU64(BASE)).toBe(0n);
+  });
+
+  test('remapping or unmapping a cached page takes effect at once', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    mem.write64(lo(BASE), hi(BASE), 5, 0, 0);
+    mem.map(BASE, 0x1000, { writable: false, user: false }); // same contents, now read-only
+    expect(mem.read64(lo(BASE), hi(BASE), 0)).toBe(5);
+    expect(faultOf(() => mem.write64(lo(BASE), hi(BASE), 6, 0, 0)).errorCode).toBe(0b011);
+    mem.unmap(BASE, 0x1000);
+    expect(faultOf(() => mem.read64(lo(BASE), hi(BASE), 0)).errorCode).toBe(0b000);
+  });
+
+  test('writes to a cached page a snapshot shares are journaled: restore and undoTo put them back', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    mem.pokeU64(BASE + 0x40n, 0x1111n);
+    const snap = mem.snapshot();
+    mem.read64(lo(BASE + 0x40n), hi(BASE), 0); // cache the translation
+    mem.write64(lo(BASE + 0x40n), hi(BASE), 0x2222, 0, 0);
+    const mark = mem.journalMark()!;
+    mem.write64(lo(BASE + 0x40n), hi(BASE), 0x3333, 0, 0); // a new segment: journaled again
+    mem.write64(lo(BASE + 0x48n), hi(BASE), 0x4444, 0, 0);
+    expect(mem.journaledSince(snap)).toBe(3);
+    expect(mem.undoTo(mark)).toBe(true);
+    expect([mem.peekU64(BASE + 0x40n), mem.peekU64(BASE + 0x48n)]).toEqual([0x2222n, 0n]);
+    mem.restore(snap);
+    expect(mem.peekU64(BASE + 0x40n)).toBe(0x1111n);
+    // The high half travels too, and a misaligned access (the slow path) reads the same bytes.
+    mem.write64(lo(BASE + 0x80n), hi(BASE), 0x03020100, 0x07060504, 0);
+    expect(mem.read64(lo(BASE + 0x80n), hi(BASE), 0)).toBe(0x03020100);
+    expect(mem.hi).toBe(0x07060504);
+    expect(mem.read64(lo(BASE + 0x81n), hi(BASE), 0)).toBe(0x04030201);
+    expect(mem.hi).toBe(0x00070605);
+  });
+});
+
 describe('non-canonical addresses (SDM 6.15: #GP(0), or #SS(0) for stack references)', () => {
   const mem = new Memory();
   test('#GP for a data reference', () => {
