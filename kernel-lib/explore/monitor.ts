@@ -8,6 +8,7 @@ import type { LoggedEvent } from '../machine/event-log';
 import type { Cpu } from '../machine/cpu';
 import { digestOf, wordsOf } from './state-hash';
 import { pageNumber } from '../machine/memory';
+import { emptyObjectArray } from '../machine/object-array';
 
 /** Vectors whose delivery pushes an error code (SDM 6.13): the frame starts 8 bytes higher. */
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
@@ -50,7 +51,7 @@ export class MonitorState {
     readonly digest: number,
   ) {}
 
-  static readonly EMPTY = new MonitorState([], -1, -1, 0);
+  static readonly EMPTY = new MonitorState(emptyObjectArray(), -1, -1, 0);
 
   static of(contexts: readonly OpenContext[], unservedRuns: number, unservedLog: number): MonitorState {
     const parts: number[] = [unservedRuns, contexts.length];

@@ -32,6 +32,7 @@ import { ScheduleEvent, compareSchedules } from './schedule';
 import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
 import { StateTable } from './state-table';
 import { Cursor, LATCH, OPT_BP, OPT_DB, OPT_NMI, OPT_PF, OPTION_KINDS, PathEvent, RunRecord, SubtreeResult } from './run-record';
+import { emptyObjectArray } from '../machine/object-array';
 
 export interface SearchBound {
   /** Most NMIs in one episode (the first one and those arriving while it is handled). */
@@ -144,7 +145,7 @@ export class Explorer {
   private logSeen = 0;
   private nLeft = 0;
   private eLeft = 0;
-  private path: PathEvent[] = [];
+  private path: PathEvent[] = emptyObjectArray();
   private reenteredBase = 0;
   private startAddressLo = 0;
   private startAddressHi = 0;
@@ -394,7 +395,7 @@ export class Explorer {
     if (this.rootRun === null) this.prepareRoot();
     k.reset();
     this.hookOn();
-    this.path = [];
+    this.path = emptyObjectArray();
     this.collected = [];
     this.evaluating = true;
     this.mon = MonitorState.EMPTY;
@@ -459,7 +460,7 @@ export class Explorer {
       this.run = null;
       this.evaluating = false;
       this.collected = null;
-      this.path = [];
+      this.path = emptyObjectArray();
     }
   }
 

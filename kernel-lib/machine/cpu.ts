@@ -10,6 +10,7 @@ import { deliverEvent } from './delivery';
 import { LoggedEvent, MachineEvent } from './event-log';
 import { FRED_TYPE, fredReturn } from './fred';
 import { Memory, joinU64, splitU64 } from './memory';
+import { emptyObjectArray } from './object-array';
 
 const RSP = 4;
 const RCX = 1;
@@ -88,7 +89,7 @@ export class Cpu implements ExecContext {
   cur: Insn;
   tHi = 0;
   steps = 0;
-  log: LoggedEvent[] = [];
+  log: LoggedEvent[] = emptyObjectArray();
   /** Non-zero when the step loop must look at pending events before the next instruction. */
   attention = 0;
   /**

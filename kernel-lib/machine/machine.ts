@@ -12,6 +12,7 @@ import { LINUX_FRED_LEVELS } from './fred';
 import { Gate, GATE_SIZE, SELECTORS, TSS_RSP0, TSS_SIZE, encodeGate, tssIstOffset } from './descriptors';
 import type { MachineEvent } from './event-log';
 import { Memory, MemorySnapshot, PageFlags, joinU64, pageNumberOf, splitU64 } from './memory';
+import { emptyObjectArray } from './object-array';
 
 export const GPR_NAMES = [
   'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
@@ -59,8 +60,11 @@ export interface LoadOptions {
   sections?: Record<string, Partial<PageFlags>>;
 }
 
+// A snapshot and a checkpoint have the same fields in the same order (each with null for the
+// other's), so that code taking either (restoreAllButMemory) sees one hidden class, not two.
 /** Everything needed to come back to this instant. */
 export interface MachineCheckpoint {
+  readonly memory: null;
   readonly mark: { position: number; epoch: number };
   readonly cpu: CpuState;
   readonly logLength: number;
@@ -71,6 +75,7 @@ export interface MachineCheckpoint {
 
 export interface MachineSnapshot {
   readonly memory: MemorySnapshot;
+  readonly mark: null;
   readonly cpu: CpuState;
   readonly logLength: number;
   readonly injected: InjectedEvent[];
@@ -79,7 +84,7 @@ export interface MachineSnapshot {
   readonly hookSteps: number;
 }
 
-const NO_EVENTS: InjectedEvent[] = [];
+const NO_EVENTS: InjectedEvent[] = emptyObjectArray();
 
 /** A program that assembled but uses a form the machine does not model. */
 export class LoadError extends Error {
@@ -110,10 +115,10 @@ export class Machine {
   readonly memory = new Memory();
   readonly cpu = new Cpu(this.memory);
   readonly symbols = new Map<string, SymbolInfo>();
-  private readonly insns: Insn[] = [];
+  private readonly insns: Insn[] = emptyObjectArray();
   private sortedLabels: { address: bigint; name: string }[] | null = null;
   private hook: BoundaryHook | null = null;
-  private injected: InjectedEvent[] = [];
+  private injected: InjectedEvent[] = emptyObjectArray();
   private stopRequested: string | null = null;
   // The boundary the hook was last called at, so that it is called once per boundary.
   private hookCur: Insn | null = null;
@@ -697,6 +702,7 @@ export class Machine {
   snapshot(): MachineSnapshot {
     return {
       memory: this.memory.snapshot(),
+      mark: null,
       cpu: new CpuState(this.cpu),
       logLength: this.cpu.log.length,
       injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(),
@@ -734,7 +740,7 @@ export class Machine {
     const mark = this.memory.journalMark();
     if (mark === null) return null;
     return {
-      mark, cpu: new CpuState(this.cpu), logLength: this.cpu.log.length,
+      memory: null, mark, cpu: new CpuState(this.cpu), logLength: this.cpu.log.length,
       injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(), hookCur: this.hookCur, hookSteps: this.hookSteps,
     };
   }
