@@ -46,6 +46,7 @@ function loopIps(iterations: number, repeats: number): number {
     });
     if (m.reg('rbx') !== BigInt(iterations - 1) || boundaries < steps) throw new Error('loop benchmark computed a wrong result');
     if (r > 0) rates.push(steps / t);
+    gauge();
   }
   return median(rates);
 }
@@ -61,6 +62,7 @@ function stepIps(count: number, repeats: number): number {
       for (let i = 0; i < count; i++) m.step();
     });
     if (r > 0) rates.push(count / t);
+    gauge();
   }
   return median(rates);
 }
@@ -114,6 +116,7 @@ function trialTps(trials: number, repeats: number): number {
     if (m.rip !== handler) throw new Error('trial benchmark: the NMI did not reach its handler');
     if (ok !== trials) throw new Error('trial benchmark: an NMI was not delivered');
     if (r > 0) rates.push(trials / t);
+    gauge();
   }
   return median(rates);
 }
@@ -129,8 +132,38 @@ function snapshotCost(pages: number, mappedPages: number, repeats: number): numb
     for (let p = 0; p < pages; p++) m.memory.write64(p * 4096 + 8 * r, Number(base >> 32n) | 0, r, 0, 0);
     const us = seconds(() => m.snapshot()) * 1e6;
     if (r >= 5) costs.push(us); // the first few warm the JIT up
+    gauge();
   }
   return median(costs);
+}
+
+/**
+ * Millions of iterations per second of a fixed pure-JavaScript loop (no NMI Lab code): a gauge of
+ * how fast the shared host is running while a metric runs (it swings by nearly 2x between spells).
+ * It is measured between the metric's repeats; the report gives the median over all metrics, so
+ * figures from different runs can be read against the host's state.
+ */
+const gaugeRates: number[] = [];
+
+/** One round of the gauge, taken between a metric's repeats so that it sees the same spell. */
+function gauge(): void {
+  gaugeRates.push(controlRound(gaugeRates.length));
+}
+
+function controlRound(seed: number): number {
+  // Locals only (a variable captured by a closure would make every iteration a memory access,
+  // and the gauge would stop tracking the host's speed).
+  const words = new Int32Array(4096);
+  const n = 5_000_000;
+  let x = seed;
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 31) + i) | 0;
+    words[i & 4095] ^= x;
+  }
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  if (words[x & 4095] === 0x7fffffff) return 0; // keeps the result live
+  return n / s / 1e6;
 }
 
 type Metric = 'loop_ips' | 'step_ips' | 'trial_tps' | 'snapshot_us_4_dirty_of_64_pages' | 'snapshot_us_4_dirty_of_4096_pages';
@@ -150,11 +183,11 @@ function measure(metric: Metric, quick: boolean, repeats: number): number {
  * Each metric runs in a fresh process: V8's type feedback from one workload (say the step()
  * loop) would otherwise slow the next one down, which a real explorer process never sees.
  */
-function measureInChild(metric: Metric, quick: boolean): number {
+function measureInChild(metric: Metric, quick: boolean): { value: number; control: number } {
   const args = [path.join(__dirname, '..', 'bin', 'run-ts.js'), __filename, '--only', metric];
   if (quick) args.push('--quick');
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
-  return Number(JSON.parse(out)[metric]);
+  const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }));
+  return { value: Number(out[metric]), control: Number(out.control_mops) };
 }
 
 interface SlowFigures {
@@ -206,11 +239,18 @@ function main(): void {
   const only = argv.indexOf('--only');
   if (only >= 0) {
     const metric = argv[only + 1] as Metric;
-    process.stdout.write(`${JSON.stringify({ [metric]: measure(metric, q, repeats) })}\n`);
+    const value = measure(metric, q, repeats);
+    process.stdout.write(`${JSON.stringify({ [metric]: value, control_mops: Number(median(gaugeRates.slice(1)).toFixed(1)) })}\n`);
     return;
   }
-  const measured = {} as Record<Metric, number>;
-  for (const metric of METRICS) measured[metric] = measureInChild(metric, q);
+  const measured = {} as Record<Metric | 'control_mops', number>;
+  const controls: number[] = [];
+  for (const metric of METRICS) {
+    const { value, control } = measureInChild(metric, q);
+    measured[metric] = value;
+    controls.push(control);
+  }
+  measured.control_mops = Number(median(controls).toFixed(1));
   // --quick skips the explorer and the course; --full adds the explorer at depth 3 (minutes).
   const slow = q ? null : slowFigures(argv.includes('--full'), !argv.includes('--no-course'));
   const results = { ...measured, ...(slow ?? {}), repeats, node: process.version };
@@ -224,6 +264,7 @@ function main(): void {
     ['trial_tps', results.trial_tps.toExponential(2), 'restore + 25 instructions + NMI to handler (target >= 1e6)'],
     ['snapshot_us_4_dirty_of_64_pages', String(results.snapshot_us_4_dirty_of_64_pages), 'µs per snapshot, 4 pages written, 64 mapped'],
     ['snapshot_us_4_dirty_of_4096_pages', String(results.snapshot_us_4_dirty_of_4096_pages), 'µs per snapshot, 4 pages written, 4096 mapped'],
+    ['control_mops', String(results.control_mops), 'a fixed pure-JS loop, M iterations/s: how busy the host was (no target)'],
   ];
   if (slow !== null) {
     rows.push(['explore_linux33_d2_ms', String(slow.explore_linux33_d2_ms), `linux-3.3, all workloads, depth 2, a worker per core, median of ${EXPLORE_D2_RUNS} (target < 2000)`]);
