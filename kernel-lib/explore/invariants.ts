@@ -31,7 +31,8 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   {
     id: 'transparency', bit: 4, number: 3, title: 'Transparency',
     rule: 'Whenever execution returns (IRET) to the RIP and CS an event interrupted, every general register, RSP, ' +
-      'RFLAGS, RIP, CS, SS (and, for kernel code, CR2) are exactly as they were when the event was delivered (CR2 because a ' +
+      'RFLAGS, RIP, CS, SS, GS.base (and, for kernel code, CR2) are exactly as they were when the event was delivered (GS.base ' +
+      'because per-CPU data and every later SWAPGS depend on it; CR2 because a ' +
       'page-fault handler interrupted before it read CR2 needs it: commit 7fbb98c5cb07), and the interrupted code\'s live stack ' +
       '(from its RSP to the top of its stack, up to 1 KiB; not on the NMI or #DF stacks, which belong to the entry ' +
       'machinery) is unchanged.',

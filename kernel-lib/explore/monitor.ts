@@ -26,6 +26,9 @@ export interface ContextState {
   rflags: number;
   cr2Lo: number;
   cr2Hi: number;
+  /** GS.base, which per-CPU data and SWAPGS hinge on: a return must give back the one it interrupted. */
+  gsBaseLo: number;
+  gsBaseHi: number;
 }
 
 export interface OpenContext {
@@ -99,15 +102,21 @@ export function interruptedState(m: Machine, delivery: LoggedEvent): ContextStat
   }
   regs[8] = word(m, lo, hi, skip + 24);
   regs[9] = word(m, lo, hi, skip + 28);
+  const cs = word(m, lo, hi, skip + 8) & 0xffff;
+  // IDT delivery leaves GS.base alone (SDM 6.14); FRED delivery from ring 3 swaps it with
+  // IA32_KERNEL_GS_BASE (machine/fred.ts), so there the interrupted one is in the MSR now.
+  const swapped = cpu.fred && (cs & 3) === 3;
   return {
     regs,
     ripLo: word(m, lo, hi, skip),
     ripHi: word(m, lo, hi, skip + 4),
-    cs: word(m, lo, hi, skip + 8) & 0xffff,
+    cs,
     rflags: word(m, lo, hi, skip + 16),
     ss: word(m, lo, hi, skip + 32) & 0xffff,
     cr2Lo: cpu.cr2Lo,
     cr2Hi: cpu.cr2Hi,
+    gsBaseLo: swapped ? cpu.kgsLo : cpu.gsBaseLo,
+    gsBaseHi: swapped ? cpu.kgsHi : cpu.gsBaseHi,
   };
 }
 
@@ -119,7 +128,10 @@ export function currentState(m: Machine): ContextState {
     regs[2 * i] = cpu.rl[i];
     regs[2 * i + 1] = cpu.rh[i];
   }
-  return { regs, ripLo: cpu.cur.lo, ripHi: cpu.cur.hi, cs: cpu.cs, ss: cpu.ss, rflags: cpu.readRflags() | 0, cr2Lo: cpu.cr2Lo, cr2Hi: cpu.cr2Hi };
+  return {
+    regs, ripLo: cpu.cur.lo, ripHi: cpu.cur.hi, cs: cpu.cs, ss: cpu.ss, rflags: cpu.readRflags() | 0,
+    cr2Lo: cpu.cr2Lo, cr2Hi: cpu.cr2Hi, gsBaseLo: cpu.gsBaseLo, gsBaseHi: cpu.gsBaseHi,
+  };
 }
 
 /**
@@ -164,6 +176,7 @@ function reg(s: ContextState, i: number): bigint {
 export function sameState(before: ContextState, after: ContextState, cr2IsContext = true): boolean {
   for (let i = 0; i < 32; i++) if (before.regs[i] !== after.regs[i]) return false;
   return before.rflags === after.rflags && before.cs === after.cs && before.ss === after.ss &&
+    before.gsBaseLo === after.gsBaseLo && before.gsBaseHi === after.gsBaseHi &&
     !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi));
 }
 
@@ -171,6 +184,7 @@ export function sameState(before: ContextState, after: ContextState, cr2IsContex
 export function sameAsCpu(before: ContextState, cpu: Cpu, cr2IsContext = true): boolean {
   for (let i = 0; i < 16; i++) if (before.regs[2 * i] !== cpu.rl[i] || before.regs[2 * i + 1] !== cpu.rh[i]) return false;
   return before.rflags === (cpu.readRflags() | 0) && before.cs === cpu.cs && before.ss === cpu.ss &&
+    before.gsBaseLo === cpu.gsBaseLo && before.gsBaseHi === cpu.gsBaseHi &&
     !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== cpu.cr2Lo || before.cr2Hi !== cpu.cr2Hi));
 }
 
@@ -185,6 +199,9 @@ export function stateDifferences(before: ContextState, after: ContextState, cr2I
   if (before.rflags !== after.rflags) out.push(`rflags ${hex(before.rflags)} -> ${hex(after.rflags)}`);
   if (before.cs !== after.cs) out.push(`cs ${hex(before.cs)} -> ${hex(after.cs)}`);
   if (before.ss !== after.ss) out.push(`ss ${hex(before.ss)} -> ${hex(after.ss)}`);
+  if (before.gsBaseLo !== after.gsBaseLo || before.gsBaseHi !== after.gsBaseHi) {
+    out.push(`GS.base ${hex(join(before.gsBaseLo, before.gsBaseHi))} -> ${hex(join(after.gsBaseLo, after.gsBaseHi))}`);
+  }
   // CR2 only matters to kernel code (a page-fault handler that has not read it yet); user code
   // never sees it. Under FRED it is not context at all: the faulting address travels in the
   // frame's event data (Linux fred.h, fred_event_data()), which is how FRED retires the 2012 fix.
@@ -195,6 +212,6 @@ export function stateDifferences(before: ContextState, after: ContextState, cr2I
 }
 
 export function contextDigest(s: ContextState, stack: readonly number[] | null, vector: number): number {
-  const d = digestOf([s.ripLo, s.ripHi, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, vector], digestOf(s.regs));
+  const d = digestOf([s.ripLo, s.ripHi, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, s.gsBaseLo, s.gsBaseHi, vector], digestOf(s.regs));
   return stack === null ? d : digestOf(stack, d);
 }

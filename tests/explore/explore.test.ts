@@ -88,6 +88,20 @@ describe('each invariant can fail', () => {
     expect(r.violations.find((v) => v.invariant === 'transparency')!.summary).toMatch(/rbx/);
   });
 
+  test('3: an entry that returns with GS.base changed (a SWAPGS without its pair); a paired one is transparent', async () => {
+    const r = await one('\tswapgs\n\tiretq');
+    expect(invariants(r)).toContain('transparency');
+    expect(r.violations.find((v) => v.invariant === 'transparency')!.summary).toMatch(/GS\.base 0x[0-9a-f]+ -> 0x[0-9a-f]+/);
+    expect(invariants(await one('\tswapgs\n\tswapgs\n\tiretq'))).not.toContain('transparency');
+  });
+
+  test('3: iret-fault hands the kernel GS base back to kernel code that had the user one (chapter 4)', async () => {
+    const r = await exploreWorkload({ design: 'iret-fault', workload: 'user', depth: 2, exceptions: 1, workers: 2 });
+    const t = r.violations.find((v) => v.invariant === 'transparency')!;
+    expect(t.summary).toMatch(/^#GP returned to irq_return\+0 with GS\.base/);
+    expect(t.schedule).toBe('nmi@user_loop+0,nmi@nmi+0,bp@nmi_point_early+0');
+  }, 60000);
+
   test('4: an entry that touches unmapped memory faults', async () => {
     expect(invariants(await one('\tmovq 0x10, %rax\n\tiretq'))).toContain('fault');
   });
