@@ -117,8 +117,15 @@ export function effectiveAddress(m: ExecContext, c: COperand): number {
   return lo;
 }
 
+// Local copies of imported constants used on one side of a condition. Compiled to CommonJS, an
+// imported name is a property load on the module object, and one that was never executed when
+// TurboFan optimized its caller deoptimizes the caller the first time it runs (here: the first
+// user-mode access after a kernel-only warm-up, which recompiled most of the step loop).
+const USER_BIT = ACC_USER_BIT;
+const STACK_BIT = ACC_STACK_BIT;
+
 export function accessFor(m: ExecContext, c: COperand): number {
-  return (m.cpl === 3 ? ACC_USER_BIT : 0) | (c.stack ? ACC_STACK_BIT : 0);
+  return (m.cpl === 3 ? USER_BIT : 0) | (c.stack ? STACK_BIT : 0);
 }
 
 export function readMemory(m: ExecContext, size: number, lo: number, hi: number, acc: number): number {

@@ -12,6 +12,16 @@ import { FRED_TYPE, fredReturn } from './fred';
 import { Memory, joinU64, splitU64 } from './memory';
 import { emptyObjectArray } from './object-array';
 
+// Local copies of the arithmetic flag bits for readRflags(), which uses each on one side of a
+// condition: an imported name compiles to a module property load, and one first reached after
+// TurboFan optimized the caller deoptimizes it (see accessFor() in isa/operands.ts).
+const F_CF = CF;
+const F_PF = PF;
+const F_AF = AF;
+const F_ZF = ZF;
+const F_SF = SF;
+const F_OF = OF;
+
 const RSP = 4;
 const RCX = 1;
 const R11 = 11;
@@ -194,8 +204,8 @@ export class Cpu implements ExecContext {
   readRflags(): number {
     return (
       (this.flagsOther & ~ARITH_FLAGS) | RESERVED1 |
-      (this.cf ? CF : 0) | (PARITY[this.pfByte] ? PF : 0) | (this.af ? AF : 0) |
-      (this.zf ? ZF : 0) | (this.sf ? SF : 0) | (this.of ? OF : 0)
+      (this.cf ? F_CF : 0) | (PARITY[this.pfByte] ? F_PF : 0) | (this.af ? F_AF : 0) |
+      (this.zf ? F_ZF : 0) | (this.sf ? F_SF : 0) | (this.of ? F_OF : 0)
     );
   }
 

@@ -221,7 +221,8 @@ export class Memory {
       this.tlbHi[slot] = hi | 0;
       this.tlbPage[slot] = page;
     }
-    if ((acc & ACC_USER) !== 0 && !page.user) throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
+    const user = page.user; // read even for supervisor accesses, so its load has type feedback
+    if ((acc & ACC_USER) !== 0 && !user) throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
     if (write) {
       // CR0.WP is set (as Linux sets it): supervisor writes honour read-only pages too.
       if (!page.writable) throw this.pageFault(lo, hi, acc, write, true, 'write to a read-only page');
@@ -331,7 +332,8 @@ export class Memory {
     const slot = loPage & (TLB_SIZE - 1);
     if ((lo & 7) === 0 && this.tlbLoPage[slot] === loPage && this.tlbHi[slot] === hi) {
       const page = this.tlbPage[slot] as Page;
-      if ((acc & ACC_USER) === 0 || page.user) {
+      const user = page.user; // read even for supervisor accesses, so its load has type feedback
+      if ((acc & ACC_USER) === 0 || user) {
         const words = page.words;
         const w = (lo & 0xfff) >> 2;
         this.hi = words[w + 1];
@@ -379,7 +381,8 @@ export class Memory {
     if ((lo & 7) === 0 && this.tlbLoPage[slot] === loPage && this.tlbHi[slot] === hi) {
       let page = this.tlbPage[slot] as Page;
       const off = lo & 0xfff;
-      if (page.writable && ((acc & ACC_USER) === 0 || page.user) && (!page.shared || this.journaling)) {
+      const user = page.user; // read even for supervisor accesses, so its load has type feedback
+      if (page.writable && ((acc & ACC_USER) === 0 || user) && (!page.shared || this.journaling)) {
         if (page.shared && (page.stamps === null || page.stamps[off >> 3] !== this.segment)) {
           page = this.beforeSharedWrite(page, (hi >>> 0) * 1048576 + loPage, off, 8);
         }
