@@ -137,19 +137,17 @@ function snapshotCost(pages: number, mappedPages: number, repeats: number): numb
   return median(costs);
 }
 
-/**
- * Millions of iterations per second of a fixed pure-JavaScript loop (no NMI Lab code): a gauge of
- * how fast the shared host is running while a metric runs (it swings by nearly 2x between spells).
- * It is measured between the metric's repeats; the report gives the median over all metrics, so
- * figures from different runs can be read against the host's state.
- */
+// The host gauge (control_mops): how fast the shared host is running while a metric runs (it
+// swings by nearly 2x between spells). A round is taken between the metric's repeats so that it
+// sees the same spell; the report gives the median over all metrics, so that figures from
+// different runs can be read against the host's state.
 const gaugeRates: number[] = [];
 
-/** One round of the gauge, taken between a metric's repeats so that it sees the same spell. */
 function gauge(): void {
   gaugeRates.push(controlRound(gaugeRates.length));
 }
 
+/** Millions of iterations per second of a fixed pure-JavaScript loop (no NMI Lab code). */
 function controlRound(seed: number): number {
   // Locals only (a variable captured by a closure would make every iteration a memory access,
   // and the gauge would stop tracking the host's speed).

@@ -375,7 +375,8 @@ export class Memory {
 
   write64(lo: number, hi: number, vLo: number, vHi: number, acc: number): void {
     // Inline: aligned (one page, one journal slot), a TLB hit on a writable page the access may
-    // use, private or with this slot already journaled in this segment. Else out of line.
+    // use, and a private page or a journaling one (the slot journaled first unless it already is
+    // in this segment). Anything else, copy-on-write included, goes out of line.
     const loPage = lo >>> 12;
     const slot = loPage & (TLB_SIZE - 1);
     if ((lo & 7) === 0 && this.tlbLoPage[slot] === loPage && this.tlbHi[slot] === hi) {
