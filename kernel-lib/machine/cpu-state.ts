@@ -33,6 +33,7 @@ export class CpuState {
   readonly star: bigint;
   readonly lstar: bigint;
   readonly fmask: bigint;
+  readonly msrGeneration: number;
   readonly idtBaseLo: number;
   readonly idtBaseHi: number;
   readonly idtLimit: number;
@@ -81,6 +82,7 @@ export class CpuState {
     this.star = cpu.star;
     this.lstar = cpu.lstar;
     this.fmask = cpu.fmask;
+    this.msrGeneration = cpu.msrGeneration;
     this.idtBaseLo = cpu.idtBaseLo;
     this.idtBaseHi = cpu.idtBaseHi;
     this.idtLimit = cpu.idtLimit;
@@ -134,10 +136,13 @@ export class CpuState {
     cpu.cr3 = this.cr3;
     cpu.cr4 = this.cr4;
     cpu.efer = this.efer;
-    // Setting these recomputes what SYSCALL uses: only when they differ (they rarely change).
-    if (cpu.star !== this.star) cpu.star = this.star;
-    if (cpu.lstar !== this.lstar) cpu.lstar = this.lstar;
-    if (cpu.fmask !== this.fmask) cpu.fmask = this.fmask;
+    // Setting these recomputes what SYSCALL uses: only when they were written since (rarely).
+    if (cpu.msrGeneration !== this.msrGeneration) {
+      cpu.star = this.star;
+      cpu.lstar = this.lstar;
+      cpu.fmask = this.fmask;
+      cpu.msrGeneration = this.msrGeneration;
+    }
     cpu.idtBaseLo = this.idtBaseLo;
     cpu.idtBaseHi = this.idtBaseHi;
     cpu.idtLimit = this.idtLimit;

@@ -33,6 +33,9 @@ const SYSRET_FLAGS = 0x3c7fd7;
 
 const CODE_CACHE_SIZE = 256;
 
+/** Counts writes to the SYSCALL MSRs across every Cpu (see Cpu.msrGeneration). */
+let msrGenerations = 0;
+
 export class Cpu implements ExecContext {
   readonly rl = new Int32Array(16);
   readonly rh = new Int32Array(16);
@@ -64,6 +67,12 @@ export class Cpu implements ExecContext {
   cr4 = 0x20n; // PAE
   efer = 0xd01n; // LMA, LME, SCE, NXE
   // STAR, LSTAR and FMASK are kept as BigInt and, for SYSCALL/SYSRET, as the numbers they use.
+  /**
+   * Names the current STAR/LSTAR/FMASK values: a fresh number on every write to any of them, so
+   * that restoring a snapshot can tell unchanged values by one integer compare (BigInt compares
+   * showed in trial profiles).
+   */
+  msrGeneration = 0;
   private starValue = 0n;
   private starSyscallSel = 0;
   private starSysretSel = 0;
@@ -131,6 +140,7 @@ export class Cpu implements ExecContext {
   }
 
   set star(v: bigint) {
+    this.msrGeneration = ++msrGenerations;
     this.starValue = BigInt.asUintN(64, v);
     this.starSyscallSel = Number((this.starValue >> 32n) & 0xffffn);
     this.starSysretSel = Number((this.starValue >> 48n) & 0xffffn);
@@ -141,6 +151,7 @@ export class Cpu implements ExecContext {
   }
 
   set lstar(v: bigint) {
+    this.msrGeneration = ++msrGenerations;
     this.lstarValue = BigInt.asUintN(64, v);
     [this.lstarLo, this.lstarHi] = splitU64(v);
   }
@@ -150,6 +161,7 @@ export class Cpu implements ExecContext {
   }
 
   set fmask(v: bigint) {
+    this.msrGeneration = ++msrGenerations;
     this.fmaskValue = BigInt.asUintN(64, v);
     this.fmaskLo = Number(this.fmaskValue & 0xffffffffn) | 0;
   }

@@ -121,6 +121,9 @@ function offset(lo: number, hi: number, n: number): number {
   return s | 0;
 }
 
+/** Scratch for the frame pushFrame writes (at most 6 slots). */
+const frameWords = new Int32Array(12);
+
 /** One delivery attempt (SDM 6.14): throws CpuFault if any step faults, before changing any state. */
 function pushFrame(cpu: Cpu, ev: PendingEvent): void {
   const mem = cpu.memory;
@@ -168,20 +171,25 @@ function pushFrame(cpu: Cpu, ev: PendingEvent): void {
   const bytes = withCode ? 48 : 40;
   const fLo = offset(rspLo, rspHi, -bytes);
   const fHi = carried;
-  mem.probeWrite(fLo, fHi, bytes, ACC_STACK_BIT); // an implicit supervisor access: check it all first
-
+  // The frame from its lowest slot up: [error code,] RIP, CS, RFLAGS, RSP, SS.
   const flags = cpu.readRflags();
-  let a = offset(rspLo, rspHi, -8);
-  mem.write64(a, carried, cpu.ss, 0, ACC_STACK_BIT);
-  a = offset(rspLo, rspHi, -16);
-  mem.write64(a, carried, cpu.rl[RSP], cpu.rh[RSP], ACC_STACK_BIT);
-  a = offset(rspLo, rspHi, -24);
-  mem.write64(a, carried, flags, 0, ACC_STACK_BIT);
-  a = offset(rspLo, rspHi, -32);
-  mem.write64(a, carried, cpu.cs, 0, ACC_STACK_BIT);
-  a = offset(rspLo, rspHi, -40);
-  mem.write64(a, carried, ev.returnLo, ev.returnHi, ACC_STACK_BIT);
-  if (withCode) mem.write64(fLo, fHi, ev.errorCode, 0, ACC_STACK_BIT);
+  const f = frameWords;
+  let i = 0;
+  if (withCode) {
+    f[i++] = ev.errorCode;
+    f[i++] = 0;
+  }
+  f[i++] = ev.returnLo;
+  f[i++] = ev.returnHi;
+  f[i++] = cpu.cs;
+  f[i++] = 0;
+  f[i++] = flags;
+  f[i++] = 0;
+  f[i++] = cpu.rl[RSP];
+  f[i++] = cpu.rh[RSP];
+  f[i++] = cpu.ss;
+  f[i++] = 0;
+  mem.writeSlots(fLo, fHi, f, i >> 1, ACC_STACK_BIT); // an implicit supervisor access, checked whole first
 
   // Commit: flags (SDM 6.12.1.3: all gates clear TF, NT, RF and VM; interrupt gates also IF).
   let newFlags = flags & ~(TF | NT | RF | VM);

@@ -266,7 +266,7 @@ export class Memory {
     const last = (offset + size - 1) >> 3;
     let stamps = page.stamps;
     if (stamps !== null && stamps[first] === segment && stamps[last] === segment) return page;
-    if (this.journalLength + 2 > this.journalCapacity) {
+    if (this.journalLength + (last - first + 1) > this.journalCapacity) {
       this.promoteJournal();
       const live = this.pages.get(key) as Page;
       return live.shared ? this.copyOnWrite(key, live) : live;
@@ -434,6 +434,32 @@ export class Memory {
     let page = this.translate(lo, hi, acc, true);
     if (page.shared) page = this.beforeSharedWrite(page, pageNumber(lo, hi), lo & 0xfff, 1);
     page.data[lo & 0xfff] = v & 0xff;
+  }
+
+  /**
+   * Write `count` 8-byte slots upward from lo:hi, slot i's halves at values[2i] and values[2i+1]:
+   * every check first, so a fault writes nothing (event delivery pushes its frame this way).
+   */
+  writeSlots(lo: number, hi: number, values: Int32Array, count: number, acc: number): void {
+    const off = lo & 0xfff;
+    if ((lo & 7) !== 0 || off + count * 8 > PAGE_SIZE) {
+      // Unaligned, or across a page boundary: check both pages, then slot by slot.
+      this.probeWrite(lo, hi, count * 8, acc);
+      let aLo = lo;
+      let aHi = hi;
+      for (let i = 0; i < count; i++) {
+        this.write64(aLo, aHi, values[2 * i], values[2 * i + 1], acc);
+        const next = (aLo + 8) | 0;
+        if ((next >>> 0) < (aLo >>> 0)) aHi = (aHi + 1) | 0;
+        aLo = next;
+      }
+      return;
+    }
+    let page = this.translate(lo, hi, acc, true);
+    if (page.shared) page = this.beforeSharedWrite(page, pageNumber(lo, hi), off, count * 8);
+    const words = page.words;
+    const w = off >> 2;
+    for (let i = 0; i < 2 * count; i++) words[w + i] = values[i];
   }
 
   /** Check that a write of n bytes at lo:hi would succeed, without writing (for multi-part instructions). */

@@ -101,10 +101,10 @@ describe('StateHasher', () => {
   test('after the journal overflows (pages are copied instead) the key is still the full one', () => {
     const { k, m, incremental, full } = setUp();
     k.reset();
-    const base = LAYOUT.kernelStackTop - 4096n;
-    // More writes than the journal holds, to unhashed and hashed words alike.
+    const base = LAYOUT.kernelStackTop - 8192n;
+    // More slots written than the journal holds (512 entries), to unhashed and hashed words alike.
     for (let i = 0; i < 700; i++) {
-      const a = base + BigInt((i * 8) % 4096);
+      const a = base + BigInt((i * 8) % 8192);
       m.memory.write64(Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0, i, 0, 0);
     }
     expect(m.memory.journaledSince(k.steadyState.machine.memory)).toBe(-1);

@@ -205,6 +205,58 @@ describe('the write journal', () => {
   });
 });
 
+describe('writeSlots (the frame an event delivery pushes, written as one access)', () => {
+  const slots = (...qs: number[]) => Int32Array.from(qs.flatMap((q) => [q, 0]));
+
+  test('within a page: every slot written, journaled, and undone by restore', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    const snap = mem.snapshot();
+    const at = BASE + 0xfd8n; // the frame's top slot is the page's last
+    mem.writeSlots(lo(at), hi(at), slots(1, 2, 3, 4, 5), 5, ACC_STACK);
+    for (let i = 0; i < 5; i++) expect(mem.peekU64(at + BigInt(8 * i))).toBe(BigInt(i + 1));
+    expect(mem.journaledSince(snap)).toBe(5);
+    mem.restore(snap);
+    for (let i = 0; i < 5; i++) expect(mem.peekU64(at + BigInt(8 * i))).toBe(0n);
+  });
+
+  test('across a page boundary whose second page is read-only: #PF and nothing written (SDM 6.14: delivery faults before it changes state)', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    mem.map(BASE + 0x1000n, 0x1000, { writable: false, user: false });
+    const at = BASE + 0xfe8n; // three slots on the first page, two on the second
+    const f = faultOf(() => mem.writeSlots(lo(at), hi(at), slots(1, 2, 3, 4, 5), 5, ACC_STACK));
+    expect(f.vector).toBe(Vector.PF);
+    expect(f.errorCode).toBe(3); // present | write (SDM 4.7)
+    expect(mem.peek(at, 40)).toEqual(new Uint8Array(40));
+  });
+
+  test('across a page boundary of two writable pages: both parts written', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x2000, { writable: true, user: false });
+    const at = BASE + 0xff0n;
+    mem.writeSlots(lo(at), hi(at), slots(7, 8, 9), 3, ACC_STACK);
+    expect([mem.peekU64(at), mem.peekU64(at + 8n), mem.peekU64(at + 16n)]).toEqual([7n, 8n, 9n]);
+  });
+
+  test('a frame that does not fit in the journal falls back to copy-on-write, and restore still undoes it', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    mem.pokeU64(BASE + 0x100n, 0x55n);
+    const snap = mem.snapshot();
+    mem.setJournalCapacity(3);
+    mem.write64(lo(BASE), hi(BASE), 1, 0, 0); // one entry used
+    const at = BASE + 0x100n;
+    mem.writeSlots(lo(at), hi(at), slots(1, 2, 3, 4, 5), 5, ACC_STACK); // five more do not fit
+    expect(mem.journaledSince(snap)).toBe(-1); // the page was copied instead
+    expect(mem.peekU64(at + 32n)).toBe(5n);
+    expect(mem.peekU64(BASE)).toBe(1n);
+    mem.restore(snap);
+    expect(mem.peekU64(at)).toBe(0x55n);
+    expect(mem.peekU64(BASE)).toBe(0n);
+  });
+});
+
 describe('snapshots against a reference model (fast-check)', () => {
   // Writes of every size at any offset (including across pages and past the journal limit),
   // snapshots and restores in any order: memory must always read as a plain byte array would.

@@ -105,6 +105,28 @@ entry_syscall:
     expect(m.flag('df')).toBe(true);
   });
 
+  test('restore brings back the SYSCALL MSRs a snapshot saw, whatever was written between', () => {
+    const m = setup();
+    const before = m.snapshot(); // LSTAR = entry_syscall
+    m.cpu.lstar = m.symbol('_start');
+    m.cpu.fmask = 0n;
+    const after = m.snapshot();
+    m.restore(before);
+    expect(m.cpu.lstar).toBe(m.symbol('entry_syscall'));
+    m.run({ maxSteps: 2 });
+    expect(m.rip).toBe(m.symbol('entry_syscall')); // SYSCALL uses the restored LSTAR
+    expect(m.flag('if')).toBe(false); // and the restored FMASK
+    m.restore(after);
+    expect(m.cpu.lstar).toBe(m.symbol('_start'));
+    m.cpu.lstar = m.symbol('back_in_user'); // written again, then back to the same snapshot
+    m.restore(after);
+    expect(m.cpu.lstar).toBe(m.symbol('_start'));
+    expect(m.cpu.fmask).toBe(0n);
+    m.run({ maxSteps: 2 });
+    expect(m.rip).toBe(m.symbol('_start'));
+    expect(m.flag('if')).toBe(true); // FMASK 0 masks nothing
+  });
+
   test('SYSRET with a non-canonical RCX faults #GP in ring 0 (Intel)', () => {
     const m = miniKernel({ source: '.text\n_start:\n  sysretq\n  hlt\n' });
     m.setReg('rcx', 0x0000800000000000n);
