@@ -6,6 +6,7 @@ import * as path from 'path';
 import { assembleOrThrow, Machine } from '../kernel-lib';
 import { bareMachine } from '../kernel-lib/exec';
 import { loopSource } from './loop-source';
+import { unicornRate } from './unicorn-reference';
 
 interface Args {
   json: boolean;
@@ -229,6 +230,13 @@ function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
   };
 }
 
+/** The trial kernel as flat code for Unicorn: the counter moves into .text, right after the code. */
+const UNICORN_TRIAL_CODE = TRIAL_KERNEL.replace('.data\n', '');
+
+function fmt(v: number | null): string {
+  return v === null ? 'n/a' : v.toExponential(2);
+}
+
 function main(): void {
   const argv = process.argv.slice(2);
   const args = parse(argv);
@@ -243,15 +251,29 @@ function main(): void {
   }
   const measured = {} as Record<Metric | 'control_mops', number>;
   const controls: number[] = [];
+  const reference = { unicorn_loop_ips: null, unicorn_loop_hook_ips: null, unicorn_trial_tps: null } as Record<string, number | null>;
   for (const metric of METRICS) {
     const { value, control } = measureInChild(metric, q);
     measured[metric] = value;
     controls.push(control);
+    // Unicorn right after, on the same code, so that both see the same spell of the host.
+    const n = q ? 200_000 : 1_000_000;
+    if (metric === 'loop_ips') {
+      reference.unicorn_loop_ips = unicornRate('loop', loopSource(n), n, repeats);
+      reference.unicorn_loop_hook_ips = unicornRate('loop_hook', loopSource(n), n, repeats);
+    }
+    if (metric === 'trial_tps') reference.unicorn_trial_tps = unicornRate('trial', UNICORN_TRIAL_CODE, q ? 5_000 : 20_000, repeats);
   }
   measured.control_mops = Number(median(controls).toFixed(1));
+  const ratio = (a: number, b: number | null) => (b === null ? null : Number((a / b).toFixed(2)));
+  const versus = {
+    ...reference,
+    loop_ips_per_unicorn_hook: ratio(measured.loop_ips, reference.unicorn_loop_hook_ips),
+    trial_tps_per_unicorn: ratio(measured.trial_tps, reference.unicorn_trial_tps),
+  };
   // --quick skips the explorer and the course; --full adds the explorer at depth 3 (minutes).
   const slow = q ? null : slowFigures(argv.includes('--full'), !argv.includes('--no-course'));
-  const results = { ...measured, ...(slow ?? {}), repeats, node: process.version };
+  const results = { ...measured, ...versus, ...(slow ?? {}), repeats, node: process.version };
   if (args.json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;
@@ -263,6 +285,11 @@ function main(): void {
     ['snapshot_us_4_dirty_of_64_pages', String(results.snapshot_us_4_dirty_of_64_pages), 'µs per snapshot, 4 pages written, 64 mapped'],
     ['snapshot_us_4_dirty_of_4096_pages', String(results.snapshot_us_4_dirty_of_4096_pages), 'µs per snapshot, 4 pages written, 4096 mapped'],
     ['control_mops', String(results.control_mops), 'a fixed pure-JS loop, M iterations/s: how busy the host was (no target)'],
+    ['unicorn_loop_ips', fmt(results.unicorn_loop_ips), 'Unicorn 2 (C API), the same loop, no hook, run right after loop_ips'],
+    ['unicorn_loop_hook_ips', fmt(results.unicorn_loop_hook_ips), 'the same with a per-instruction code hook (the issue quotes about 4.5e7)'],
+    ['loop_ips_per_unicorn_hook', String(results.loop_ips_per_unicorn_hook ?? 'n/a'), 'loop_ips / unicorn_loop_hook_ips (same spell of the host)'],
+    ['unicorn_trial_tps', fmt(results.unicorn_trial_tps), 'Unicorn: restore context + 4 KiB stack, run 25 instructions of the trial code (no NMI)'],
+    ['trial_tps_per_unicorn', String(results.trial_tps_per_unicorn ?? 'n/a'), 'trial_tps / unicorn_trial_tps'],
   ];
   if (slow !== null) {
     rows.push(['explore_linux33_d2_ms', String(slow.explore_linux33_d2_ms), `linux-3.3, all workloads, depth 2, a worker per core, median of ${EXPLORE_D2_RUNS} (target < 2000)`]);

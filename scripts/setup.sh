@@ -12,6 +12,9 @@ command -v as >/dev/null 2>&1 || missing+=(binutils)            # GNU as, for th
 /usr/bin/python3 -c 'import nbclient, nbconvert, nbformat, jupyter_client' >/dev/null 2>&1 ||
   missing+=(jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client jupyter-nbformat)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The benchmark's same-run yardstick (bench/unicorn-reference.ts): Unicorn's C API, built with gcc.
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+[ -f /usr/include/unicorn/unicorn.h ] || missing+=(libunicorn-dev)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
