@@ -251,7 +251,8 @@ function main(): void {
   }
   const measured = {} as Record<Metric | 'control_mops', number>;
   const controls: number[] = [];
-  const reference = { unicorn_loop_ips: null, unicorn_loop_hook_ips: null, unicorn_trial_tps: null } as Record<string, number | null>;
+  const reference: { unicorn_loop_ips: number | null; unicorn_loop_hook_ips: number | null; unicorn_trial_tps: number | null } =
+    { unicorn_loop_ips: null, unicorn_loop_hook_ips: null, unicorn_trial_tps: null };
   for (const metric of METRICS) {
     const { value, control } = measureInChild(metric, q);
     measured[metric] = value;
