@@ -113,7 +113,11 @@ export interface ShareResult {
   states: number;
   hits: number;
   steps: number;
-  violations: { invariant: InvariantId; events: { kind: ScheduleEvent['kind']; step: number; at: string }[]; summary: string }[];
+  violations: {
+    invariant: InvariantId; events: { kind: ScheduleEvent['kind']; step: number; at: string }[]; summary: string;
+    /** The schedule by labels (labelSchedule), worked out where it was found. */
+    label: string;
+  }[];
 }
 
 export interface ShareTask {
@@ -132,15 +136,35 @@ function explorerFor(t: ShareTask): Explorer {
   return ex;
 }
 
+// Labels of violations already labelled (an explorer keeps its best ones from share to share).
+const labels = new WeakMap<FoundViolation, string>();
+
+/**
+ * The violation's schedule by labels. Worked out by the explorer that found it, on its own kernel
+ * and with its code warm: the main thread would build a kernel per workload, cold, for each report.
+ */
+function labelOf(ex: Explorer, v: FoundViolation, userRsp: bigint | undefined): string {
+  let label = labels.get(v);
+  if (label === undefined) {
+    label = ex.withKernel((k) => labelSchedule(k, { userRsp, events: v.events }));
+    labels.set(v, label);
+  }
+  return label;
+}
+
 /** Explore the task's share of root branches with `ex`; what it adds to the explorer's counts. */
 function runShare(ex: Explorer, t: ShareTask): ShareResult {
   const before = { ...ex.stats };
   ex.exploreRoot(ex.rootBranches().filter((_, i) => i % t.of === t.index), t.index === 0);
   const s = ex.stats;
+  const rsp = t.userRsp === undefined ? undefined : BigInt(t.userRsp);
   return {
     schedules: s.schedules - before.schedules, runs: s.runs - before.runs, visits: s.visits - before.visits,
     states: s.states - before.states, hits: s.hits - before.hits, steps: s.steps - before.steps,
-    violations: [...ex.best.values()].map((v) => ({ invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })) })),
+    violations: [...ex.best.values()].map((v) => ({
+      invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })),
+      label: labelOf(ex, v, rsp),
+    })),
   };
 }
 
@@ -243,17 +267,13 @@ function reportOf(o: ExploreOptions, workload: WorkloadId, tasks: readonly Share
     }
   });
   const violations: ViolationReport[] = [];
-  const kernels = new Map<string, Kernel>(); // one per user RSP: labelSchedule() resets it
   for (const info of INVARIANTS) {
     const b = best.get(info.id);
     if (b === undefined) continue;
     const schedule: Schedule = { userRsp: b.rsp, events: toEvents(b.v) };
-    const rspKey = String(b.rsp);
-    const k = kernels.get(rspKey) ?? buildKernel({ design, workload, userRsp: b.rsp });
-    kernels.set(rspKey, k);
     violations.push({
       invariant: info.id, number: info.number, title: info.title,
-      schedule: labelSchedule(k, schedule), scheduleSteps: formatScheduleSteps(schedule),
+      schedule: b.v.label, scheduleSteps: formatScheduleSteps(schedule),
       events: schedule.events, ...(b.rsp !== undefined ? { userRsp: b.rsp } : {}), summary: b.v.summary,
     });
   }

@@ -930,6 +930,23 @@ export class Explorer {
     this.machine.hookScope = 'every';
     this.machine.onBoundary(this.kernelHook);
   }
+
+  /**
+   * `fn` on this explorer's kernel as a fresh one would run it (the kernel's own hook, every
+   * boundary), between explorations: the next exploreRoot() starts from the steady state anyway.
+   */
+  withKernel<T>(fn: (k: Kernel) => T): T {
+    const m = this.machine;
+    const scope = m.hookScope;
+    const hook = m.boundaryHook;
+    this.detach();
+    try {
+      return fn(this.kernel);
+    } finally {
+      m.hookScope = scope;
+      m.onBoundary(hook);
+    }
+  }
 }
 
 /** What identifies a fault for "the workload raises it by itself". */
