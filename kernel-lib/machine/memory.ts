@@ -266,11 +266,13 @@ export class Memory {
     const last = (offset + size - 1) >> 3;
     let stamps = page.stamps;
     if (stamps !== null && stamps[first] === segment && stamps[last] === segment) return page;
-    if (this.journalLength + (last - first + 1) > this.journalCapacity) {
+    const needed = this.journalLength + (last - first + 1);
+    if (needed > this.journalCapacity) {
       this.promoteJournal();
       const live = this.pages.get(key) as Page;
       return live.shared ? this.copyOnWrite(key, live) : live;
     }
+    if (needed > this.journalPage.length) this.resizeJournal(Math.min(this.journalCapacity, Math.max(needed, 2 * this.journalPage.length)));
     if (stamps === null) stamps = page.stamps = new Int32Array(SLOTS_PER_PAGE);
     const view = page.view;
     for (let slot = first; slot <= last; slot++) {
@@ -634,13 +636,20 @@ export class Memory {
 
   /**
    * How many entries (8-byte slots, each journaled once per segment) the journal holds before it
-   * falls back to copying pages (default 512): more
-   * for a tool that rewinds to checkpoints over long runs (the explorer), fewer to test that
-   * fallback. It never drops writes already journaled.
+   * falls back to copying pages (default 512): more for a tool that rewinds to checkpoints over
+   * long runs (the explorer), fewer to test that fallback. It never drops writes already
+   * journaled. The journal's arrays grow as entries come, up to this: an explorer asks for 2^17
+   * (about 4 MiB), and allocating that up front cost each new one a few milliseconds and fresh
+   * pages of host memory, while exploring linux-3.3 (depths 2 and 3) never journals more than the
+   * initial 512.
    */
   setJournalCapacity(entries: number): void {
     const size = Math.max(1, Math.floor(entries), this.journalLength);
-    if (size === this.journalCapacity) return;
+    this.journalCapacity = size;
+    if (this.journalPage.length > size) this.resizeJournal(size);
+  }
+
+  private resizeJournal(size: number): void {
     const resize = <T extends Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
       const fresh = make(size);
       fresh.set(old.subarray(0, this.journalLength));
@@ -653,7 +662,6 @@ export class Memory {
     const pages: (Page | null)[] = new Array(size).fill(null);
     for (let i = 0; i < this.journalLength; i++) pages[i] = this.journalPage[i];
     this.journalPage = pages;
-    this.journalCapacity = size;
   }
 
   /**

@@ -205,6 +205,34 @@ describe('the write journal', () => {
   });
 });
 
+describe('journal capacity (the arrays grow on demand up to it)', () => {
+  test('past the initial 512 entries every slot is still journaled, up to the capacity, and restore undoes them all', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x4000, { writable: true, user: false });
+    const snap = mem.snapshot();
+    mem.setJournalCapacity(1500);
+    for (let i = 0; i < 1500; i++) mem.write64(lo(BASE) + 8 * i, hi(BASE), i + 1, 0, 0);
+    expect(mem.journaledSince(snap)).toBe(1500);
+    const mark = mem.journalMark()!;
+    mem.write64(lo(BASE) + 8 * 1500, hi(BASE), 7, 0, 0); // entry 1501: over the capacity, pages are copied
+    expect(mem.journaledSince(snap)).toBe(-1);
+    expect(mem.undoTo(mark)).toBe(false);
+    mem.restore(snap);
+    for (let i = 0; i <= 1500; i += 250) expect(mem.read32(lo(BASE) + 8 * i, hi(BASE), 0)).toBe(0);
+  });
+
+  test('a capacity below what is journaled keeps every entry', () => {
+    const mem = new Memory();
+    mem.map(BASE, 0x1000, { writable: true, user: false });
+    const snap = mem.snapshot();
+    for (let i = 0; i < 10; i++) mem.write64(lo(BASE) + 8 * i, hi(BASE), 5, 0, 0);
+    mem.setJournalCapacity(4);
+    expect(mem.journaledSince(snap)).toBe(10);
+    mem.restore(snap);
+    expect(mem.read32(lo(BASE) + 72, hi(BASE), 0)).toBe(0);
+  });
+});
+
 describe('writeSlots (the frame an event delivery pushes, written as one access)', () => {
   const slots = (...qs: number[]) => Int32Array.from(qs.flatMap((q) => [q, 0]));
 
