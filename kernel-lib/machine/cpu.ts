@@ -5,7 +5,7 @@ import type { ExecContext } from '../isa/context';
 import { CpuFault, Vector } from '../isa/faults';
 import { AC, ARITH_FLAGS, CF, DF, IF, IOPL, NT, OF, PARITY, PF, POPF_MASK, RESERVED1, RF, SF, TF, AF, ZF } from '../isa/flags';
 import { Insn } from '../isa/insn';
-import { LINUX_GDT, MSR, SELECTORS, SegmentDescriptor, descriptorFor } from './descriptors';
+import { LINUX_GDT, MSR, SELECTORS, SELECTOR_TI, SegmentDescriptor, descriptorFor } from './descriptors';
 import { deliverEvent } from './delivery';
 import { LoggedEvent, MachineEvent } from './event-log';
 import { FRED_TYPE, fredReturn } from './fred';
@@ -380,6 +380,7 @@ export class Cpu implements ExecContext {
 
     const rpl = csSel & 3;
     if ((csSel & ~3) === 0) throw this.gp(0, 'IRET to a null CS');
+    if ((csSel & SELECTOR_TI) !== 0) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} names an LDT entry, and there is no LDT`);
     const csDesc = descriptorFor(this.gdt, csSel);
     if (!csDesc || csDesc.kind !== 'code') throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} is not a code segment`);
     if (rpl < this.cpl) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} has RPL ${rpl} < CPL ${this.cpl}`);
@@ -389,6 +390,7 @@ export class Cpu implements ExecContext {
       // 64-bit mode allows a null SS only when returning to CPL < 3.
       if (rpl === 3) throw this.gp(0, 'IRET to CPL 3 with a null SS');
     } else {
+      if ((ssSel & SELECTOR_TI) !== 0) throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} names an LDT entry, and there is no LDT`);
       const ssDesc = descriptorFor(this.gdt, ssSel);
       if (!ssDesc || ssDesc.kind !== 'data' || !ssDesc.writable || (ssSel & 3) !== rpl || ssDesc.dpl !== rpl) {
         throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} does not fit CS ${hex16(csSel)}`);

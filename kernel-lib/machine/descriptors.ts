@@ -32,9 +32,18 @@ export const LINUX_GDT: ReadonlyArray<SegmentDescriptor | null> = [
   { kind: 'code', dpl: 3, long: true, writable: false }, // 0x33 __USER_CS
 ];
 
+/**
+ * The descriptor a selector names, or null (the caller raises #GP(selector)). A selector with its
+ * TI bit set names an LDT entry (SDM 3.4.2); NMI Lab has no LDT, as if LDTR held the null
+ * selector, and a reference through a null LDTR faults #GP (SDM vol. 2, LLDT).
+ */
 export function descriptorFor(gdt: ReadonlyArray<SegmentDescriptor | null>, selector: number): SegmentDescriptor | null {
+  if ((selector & SELECTOR_TI) !== 0) return null;
   return gdt[(selector & 0xffff) >> 3] ?? null;
 }
+
+/** The table indicator of a selector: 1 for the LDT. */
+export const SELECTOR_TI = 4;
 
 // ---- IDT gates (SDM 6.14.1, figure 6-8: 16 bytes per gate) ------------------------------------
 

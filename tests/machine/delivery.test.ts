@@ -1,6 +1,6 @@
 // Event delivery through the IDT (../shared/NMI-FACTS.md section 1; Intel SDM vol. 3 chapter 6).
 import { SELECTORS, Vector, doubleFaultRule } from '../../kernel-lib';
-import { DEBUG_STACK_TOP, DF_STACK_TOP, KSTACK_TOP, NMI_STACK_TOP, USER_STACK_TOP, miniKernel } from './fixtures/mini-kernel';
+import { DEBUG_STACK_TOP, DF_STACK_TOP, IDT_BASE, KSTACK_TOP, NMI_STACK_TOP, USER_STACK_TOP, miniKernel } from './fixtures/mini-kernel';
 
 describe('the 64-bit interrupt frame (SDM 6.14.2-6.14.4)', () => {
   test('pushes SS, RSP, RFLAGS, CS, RIP, 8 bytes each, after aligning RSP down to 16', () => {
@@ -173,5 +173,61 @@ describe('privilege changes (SDM 6.14.4, 6.14.5)', () => {
     expect(m.cpl).toBe(3);
     expect(m.rip).toBe(m.symbol('user_next'));
     expect(m.reg('rsp')).toBe(USER_STACK_TOP - 64n);
+  });
+});
+
+describe("IRET's checks of the frame it pops (SDM vol. 2 IRET, 64-bit mode: #GP before any state changes)", () => {
+  const SRC = '.section .user, "ax"\nuser_target:\n  hlt\n.text\n_start:\n  iretq\nkernel_target:\n  hlt\n';
+  /** IRET from CPL 0 with the frame [RIP, CS, RFLAGS, RSP, SS]; the #GP it raises (null if none). */
+  function iretWith(cs: bigint, ss: bigint, rip?: bigint): { m: ReturnType<typeof miniKernel>; gp: { errorCode?: number; detail?: string } | null } {
+    const m = miniKernel({ source: SRC });
+    const target = rip ?? (cs & 3n ? m.symbol('user_target') : m.symbol('kernel_target'));
+    const frame = [target, cs, 0x2n, cs & 3n ? USER_STACK_TOP - 64n : KSTACK_TOP - 512n, ss];
+    const at = KSTACK_TOP - 256n;
+    frame.forEach((q, i) => m.writeU64(at + BigInt(8 * i), q));
+    m.setReg('rsp', at);
+    m.step();
+    const f = m.log.find((e) => e.kind === 'fault' && e.vector === Vector.GP);
+    return { m, gp: f ? { errorCode: f.errorCode, detail: f.detail } : null };
+  }
+
+  test('a good frame returns: kernel CS with kernel SS, user CS with user SS (and a null SS is allowed for CPL 0)', () => {
+    expect(iretWith(0x10n, 0x18n).gp).toBeNull();
+    expect(iretWith(0x10n, 0x0n).gp).toBeNull();
+    const user = iretWith(0x33n, 0x2bn);
+    expect(user.gp).toBeNull();
+    expect(user.m.cpl).toBe(3);
+  });
+
+  test.each([
+    ['a null CS', 0x0n, 0x18n, 0, /null CS/],
+    ['a data segment as CS', 0x18n, 0x18n, 0x18, /not a code segment/],
+    ['CS DPL != RPL (kernel CS with RPL 3)', 0x13n, 0x2bn, 0x10, /DPL 0 != RPL 3/],
+    ['CS with the TI bit set (an LDT entry; there is no LDT)', 0x14n, 0x18n, 0x14, /LDT/],
+    ['SS with the TI bit set', 0x10n, 0x1cn, 0x1c, /LDT/],
+    ['SS whose RPL differs from CS', 0x33n, 0x18n, 0x18, /does not fit/],
+    ['a null SS when returning to CPL 3', 0x33n, 0x0n, 0, /null SS/],
+  ])('#GP for %s, with the SDM error code', (_what, cs, ss, code, why) => {
+    const { m, gp } = iretWith(cs, ss);
+    expect(gp).not.toBeNull();
+    expect(gp?.errorCode).toBe(code);
+    expect(gp?.detail).toMatch(why);
+    expect(m.cpl).toBe(0); // nothing was committed
+  });
+
+  test('#GP(0) for a non-canonical RIP', () => {
+    const { gp } = iretWith(0x10n, 0x18n, 0x0000800000000000n);
+    expect(gp?.errorCode).toBe(0);
+    expect(gp?.detail).toMatch(/non-canonical/);
+  });
+
+  test('an interrupt gate whose selector has the TI bit set faults #GP(selector | EXT) (SDM 6.13)', () => {
+    const m = miniKernel({ source: '.text\n_start:\n  hlt\n' });
+    const gate = IDT_BASE + 2n * 16n; // NMI's gate: selector in bytes 2-3
+    m.writeU64(gate, (m.readU64(gate) & ~0xffff0000n) | (0x14n << 16n));
+    m.raiseNmi();
+    const fault = m.log.find((e) => e.kind === 'delivery-fault');
+    expect(fault?.vector).toBe(Vector.GP);
+    expect(fault?.errorCode).toBe(0x14 | 1);
   });
 });
