@@ -44,9 +44,14 @@ function firstLine(e: unknown): string {
 function flatCode(source: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-ref-'));
   const asm = path.join(dir, 'code.S');
-  fs.writeFileSync(asm, source);
-  execFileSync('as', ['--64', '-o', path.join(dir, 'code.o'), asm], { stdio: ['ignore', 'ignore', 'pipe'] });
-  execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'code.o'), path.join(dir, 'code.bin')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    fs.writeFileSync(asm, source);
+    execFileSync('as', ['--64', '-o', path.join(dir, 'code.o'), asm], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'code.o'), path.join(dir, 'code.bin')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return path.join(dir, 'code.bin');
 }
 

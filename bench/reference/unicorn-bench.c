@@ -90,11 +90,10 @@ int main(int argc, char **argv) {
     if (hook) check(uc_hook_add(uc, &h, UC_HOOK_CODE, (void *)on_code, NULL, 1, 0), "hook");
     /* Repeat 0 warms the translation cache up and is not counted, as in bench/run.ts. */
     for (int r = 0; r <= repeats; r++) {
-      uint64_t rcx = (uint64_t)count, rip = CODE_BASE, rsp = STACK_BASE + STACK_SIZE - 0x100, zero = 0;
+      uint64_t rcx = (uint64_t)count, rsp = STACK_BASE + STACK_SIZE - 0x100, zero = 0;
       check(uc_reg_write(uc, UC_X86_REG_RCX, &rcx), "write rcx");
       check(uc_reg_write(uc, UC_X86_REG_RAX, &zero), "write rax");
       check(uc_reg_write(uc, UC_X86_REG_RSP, &rsp), "write rsp");
-      (void)rip;
       double t = now();
       check(uc_emu_start(uc, CODE_BASE, CODE_BASE + length - 1, 0, 0), "run loop");
       double s = now() - t;

@@ -32,6 +32,9 @@ export const LINUX_GDT: ReadonlyArray<SegmentDescriptor | null> = [
   { kind: 'code', dpl: 3, long: true, writable: false }, // 0x33 __USER_CS
 ];
 
+/** The table indicator of a selector: 1 for the LDT. */
+export const SELECTOR_TI = 4;
+
 /**
  * The descriptor a selector names, or null (the caller raises #GP(selector)). A selector with its
  * TI bit set names an LDT entry (SDM 3.4.2); NMI Lab has no LDT, as if LDTR held the null
@@ -41,9 +44,6 @@ export function descriptorFor(gdt: ReadonlyArray<SegmentDescriptor | null>, sele
   if ((selector & SELECTOR_TI) !== 0) return null;
   return gdt[(selector & 0xffff) >> 3] ?? null;
 }
-
-/** The table indicator of a selector: 1 for the LDT. */
-export const SELECTOR_TI = 4;
 
 // ---- IDT gates (SDM 6.14.1, figure 6-8: 16 bytes per gate) ------------------------------------
 
