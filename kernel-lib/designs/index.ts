@@ -20,13 +20,14 @@ function designFromSource(text: string, meta: Partial<DesignManifest>): Design {
     year: meta.year ?? new Date().getFullYear(),
     author: meta.author ?? 'you',
     source: meta.source ?? 'user-supplied listing',
-    summary: meta.summary ?? '',
+    summary: meta.summary ?? 'A design from a listing of your own.',
     reconstruction: meta.reconstruction ?? false,
     listing: meta.listing ?? `${meta.id ?? 'my-design'}.S`,
     notes: meta.notes,
     harness: meta.harness,
     order: meta.order,
     stack: meta.stack,
+    returnsWithoutIret: meta.returnsWithoutIret,
   };
   return designFrom(manifest, text, manifest.listing);
 }
@@ -38,8 +39,8 @@ function designFromSource(text: string, meta: Partial<DesignManifest>): Design {
  */
 export function checkDesignSource(text: string, meta: Partial<DesignManifest> = {}): CheckDesignResult {
   const design = designFromSource(text, meta);
-  if (meta.stack !== undefined) {
-    const problems = manifestProblems({ ...design, listing: design.fileName, stack: meta.stack });
+  if (meta.stack !== undefined || meta.returnsWithoutIret !== undefined) {
+    const problems = manifestProblems({ ...design, listing: design.fileName, stack: meta.stack, returnsWithoutIret: meta.returnsWithoutIret });
     if (problems.length > 0) {
       const loc = { file: design.fileName, line: 1, column: 1, text: '' };
       return { ok: false, warnings: [], errors: problems.map((message) => ({ ...loc, severity: 'error' as const, message: `manifest: ${message}` })) };

@@ -126,6 +126,7 @@ nested_nmi:
 nested_nmi_out:
 	movq 3*8(%rsp), %rsp
 	popfq					/* IF as it was; NMIs stay blocked: no IRET */
+nested_nmi_ret:					/* manifest: returnsWithoutIret, checked like an IRET */
 	ret
 	CFI_ENDPROC
 END(nmi)

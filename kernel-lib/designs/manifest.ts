@@ -40,6 +40,12 @@ export interface DesignManifest {
   /** Sort key for the registry (the history order). */
   order?: number;
   stack?: StackEntry[];
+  /**
+   * Labels of RET instructions that return to the code an event interrupted without IRET (Linus's
+   * 2010 popf/ret for a nested NMI). The explorer checks invariant 3 (transparency) there as it
+   * does at every IRET; it cannot tell such a return from an ordinary function return by itself.
+   */
+  returnsWithoutIret?: string[];
 }
 
 /**
@@ -73,6 +79,8 @@ export interface Design {
   order: number;
   /** The NMI stack annotations, expanded to single slots, highest address first. */
   stack: StackSlot[];
+  /** Labels of RETs that return to interrupted code without IRET (DesignManifest.returnsWithoutIret). */
+  returnsWithoutIret: string[];
   /** File name used in diagnostics. */
   fileName: string;
   /** The listing. */
@@ -119,6 +127,9 @@ export function manifestProblems(m: unknown): string[] {
       }
     }
   }
+  if (o.returnsWithoutIret !== undefined && (!Array.isArray(o.returnsWithoutIret) || o.returnsWithoutIret.some((n) => typeof n !== 'string' || n.length === 0))) {
+    p.push("'returnsWithoutIret' must be a list of labels");
+  }
   if (o.notes !== undefined && (!Array.isArray(o.notes) || o.notes.some((n) => typeof n !== 'string'))) p.push("'notes' must be a list of strings");
   if (o.stack !== undefined) {
     if (!Array.isArray(o.stack)) p.push("'stack' must be a list");
@@ -154,6 +165,7 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
     },
     order: manifest.order ?? 1000,
     stack: expandStack(manifest.stack),
+    returnsWithoutIret: [...(manifest.returnsWithoutIret ?? [])],
     fileName,
     text,
   };

@@ -30,7 +30,8 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   },
   {
     id: 'transparency', bit: 4, number: 3, title: 'Transparency',
-    rule: 'Whenever execution returns (IRET) to the RIP and CS an event interrupted, every general register, RSP, ' +
+    rule: 'Whenever execution returns (IRET, or a RET the design declares a return without IRET, like linus-2010\'s ' +
+      'popf/ret) to the RIP and CS an event interrupted, every general register, RSP, ' +
       'RFLAGS, RIP, CS, SS, GS.base (and, for kernel code, CR2) are exactly as they were when the event was delivered (GS.base ' +
       'because per-CPU data and every later SWAPGS depend on it; CR2 because a ' +
       'page-fault handler interrupted before it read CR2 needs it: commit 7fbb98c5cb07), and the interrupted code\'s live stack ' +

@@ -119,6 +119,8 @@ export class Explorer {
   private readonly nmiRunsLo: number;
   private readonly nmiRunsHi: number;
   private readonly pointInsns: Insn[] = [];
+  /** The design's returns without IRET (DesignManifest.returnsWithoutIret): RET instructions. */
+  private readonly returnInsns: Insn[] = [];
   /** OPT_NMI and LATCH as of the last full observe(); slowNext: the next boundary needs a full one. */
   private nmiOpts = 0;
   private slowNext = true;
@@ -176,6 +178,12 @@ export class Explorer {
         hi: Number(a >> 32n) | 0, kinds, cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
       });
     }
+    for (const label of kernel.design.returnsWithoutIret) {
+      const a = BigInt.asUintN(64, m.symbol(label));
+      const insn = m.memory.pageFor(a)?.code?.[Number(a & 0xfffn)] as Insn | undefined;
+      if (insn === undefined) throw new Error(`explorer: no instruction at ${label} (returnsWithoutIret)`);
+      this.returnInsns.push(insn);
+    }
     // The memory that decides the future: the harness globals and per-CPU data, the top of every
     // stack the entry code and the handlers use (both halves of the debug stack: its IST pointer
     // moves down by EXCEPTION_STKSZ while a #DB/#BP handler body runs), the user data.
@@ -206,7 +214,7 @@ export class Explorer {
       const r = this.run;
       if (r === null) return;
       // The quick path inline: most boundaries log nothing and need only a few checks.
-      if (!this.slowNext && mm.cpu.log.length === this.logSeen && !r.root && this.observeQuick(mm, r)) return;
+      if (!this.slowNext && mm.cpu.log.length === this.logSeen && !r.root && mm.cpu.lastRetStep !== mm.cpu.steps - 1 && this.observeQuick(mm, r)) return;
       this.observe(mm, false);
     };
     m.onBoundary(this.hookFn);
@@ -219,6 +227,8 @@ export class Explorer {
   /** Observe from here on (this boundary counts as seen: the run record starts at the next one). */
   private hookOn(): void {
     this.machine.onBoundary(this.hookFn, { skipCurrent: true });
+    // A RET just before this boundary was seen by whoever observed it (or by nobody, replaying).
+    this.machine.cpu.lastRetStep = -1;
   }
 
   // ---- the root: one period of the undisturbed workload -----------------------------------------
@@ -641,6 +651,14 @@ export class Explorer {
     const r = this.run as RunRecord;
     const cpu = m.cpu;
     let changed = false;
+    if (cpu.lastRetStep === cpu.steps - 1 && !r.root && this.returnInsns.length > 0) {
+      const ret = cpu.lastRet;
+      cpu.lastRetStep = -1; // seen: the hook may visit this boundary again (an event raised here)
+      if (this.returnInsns.includes(ret as Insn)) {
+        this.returnWithoutIret(m, r);
+        changed = true;
+      }
+    }
     if (cpu.log.length !== this.logSeen) {
       this.processLog(m, r);
       changed = true;
@@ -828,31 +846,8 @@ export class Explorer {
               break;
             }
           }
-          // Where the IRET went: what the next delivery interrupted, else the CPU now.
-          const cpu = m.cpu;
-          const toLo = after !== null ? after.ripLo : cpu.cur.lo;
-          const toHi = after !== null ? after.ripHi : cpu.cur.hi;
-          const toCs = after !== null ? after.cs : cpu.cs;
-          const cr2IsContext = !cpu.fred;
           if (contexts === null) contexts = this.mon.contexts.slice();
-          const list = contexts;
-          for (let c = list.length - 1; c >= 0; c--) {
-            const ctx = list[c];
-            if (ctx.state.ripLo !== toLo || ctx.state.ripHi !== toHi || ctx.state.cs !== toCs) continue;
-            if (!this.seen(r, 'transparency')) {
-              const same = after !== null ? sameState(ctx.state, after, cr2IsContext) : sameAsCpu(ctx.state, cpu, cr2IsContext);
-              const changed = ctx.stack === null ? -1 : firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
-              if (!same || changed >= 0) {
-                // The words only now, on a violation.
-                const back = after ?? currentState(m);
-                const diffs = stateDifferences(ctx.state, back, cr2IsContext);
-                if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
-                this.violation(r, 'transparency', () => `${ctx.name} returned to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
-              }
-            }
-            list.length = c;
-            break;
-          }
+          this.returnTo(m, r, contexts, after, 'returned');
           break;
         }
         case 'double-fault':
@@ -876,6 +871,56 @@ export class Explorer {
     if (contexts !== null || unservedRuns !== this.mon.unservedRuns || unservedLog !== this.mon.unservedLog) {
       this.mon = MonitorState.of(contexts ?? this.mon.contexts, unservedRuns, unservedLog);
     }
+  }
+
+  /**
+   * A return (IRET, or one the design declares) went to `after`, the state a delivery right after
+   * it interrupted, or (null) to the CPU as it is now: close the innermost open context with that
+   * RIP and CS, and every one opened after it, checking invariant 3 against it. A return that
+   * lands in no open context (repeat_nmi's IRET into the entry code, say) closes nothing.
+   */
+  private returnTo(m: Machine, r: RunRecord, list: OpenContext[], after: ContextState | null, how: string): void {
+    const cpu = m.cpu;
+    const toLo = after !== null ? after.ripLo : cpu.cur.lo;
+    const toHi = after !== null ? after.ripHi : cpu.cur.hi;
+    const toCs = after !== null ? after.cs : cpu.cs;
+    const cr2IsContext = !cpu.fred;
+    for (let c = list.length - 1; c >= 0; c--) {
+      const ctx = list[c];
+      if (ctx.state.ripLo !== toLo || ctx.state.ripHi !== toHi || ctx.state.cs !== toCs) continue;
+      if (!this.seen(r, 'transparency')) {
+        const same = after !== null ? sameState(ctx.state, after, cr2IsContext) : sameAsCpu(ctx.state, cpu, cr2IsContext);
+        const changed = ctx.stack === null ? -1 : firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
+        if (!same || changed >= 0) {
+          // The words only now, on a violation.
+          const back = after ?? currentState(m);
+          const diffs = stateDifferences(ctx.state, back, cr2IsContext);
+          if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
+          this.violation(r, 'transparency', () => `${ctx.name} ${how} to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+        }
+      }
+      list.length = c;
+      return;
+    }
+  }
+
+  /**
+   * The RET just executed is one the design declares a return without IRET: checked and closed
+   * like an IRET's return. It comes before anything logged at this boundary (a delivery right
+   * after it interrupted the state it returned to).
+   */
+  private returnWithoutIret(m: Machine, r: RunRecord): void {
+    const log = m.cpu.log;
+    let after: ContextState | null = null;
+    for (let j = this.logSeen; j < log.length; j++) {
+      if (log[j].kind === 'deliver') {
+        after = interruptedState(m, log[j]);
+        break;
+      }
+    }
+    const contexts = this.mon.contexts.slice();
+    this.returnTo(m, r, contexts, after, 'returned without IRET (ret)');
+    if (contexts.length !== this.mon.contexts.length) this.mon = MonitorState.of(contexts, this.mon.unservedRuns, this.mon.unservedLog);
   }
 
   /**

@@ -135,7 +135,7 @@ export type AssembleDesignResult =
 const programCache = new Map<string, AssembleDesignResult>();
 
 function programKey(design: Design): string {
-  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${design.text}`;
+  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${(design.returnsWithoutIret ?? []).join(',')}\0${design.text}`;
 }
 
 /**
@@ -194,11 +194,28 @@ export function assembleDesign(design: Design): AssembleDesignResult {
           warnings: r.warnings,
           errors: badGates.map(([v, l]) => ({ ...loc, severity: 'error' as const, message: `harness.gates: vector ${v} names '${l}', which is not a label in .text` })),
         };
-      } else result = { ok: true, program: r.program, warnings: r.warnings };
+      } else {
+        const badReturns = (design.returnsWithoutIret ?? []).filter((label) => !labelsRet(r.program, label));
+        if (badReturns.length > 0) {
+          const loc = { file: design.fileName, line: 1, column: 1, text: '' };
+          result = {
+            ok: false,
+            warnings: r.warnings,
+            errors: badReturns.map((l) => ({ ...loc, severity: 'error' as const, message: `returnsWithoutIret: '${l}' must be a label in .text on a ret instruction` })),
+          };
+        } else result = { ok: true, program: r.program, warnings: r.warnings };
+      }
     }
   }
   programCache.set(key, result);
   return result;
+}
+
+/** Whether `label` is a .text label whose instruction is a RET. */
+function labelsRet(program: Program, label: string): boolean {
+  const s = program.symbols.get(label);
+  if (s === undefined || s.section !== '.text') return false;
+  return program.instructions.find((i) => i.address === s.value)?.op === 'ret';
 }
 
 /** The exception points every kernel has (the workload ones only where that workload runs). */

@@ -42,6 +42,11 @@ export interface ExecContext {
   memory: GuestMemory;
   /** Scratch: the high half of the value an operand read produced. */
   tHi: number;
+  /** Steps executed so far (the running instruction's number). */
+  readonly steps: number;
+  /** The last RET executed, and its step number (set by RET, read by the explorer). */
+  lastRet: Insn | null;
+  lastRetStep: number;
   /** The instruction at lo:hi, or a stand-in that faults when executed (fetch faults land on the target). */
   insnAt(lo: number, hi: number): Insn;
   readRflags(): number;

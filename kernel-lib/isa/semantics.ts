@@ -573,7 +573,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
     }
     case 'ret': {
       const extra = ops.length === 1 ? ops[0].immLo & 0xffff : 0;
-      return (m) => {
+      return (m, me) => {
         const sLo = m.rl[RSP];
         const sHi = m.rh[RSP];
         const lo = pop64(m);
@@ -585,6 +585,8 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
           throw gp0('ret to a non-canonical address');
         }
         if (extra !== 0) addToRsp(m, extra);
+        m.lastRet = me;
+        m.lastRetStep = m.steps;
         return m.insnAt(lo, hi);
       };
     }

@@ -117,6 +117,13 @@ export class Cpu implements ExecContext {
    * boundary after it reaches the hook.
    */
   attentionOnChange = false;
+  /**
+   * The last RET executed and its step number (the step it ran as). Not machine state (it is not
+   * snapshotted): the explorer reads it at the boundary right after, to see a return the design
+   * makes without IRET (DesignManifest.returnsWithoutIret).
+   */
+  lastRet: Insn | null = null;
+  lastRetStep = -1;
   private readonly codeCache: (Insn | null)[] = new Array(CODE_CACHE_SIZE).fill(null);
   private readonly codeCacheUser = new Uint8Array(CODE_CACHE_SIZE);
   private codeCacheVersion = -1;

@@ -40,8 +40,8 @@ describe('linus-2010: the proposal as written', () => {
     m.writeU64(rsp - 8n, 0x1111n).writeU64(rsp - 16n, 0x2222n); // data below the interrupted RSP
 
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'ret' && kk.where().startsWith('nested_nmi_out')));
-    expect(path).toEqual(['nmi', 'nested_nmi', 'nested_nmi_out']);
+    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'ret' && kk.where().startsWith('nested_nmi_ret')));
+    expect(path).toEqual(['nmi', 'nested_nmi', 'nested_nmi_out', 'nested_nmi_ret']);
     m.step(); // ret
     expect(m.rip).toBe(m.symbol('nmi_point_middle'));
     expect(m.reg('rsp')).toBe(rsp); // ret left RSP where it was...

@@ -1,7 +1,8 @@
 // The explorer: schedules as strings, each invariant shown to fail on a design made to break it,
 // Heavy explorations run in worker threads: jest's module sandbox slows the step loop ~40x.
 // and the historical record where it is documented.
-import { LAYOUT, listDesigns, loadDesignFromSource } from '../../kernel-lib';
+import { getDesign, LAYOUT, listDesigns, loadDesignFromSource } from '../../kernel-lib';
+import type { Design } from '../../kernel-lib';
 import { exploreWorkload, parseSchedule, replaySchedule, formatScheduleSteps, ExploreRefused, exploreDesign } from '../../kernel-lib/explore';
 import type { WorkloadReport } from '../../kernel-lib/explore';
 
@@ -101,6 +102,24 @@ describe('each invariant can fail', () => {
     expect(t.summary).toMatch(/^#GP returned to irq_return\+0 with GS\.base/);
     expect(t.schedule).toBe('nmi@user_loop+0,nmi@nmi+0,bp@nmi_point_early+0');
   }, 60000);
+
+  test('3: a return without IRET that the design declares (linus-2010\'s popf/ret) is checked like an IRET', () => {
+    const shipped = getDesign('linus-2010');
+    expect(shipped.returnsWithoutIret).toEqual(['nested_nmi_ret']);
+    // The nested NMI's scratch %rax not given back: only the popf/ret return to the outer NMI shows it.
+    const text = shipped.text.replace('\tmovq 2*8(%rsp), %rax\n', '');
+    expect(text).not.toBe(shipped.text);
+    const meta = { id: 'linus-2010-rax', listing: 'linus-2010-rax.S', harness: shipped.harness };
+    const schedule = 'nmi@kernel_loop+0,bp@nmi_point_early+0,nmi@nmi_point_middle+0';
+    const transparency = (design: Design) =>
+      replaySchedule({ design, workload: 'kernel', schedule }).violations.filter((v) => v.invariant === 'transparency').map((v) => v.summary);
+    expect(transparency(loadDesignFromSource(text, { ...meta, returnsWithoutIret: ['nested_nmi_ret'] })))
+      .toEqual([expect.stringMatching(/^NMI returned without IRET \(ret\) to nmi_point_middle\+0 with rax 0x0 -> 0x/)]);
+    // Undeclared, the ret is an ordinary instruction to the explorer, and the clobber goes unseen.
+    expect(transparency(loadDesignFromSource(text, meta))).toEqual([]);
+    // As shipped, the nested return gives everything back.
+    expect(transparency(shipped)).toEqual([]);
+  });
 
   test('4: an entry that touches unmapped memory faults', async () => {
     expect(invariants(await one('\tmovq 0x10, %rax\n\tiretq'))).toContain('fault');

@@ -260,4 +260,21 @@ END(nmi)
     if (!bad.ok) expect(bad.errors[0]).toMatchObject({ file: 'mine.S', line: 2 });
     expect(() => loadDesignFromSource('foo: nop')).toThrow(/'nmi'/);
   });
+
+  test('harness.gates and returnsWithoutIret must name .text labels (a return without IRET: a ret instruction)', () => {
+    const listing = 'ENTRY(nmi)\n\tpopfq\nnested_ret:\n\tret\nnot_ret:\n\tiretq\nEND(nmi)\n';
+    expect(checkDesignSource(listing, { returnsWithoutIret: ['nested_ret'] }).ok).toBe(true);
+    // not_ret labels an iretq; nowhere is no label at all.
+    for (const label of ['not_ret', 'nowhere']) {
+      const r = checkDesignSource(listing, { listing: 'mine.S', returnsWithoutIret: [label] });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors.map((e) => e.message)).toEqual([`returnsWithoutIret: '${label}' must be a label in .text on a ret instruction`]);
+    }
+    const shape = checkDesignSource(listing, { returnsWithoutIret: 'nested_ret' as unknown as string[] });
+    expect(shape.ok).toBe(false);
+    if (!shape.ok) expect(shape.errors[0].message).toMatch(/'returnsWithoutIret' must be a list of labels/);
+    const gate = checkDesignSource(listing, { listing: 'mine.S', harness: { gates: { 13: 'missing_handler' } } });
+    expect(gate.ok).toBe(false);
+    if (!gate.ok) expect(gate.errors[0].message).toBe("harness.gates: vector 13 names 'missing_handler', which is not a label in .text");
+  });
 });

@@ -263,6 +263,18 @@ int3:
     expect(at).toEqual(seen('changes', false));
   });
 
+  test('the boundary after a RET knows which RET ran (the explorer reads it to see returns without IRET)', () => {
+    const m = miniKernel({ source: SRC });
+    m.hookScope = 'changes';
+    const rets: string[] = [];
+    m.onBoundary((mm) => {
+      if (mm.cpu.lastRetStep === mm.steps - 1 && mm.cpu.lastRet !== null) rets.push(`${mm.symbolize(mm.cpu.lastRet.src?.address ?? 0n)} -> ${mm.symbolize(mm.rip)}`);
+    });
+    m.run();
+    // Only the RET: the IRET after int3 and the direct call are no RETs.
+    expect(rets).toEqual(['f+0x4 -> _start+0xc']);
+  });
+
   test('the machine ends in the same state either way, and an NMI raised from outside reaches the hook', () => {
     const a = miniKernel({ source: SRC });
     const b = miniKernel({ source: SRC });
