@@ -13,8 +13,9 @@ export type CheckDesignResult =
   | { ok: true; design: Design; warnings: Diagnostic[] }
   | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
-function designFromSource(text: string, meta: Partial<DesignManifest>): Design {
-  const manifest: DesignManifest = {
+/** The manifest of a listing of the user's own: `meta` with defaults for what it leaves out. */
+function manifestFor(meta: Partial<DesignManifest>): DesignManifest {
+  return {
     id: meta.id ?? 'my-design',
     title: meta.title ?? 'My design',
     year: meta.year ?? new Date().getFullYear(),
@@ -28,8 +29,8 @@ function designFromSource(text: string, meta: Partial<DesignManifest>): Design {
     order: meta.order,
     stack: meta.stack,
     returnsWithoutIret: meta.returnsWithoutIret,
+    intendedFaults: meta.intendedFaults,
   };
-  return designFrom(manifest, text, manifest.listing);
 }
 
 /**
@@ -38,14 +39,14 @@ function designFromSource(text: string, meta: Partial<DesignManifest>): Design {
  * meta.listing, default '<id>.S').
  */
 export function checkDesignSource(text: string, meta: Partial<DesignManifest> = {}): CheckDesignResult {
-  const design = designFromSource(text, meta);
-  if (meta.stack !== undefined || meta.returnsWithoutIret !== undefined) {
-    const problems = manifestProblems({ ...design, listing: design.fileName, stack: meta.stack, returnsWithoutIret: meta.returnsWithoutIret });
-    if (problems.length > 0) {
-      const loc = { file: design.fileName, line: 1, column: 1, text: '' };
-      return { ok: false, warnings: [], errors: problems.map((message) => ({ ...loc, severity: 'error' as const, message: `manifest: ${message}` })) };
-    }
+  const manifest = manifestFor(meta);
+  // The manifest is checked before it is used (a malformed field must come back as a message).
+  const problems = manifestProblems(manifest);
+  if (problems.length > 0) {
+    const loc = { file: manifest.listing, line: 1, column: 1, text: '' };
+    return { ok: false, warnings: [], errors: problems.map((message) => ({ ...loc, severity: 'error' as const, message: `manifest: ${message}` })) };
   }
+  const design = designFrom(manifest, text, manifest.listing);
   const r = assembleDesign(design);
   if (r.ok === false) return { ok: false, errors: r.errors, warnings: r.warnings };
   return { ok: true, design, warnings: r.warnings };

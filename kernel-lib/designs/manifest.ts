@@ -1,6 +1,7 @@
 // What a design is: a listing (.S) plus a manifest (.json) describing it. The manifest carries
 // the facts a reader and the views need: where the design comes from, whether the listing is a
 // reconstruction, and what each slot of the NMI stack holds (offsets from the IST top T).
+import { Vector } from '../isa/faults';
 
 /** One 8-byte slot (or a range) of the NMI stack, at T + offset (offset < 0). */
 export interface StackSlot {
@@ -46,7 +47,18 @@ export interface DesignManifest {
    * does at every IRET; it cannot tell such a return from an ordinary function return by itself.
    */
   returnsWithoutIret?: string[];
+  /**
+   * Faults the design raises on purpose, each by the instruction at a label: the IRET that
+   * linus-2010 and iret-fault make fault ({ "fault": "#GP", "at": "nmi_iret" }). Invariant 4 does
+   * not count them; a double fault or a shutdown always counts.
+   */
+  intendedFaults?: { fault: string; at: string }[];
 }
+
+/** The faults a design may declare intended, by name (SDM vol. 3, table 6-1). */
+export const INTENDABLE_FAULTS: Record<string, number> = {
+  '#DE': Vector.DE, '#UD': Vector.UD, '#TS': Vector.TS, '#NP': Vector.NP, '#SS': Vector.SS, '#GP': Vector.GP, '#PF': Vector.PF,
+};
 
 /**
  * Harness options a design may ask for (all optional, all off by default).
@@ -81,6 +93,8 @@ export interface Design {
   stack: StackSlot[];
   /** Labels of RETs that return to interrupted code without IRET (DesignManifest.returnsWithoutIret). */
   returnsWithoutIret: string[];
+  /** Faults the design raises on purpose (DesignManifest.intendedFaults), by vector. */
+  intendedFaults: { vector: number; at: string }[];
   /** File name used in diagnostics. */
   fileName: string;
   /** The listing. */
@@ -130,6 +144,10 @@ export function manifestProblems(m: unknown): string[] {
   if (o.returnsWithoutIret !== undefined && (!Array.isArray(o.returnsWithoutIret) || o.returnsWithoutIret.some((n) => typeof n !== 'string' || n.length === 0))) {
     p.push("'returnsWithoutIret' must be a list of labels");
   }
+  if (o.intendedFaults !== undefined && (!Array.isArray(o.intendedFaults) || o.intendedFaults.some((f) =>
+    typeof f !== 'object' || f === null || typeof f.at !== 'string' || !Object.prototype.hasOwnProperty.call(INTENDABLE_FAULTS, f.fault)))) {
+    p.push(`'intendedFaults' must be a list of { fault, at }: fault one of ${Object.keys(INTENDABLE_FAULTS).join(', ')}, at a label`);
+  }
   if (o.notes !== undefined && (!Array.isArray(o.notes) || o.notes.some((n) => typeof n !== 'string'))) p.push("'notes' must be a list of strings");
   if (o.stack !== undefined) {
     if (!Array.isArray(o.stack)) p.push("'stack' must be a list");
@@ -166,6 +184,7 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
     order: manifest.order ?? 1000,
     stack: expandStack(manifest.stack),
     returnsWithoutIret: [...(manifest.returnsWithoutIret ?? [])],
+    intendedFaults: (manifest.intendedFaults ?? []).map((f) => ({ vector: INTENDABLE_FAULTS[f.fault], at: f.at })),
     fileName,
     text,
   };

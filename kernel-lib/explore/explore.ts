@@ -184,7 +184,7 @@ let cached: { key: string; explorer: Explorer } | null = null;
 
 /** exploreShare() for pool workers: reuses the explorer of the previous task when it is for the same workload. */
 export function exploreShareCached(t: ShareTask): ShareResult {
-  const key = JSON.stringify([t.design.id, t.design.fileName, t.design.text, t.design.harness, t.design.returnsWithoutIret, t.workload, t.userRsp ?? null, t.bound]);
+  const key = JSON.stringify([t.design.id, t.design.fileName, t.design.text, t.design.harness, t.design.returnsWithoutIret, t.design.intendedFaults, t.workload, t.userRsp ?? null, t.bound]);
   if (cached === null || cached.key !== key) {
     cached?.explorer.detach();
     cached = { key, explorer: explorerFor(t) };

@@ -40,8 +40,9 @@ export const INVARIANTS: readonly InvariantInfo[] = [
   },
   {
     id: 'fault', bit: 8, number: 4, title: 'No double fault, triple fault or unexpected fault',
-    rule: 'No #DF, no shutdown, no kernel oops, and no exception that the schedule did not inject and that the ' +
-      'undisturbed workload does not raise by itself (its own int3, say).',
+    rule: 'No #DF, no shutdown, no kernel oops, and no exception that the schedule did not inject, that the ' +
+      'undisturbed workload does not raise by itself (its own int3, say), and that the design does not raise on purpose ' +
+      '(its manifest\'s intendedFaults: the IRET that linus-2010 and iret-fault make fault).',
   },
   {
     id: 'termination', bit: 16, number: 5, title: 'Termination',

@@ -115,6 +115,8 @@ export class Explorer {
   private readonly hasher: StateHasher;
   private readonly points = new Map<number, { hi: number; kinds: number; cr2: bigint }>();
   private readonly expectedFaults = new Set<string>();
+  /** Faults the design declares part of its mechanism (DesignManifest.intendedFaults), by faultKey. */
+  private readonly intendedFaults = new Set<string>();
   private readonly steadySteps: number;
   private readonly nmiRunsLo: number;
   private readonly nmiRunsHi: number;
@@ -177,6 +179,11 @@ export class Explorer {
       this.points.set(Number(a & 0xffffffffn) | 0, {
         hi: Number(a >> 32n) | 0, kinds, cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
       });
+    }
+    // Faults the design raises on purpose are no violation of invariant 4 (its manifest says where).
+    for (const f of kernel.design.intendedFaults) {
+      const a = BigInt.asUintN(64, m.symbol(f.at));
+      this.intendedFaults.add(`${f.vector}@${Number(a & 0xffffffffn) | 0}:${Number(a >> 32n) | 0}`);
     }
     for (const label of kernel.design.returnsWithoutIret) {
       const a = BigInt.asUintN(64, m.symbol(label));
@@ -858,7 +865,7 @@ export class Explorer {
           break;
         case 'fault': {
           if (e.detail === 'injected' || r.root) break;
-          if (!this.expectedFaults.has(faultKey(e)) && !this.seen(r, 'fault')) {
+          if (!this.expectedFaults.has(faultKey(e)) && !this.intendedFaults.has(faultKey(e)) && !this.seen(r, 'fault')) {
             this.violation(r, 'fault', () => `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`);
           }
           break;

@@ -135,7 +135,7 @@ export type AssembleDesignResult =
 const programCache = new Map<string, AssembleDesignResult>();
 
 function programKey(design: Design): string {
-  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${(design.returnsWithoutIret ?? []).join(',')}\0${design.text}`;
+  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${(design.returnsWithoutIret ?? []).join(',')}\0${JSON.stringify(design.intendedFaults ?? [])}\0${design.text}`;
 }
 
 /**
@@ -195,14 +195,15 @@ export function assembleDesign(design: Design): AssembleDesignResult {
           errors: badGates.map(([v, l]) => ({ ...loc, severity: 'error' as const, message: `harness.gates: vector ${v} names '${l}', which is not a label in .text` })),
         };
       } else {
-        const badReturns = (design.returnsWithoutIret ?? []).filter((label) => !labelsRet(r.program, label));
-        if (badReturns.length > 0) {
-          const loc = { file: design.fileName, line: 1, column: 1, text: '' };
-          result = {
-            ok: false,
-            warnings: r.warnings,
-            errors: badReturns.map((l) => ({ ...loc, severity: 'error' as const, message: `returnsWithoutIret: '${l}' must be a label in .text on a ret instruction` })),
-          };
+        const loc = { file: design.fileName, line: 1, column: 1, text: '' };
+        const labelErrors = [
+          ...(design.returnsWithoutIret ?? []).filter((label) => !labelsRet(r.program, label))
+            .map((l) => `returnsWithoutIret: '${l}' must be a label in .text on a ret instruction`),
+          ...(design.intendedFaults ?? []).filter((f) => r.program.symbols.get(f.at)?.section !== '.text')
+            .map((f) => `intendedFaults: '${f.at}' is not a label in .text`),
+        ];
+        if (labelErrors.length > 0) {
+          result = { ok: false, warnings: r.warnings, errors: labelErrors.map((message) => ({ ...loc, severity: 'error' as const, message })) };
         } else result = { ok: true, program: r.program, warnings: r.warnings };
       }
     }

@@ -121,6 +121,25 @@ describe('each invariant can fail', () => {
     expect(transparency(shipped)).toEqual([]);
   });
 
+  test('4: a fault the design raises on purpose is not counted (manifest intendedFaults); an undeclared one is', async () => {
+    const shipped = getDesign('linus-2010');
+    expect(shipped.intendedFaults).toEqual([{ vector: 13, at: 'nmi_iret' }]);
+    const asIs = await exploreWorkload({ design: shipped, workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+    expect(invariants(asIs)).toEqual(['termination', 'transparency']);
+    const meta = { id: 'linus-2010-undeclared', listing: 'linus-2010.S', harness: shipped.harness, returnsWithoutIret: shipped.returnsWithoutIret };
+    const undeclared = await exploreWorkload({ design: loadDesignFromSource(shipped.text, meta), workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+    expect(undeclared.violations.find((v) => v.invariant === 'fault')).toMatchObject({
+      schedule: 'nmi@kernel_loop+0,nmi@nmi+0,bp@nmi_point_early+0', summary: expect.stringMatching(/^unexpected #GP at nmi_iret\+0/),
+    });
+  }, 60000);
+
+  test('4: with its own #GP declared, linus-2010 still fails invariant 4 at depth 3: an NMI at the start of the fault path (SDM 6.7.1)', async () => {
+    const r = await exploreWorkload({ design: 'linus-2010', workload: 'kernel', depth: 3, exceptions: 1, workers: 2 });
+    expect(r.violations.find((v) => v.invariant === 'fault')).toMatchObject({
+      schedule: 'nmi@kernel_loop+0,nmi@nmi+0,bp@nmi_point_early+0,nmi@nmi+0', summary: 'kernel oops: general protection fault',
+    });
+  }, 120000);
+
   test('4: an entry that touches unmapped memory faults', async () => {
     expect(invariants(await one('\tmovq 0x10, %rax\n\tiretq'))).toContain('fault');
   });

@@ -273,6 +273,14 @@ END(nmi)
     const shape = checkDesignSource(listing, { returnsWithoutIret: 'nested_ret' as unknown as string[] });
     expect(shape.ok).toBe(false);
     if (!shape.ok) expect(shape.errors[0].message).toMatch(/'returnsWithoutIret' must be a list of labels/);
+    const intended = checkDesignSource(listing, { listing: 'mine.S', intendedFaults: [{ fault: '#GP', at: 'not_ret' }, { fault: '#GP', at: 'nowhere' }] });
+    expect(intended.ok).toBe(false);
+    if (!intended.ok) expect(intended.errors.map((e) => e.message)).toEqual(["intendedFaults: 'nowhere' is not a label in .text"]);
+    for (const bad of [[{ fault: '#DF', at: 'not_ret' }], [{ fault: 13, at: 'not_ret' }], '#GP@not_ret']) {
+      const r = checkDesignSource(listing, { intendedFaults: bad as unknown as { fault: string; at: string }[] });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.errors[0].message).toMatch(/^manifest: 'intendedFaults' must be a list of \{ fault, at \}: fault one of #DE, #UD, #TS, #NP, #SS, #GP, #PF/);
+    }
     const gate = checkDesignSource(listing, { listing: 'mine.S', harness: { gates: { 13: 'missing_handler' } } });
     expect(gate.ok).toBe(false);
     if (!gate.ok) expect(gate.errors[0].message).toBe("harness.gates: vector 13 names 'missing_handler', which is not a label in .text");
