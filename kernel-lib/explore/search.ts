@@ -183,7 +183,7 @@ export class Explorer {
     // Faults the design raises on purpose are no violation of invariant 4 (its manifest says where).
     for (const f of kernel.design.intendedFaults) {
       const a = BigInt.asUintN(64, m.symbol(f.at));
-      this.intendedFaults.add(`${f.vector}@${Number(a & 0xffffffffn) | 0}:${Number(a >> 32n) | 0}`);
+      this.intendedFaults.add(faultKeyAt(f.vector, Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0));
     }
     for (const label of kernel.design.returnsWithoutIret) {
       const a = BigInt.asUintN(64, m.symbol(label));
@@ -1001,7 +1001,11 @@ export class Explorer {
   }
 }
 
-/** What identifies a fault for "the workload raises it by itself". */
+/** What identifies a fault for "the workload raises it by itself" and "the design raises it on purpose". */
 function faultKey(e: LoggedEvent): string {
-  return `${e.vector}@${e.ripLo}:${e.ripHi}`;
+  return faultKeyAt(e.vector ?? -1, e.ripLo, e.ripHi);
+}
+
+function faultKeyAt(vector: number, ripLo: number, ripHi: number): string {
+  return `${vector}@${ripLo}:${ripHi}`;
 }
