@@ -261,7 +261,7 @@ END(nmi)
     expect(() => loadDesignFromSource('foo: nop')).toThrow(/'nmi'/);
   });
 
-  test('harness.gates and returnsWithoutIret must name .text labels (a return without IRET: a ret instruction)', () => {
+  test('harness.gates, returnsWithoutIret and intendedFaults must name .text labels (a return without IRET: a ret instruction)', () => {
     const listing = 'ENTRY(nmi)\n\tpopfq\nnested_ret:\n\tret\nnot_ret:\n\tiretq\nEND(nmi)\n';
     expect(checkDesignSource(listing, { returnsWithoutIret: ['nested_ret'] }).ok).toBe(true);
     // not_ret labels an iretq; nowhere is no label at all.
