@@ -1,8 +1,13 @@
 // ts-jest compiles TypeScript with the pinned 5.x compiler (TypeScript 7 has no JS API).
 // The mdast/micromark family is ESM-only, so it is transformed too (see ../shared/TOOLCHAIN.md).
 const esmOnly = [
-  'mdast-util-[^/]+', 'micromark[^/]*', 'unist-util-[^/]+', 'decode-named-character-reference',
-  'character-entities', 'devlop', 'mdast-util-to-string',
+  'mdast-util-[^/]+',
+  'micromark[^/]*',
+  'unist-util-[^/]+',
+  'decode-named-character-reference',
+  'character-entities',
+  'devlop',
+  'mdast-util-to-string',
 ];
 module.exports = {
   testEnvironment: 'node',

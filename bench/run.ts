@@ -45,7 +45,8 @@ function loopIps(iterations: number, repeats: number): number {
     const t = seconds(() => {
       steps = m.run({ maxSteps: iterations * 20 }).steps;
     });
-    if (m.reg('rbx') !== BigInt(iterations - 1) || boundaries < steps) throw new Error('loop benchmark computed a wrong result');
+    if (m.reg('rbx') !== BigInt(iterations - 1) || boundaries < steps)
+      throw new Error('loop benchmark computed a wrong result');
     if (r > 0) rates.push(steps / t);
     gauge();
   }
@@ -165,16 +166,28 @@ function controlRound(seed: number): number {
   return n / s / 1e6;
 }
 
-type Metric = 'loop_ips' | 'step_ips' | 'trial_tps' | 'snapshot_us_4_dirty_of_64_pages' | 'snapshot_us_4_dirty_of_4096_pages';
-const METRICS: Metric[] = ['loop_ips', 'step_ips', 'trial_tps', 'snapshot_us_4_dirty_of_64_pages', 'snapshot_us_4_dirty_of_4096_pages'];
+type Metric =
+  'loop_ips' | 'step_ips' | 'trial_tps' | 'snapshot_us_4_dirty_of_64_pages' | 'snapshot_us_4_dirty_of_4096_pages';
+const METRICS: Metric[] = [
+  'loop_ips',
+  'step_ips',
+  'trial_tps',
+  'snapshot_us_4_dirty_of_64_pages',
+  'snapshot_us_4_dirty_of_4096_pages',
+];
 
 function measure(metric: Metric, quick: boolean, repeats: number): number {
   switch (metric) {
-    case 'loop_ips': return Math.round(loopIps(quick ? 200_000 : 1_000_000, repeats));
-    case 'step_ips': return Math.round(stepIps(quick ? 200_000 : 1_000_000, repeats));
-    case 'trial_tps': return Math.round(trialTps(quick ? 20_000 : 100_000, repeats));
-    case 'snapshot_us_4_dirty_of_64_pages': return Number(snapshotCost(4, 64, 31).toFixed(2));
-    default: return Number(snapshotCost(4, 4096, 31).toFixed(2));
+    case 'loop_ips':
+      return Math.round(loopIps(quick ? 200_000 : 1_000_000, repeats));
+    case 'step_ips':
+      return Math.round(stepIps(quick ? 200_000 : 1_000_000, repeats));
+    case 'trial_tps':
+      return Math.round(trialTps(quick ? 20_000 : 100_000, repeats));
+    case 'snapshot_us_4_dirty_of_64_pages':
+      return Number(snapshotCost(4, 64, 31).toFixed(2));
+    default:
+      return Number(snapshotCost(4, 4096, 31).toFixed(2));
   }
 }
 
@@ -207,16 +220,26 @@ const EXPLORE_D2_RUNS = 3;
  */
 function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
   const run = (depth: number) => {
-    const code = `require(${JSON.stringify(path.join(__dirname, '..', 'bin', 'ts-register.js'))});` +
+    const code =
+      `require(${JSON.stringify(path.join(__dirname, '..', 'bin', 'ts-register.js'))});` +
       `require(${JSON.stringify(path.join(__dirname, 'explore.ts'))}).exploreBench(${depth}).then((r) => console.log(JSON.stringify(r)));`;
-    return JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop() as string);
+    return JSON.parse(
+      execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', maxBuffer: 1 << 24 })
+        .trim()
+        .split('\n')
+        .pop() as string,
+    );
   };
   const d2runs = Array.from({ length: EXPLORE_D2_RUNS }, () => run(2)).sort((a, b) => a.ms - b.ms);
   const d2 = d2runs[EXPLORE_D2_RUNS >> 1];
   const d3 = full ? run(3) : null;
   let course: number | null = null;
   if (withCourse) {
-    const out = execFileSync('npm', ['run', '-s', 'course', '--', '--json'], { encoding: 'utf8', cwd: path.join(__dirname, '..'), maxBuffer: 1 << 26 });
+    const out = execFileSync('npm', ['run', '-s', 'course', '--', '--json'], {
+      encoding: 'utf8',
+      cwd: path.join(__dirname, '..'),
+      maxBuffer: 1 << 26,
+    });
     course = Number(JSON.parse(out.trim().split('\n').pop() as string).course_s);
   }
   return {
@@ -246,13 +269,18 @@ function main(): void {
   if (only >= 0) {
     const metric = argv[only + 1] as Metric;
     const value = measure(metric, q, repeats);
-    process.stdout.write(`${JSON.stringify({ [metric]: value, control_mops: Number(median(gaugeRates.slice(1)).toFixed(1)) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ [metric]: value, control_mops: Number(median(gaugeRates.slice(1)).toFixed(1)) })}\n`,
+    );
     return;
   }
   const measured = {} as Record<Metric | 'control_mops', number>;
   const controls: number[] = [];
-  const reference: { unicorn_loop_ips: number | null; unicorn_loop_hook_ips: number | null; unicorn_trial_tps: number | null } =
-    { unicorn_loop_ips: null, unicorn_loop_hook_ips: null, unicorn_trial_tps: null };
+  const reference: {
+    unicorn_loop_ips: number | null;
+    unicorn_loop_hook_ips: number | null;
+    unicorn_trial_tps: number | null;
+  } = { unicorn_loop_ips: null, unicorn_loop_hook_ips: null, unicorn_trial_tps: null };
   for (const metric of METRICS) {
     const { value, control } = measureInChild(metric, q);
     measured[metric] = value;
@@ -263,7 +291,8 @@ function main(): void {
       reference.unicorn_loop_ips = unicornRate('loop', loopSource(n), n, repeats);
       reference.unicorn_loop_hook_ips = unicornRate('loop_hook', loopSource(n), n, repeats);
     }
-    if (metric === 'trial_tps') reference.unicorn_trial_tps = unicornRate('trial', UNICORN_TRIAL_CODE, q ? 5_000 : 20_000, repeats);
+    if (metric === 'trial_tps')
+      reference.unicorn_trial_tps = unicornRate('trial', UNICORN_TRIAL_CODE, q ? 5_000 : 20_000, repeats);
   }
   measured.control_mops = Number(median(controls).toFixed(1));
   const ratio = (a: number, b: number | null) => (b === null ? null : Number((a / b).toFixed(2)));
@@ -280,26 +309,86 @@ function main(): void {
     return;
   }
   const rows: [string, string, string][] = [
-    ['loop_ips', results.loop_ips.toExponential(2), '10-instruction loop via run(), boundary hook active (target >= 5e7)'],
+    [
+      'loop_ips',
+      results.loop_ips.toExponential(2),
+      '10-instruction loop via run(), boundary hook active (target >= 5e7)',
+    ],
     ['step_ips', results.step_ips.toExponential(2), 'public step() calls (target >= 2e6)'],
     ['trial_tps', results.trial_tps.toExponential(2), 'restore + 25 instructions + NMI to handler (target >= 1e6)'],
-    ['snapshot_us_4_dirty_of_64_pages', String(results.snapshot_us_4_dirty_of_64_pages), 'µs per snapshot, 4 pages written, 64 mapped'],
-    ['snapshot_us_4_dirty_of_4096_pages', String(results.snapshot_us_4_dirty_of_4096_pages), 'µs per snapshot, 4 pages written, 4096 mapped'],
-    ['control_mops', String(results.control_mops), 'a fixed pure-JS loop, M iterations/s: how busy the host was (no target)'],
-    ['unicorn_loop_ips', fmt(results.unicorn_loop_ips), 'Unicorn 2 (C API), the same loop, no hook, run right after loop_ips'],
-    ['unicorn_loop_hook_ips', fmt(results.unicorn_loop_hook_ips), 'the same with a per-instruction code hook (the issue quotes about 4.5e7)'],
-    ['loop_ips_per_unicorn_hook', String(results.loop_ips_per_unicorn_hook ?? 'n/a'), 'loop_ips / unicorn_loop_hook_ips (same spell of the host)'],
-    ['unicorn_trial_tps', fmt(results.unicorn_trial_tps), 'Unicorn: restore context + 4 KiB stack, run 25 instructions of the trial code (no NMI)'],
+    [
+      'snapshot_us_4_dirty_of_64_pages',
+      String(results.snapshot_us_4_dirty_of_64_pages),
+      'µs per snapshot, 4 pages written, 64 mapped',
+    ],
+    [
+      'snapshot_us_4_dirty_of_4096_pages',
+      String(results.snapshot_us_4_dirty_of_4096_pages),
+      'µs per snapshot, 4 pages written, 4096 mapped',
+    ],
+    [
+      'control_mops',
+      String(results.control_mops),
+      'a fixed pure-JS loop, M iterations/s: how busy the host was (no target)',
+    ],
+    [
+      'unicorn_loop_ips',
+      fmt(results.unicorn_loop_ips),
+      'Unicorn 2 (C API), the same loop, no hook, run right after loop_ips',
+    ],
+    [
+      'unicorn_loop_hook_ips',
+      fmt(results.unicorn_loop_hook_ips),
+      'the same with a per-instruction code hook (the issue quotes about 4.5e7)',
+    ],
+    [
+      'loop_ips_per_unicorn_hook',
+      String(results.loop_ips_per_unicorn_hook ?? 'n/a'),
+      'loop_ips / unicorn_loop_hook_ips (same spell of the host)',
+    ],
+    [
+      'unicorn_trial_tps',
+      fmt(results.unicorn_trial_tps),
+      'Unicorn: restore context + 4 KiB stack, run 25 instructions of the trial code (no NMI)',
+    ],
     ['trial_tps_per_unicorn', String(results.trial_tps_per_unicorn ?? 'n/a'), 'trial_tps / unicorn_trial_tps'],
   ];
   if (slow !== null) {
-    rows.push(['explore_linux33_d2_ms', String(slow.explore_linux33_d2_ms), `linux-3.3, all workloads, depth 2, a worker per core, median of ${EXPLORE_D2_RUNS} (target < 2000)`]);
-    rows.push(['explore_linux33_d2_schedules_per_s', String(slow.explore_linux33_d2_schedules_per_s), 'schedules judged per second']);
-    rows.push(['explore_linux33_d2_states_per_s', String(slow.explore_linux33_d2_states_per_s), 'distinct states per second']);
-    rows.push(['explore_linux33_d2_rss_mib', String(slow.explore_linux33_d2_rss_mib), 'resident memory of the exploring process, MiB (target < 1024)']);
-    rows.push(['explore_linux33_d3_ms', String(slow.explore_linux33_d3_ms ?? 'not run (add --full)'), 'the same at depth 3, one run (target < 60000)']);
-    rows.push(['explore_linux33_d3_rss_mib', String(slow.explore_linux33_d3_rss_mib ?? 'not run'), 'resident memory at depth 3, MiB (target < 1024)']);
-    rows.push(['course_s', String(slow.course_s ?? 'not run'), 'every notebook executed headless, 2 at a time (target < 90)']);
+    rows.push([
+      'explore_linux33_d2_ms',
+      String(slow.explore_linux33_d2_ms),
+      `linux-3.3, all workloads, depth 2, a worker per core, median of ${EXPLORE_D2_RUNS} (target < 2000)`,
+    ]);
+    rows.push([
+      'explore_linux33_d2_schedules_per_s',
+      String(slow.explore_linux33_d2_schedules_per_s),
+      'schedules judged per second',
+    ]);
+    rows.push([
+      'explore_linux33_d2_states_per_s',
+      String(slow.explore_linux33_d2_states_per_s),
+      'distinct states per second',
+    ]);
+    rows.push([
+      'explore_linux33_d2_rss_mib',
+      String(slow.explore_linux33_d2_rss_mib),
+      'resident memory of the exploring process, MiB (target < 1024)',
+    ]);
+    rows.push([
+      'explore_linux33_d3_ms',
+      String(slow.explore_linux33_d3_ms ?? 'not run (add --full)'),
+      'the same at depth 3, one run (target < 60000)',
+    ]);
+    rows.push([
+      'explore_linux33_d3_rss_mib',
+      String(slow.explore_linux33_d3_rss_mib ?? 'not run'),
+      'resident memory at depth 3, MiB (target < 1024)',
+    ]);
+    rows.push([
+      'course_s',
+      String(slow.course_s ?? 'not run'),
+      'every notebook executed headless, 2 at a time (target < 90)',
+    ]);
   }
   process.stdout.write(`median of ${repeats} runs after a warm-up, one process per metric, ${process.version}\n`);
   for (const [k, v, d] of rows) process.stdout.write(`${k.padEnd(34)} ${v.padStart(10)}  ${d}\n`);

@@ -47,7 +47,9 @@ function flatCode(source: string): string {
   try {
     fs.writeFileSync(asm, source);
     execFileSync('as', ['--64', '-o', path.join(dir, 'code.o'), asm], { stdio: ['ignore', 'ignore', 'pipe'] });
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'code.o'), path.join(dir, 'code.bin')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', path.join(dir, 'code.o'), path.join(dir, 'code.bin')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
@@ -75,7 +77,10 @@ export function unicornRate(kind: ReferenceKind, source: string, count: number, 
     return null;
   }
   try {
-    const args = kind === 'trial' ? ['trial', code, String(count), String(repeats)] : ['loop', code, String(count), String(repeats), kind === 'loop_hook' ? '1' : '0'];
+    const args =
+      kind === 'trial'
+        ? ['trial', code, String(count), String(repeats)]
+        : ['loop', code, String(count), String(repeats), kind === 'loop_hook' ? '1' : '0'];
     const out = execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return Math.round(Number(JSON.parse(out).value));
   } catch (e) {

@@ -55,7 +55,13 @@ export function execSource(text: string, options: ExecOptions = {}): ExecResult 
   const sym = assembled.program.symbols.get(entry);
   if (!sym) {
     const loc = { file, line: 1, column: 1 };
-    return { ok: false, diagnostics: [...assembled.warnings, { ...loc, severity: 'error', message: `entry label '${entry}' is not defined`, text: '' }] };
+    return {
+      ok: false,
+      diagnostics: [
+        ...assembled.warnings,
+        { ...loc, severity: 'error', message: `entry label '${entry}' is not defined`, text: '' },
+      ],
+    };
   }
   const machine = bareMachine();
   try {

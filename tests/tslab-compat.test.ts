@@ -3,7 +3,7 @@
 // Node10 module resolution, non-strict, declarations emitted. Anything newer fails in a notebook.
 import * as path from 'path';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const ts5: typeof import('typescript') = require('@tslab/typescript-for-tslab');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -12,7 +12,7 @@ test('tslab bundles TypeScript 5.0', () => {
   expect(ts5.version).toMatch(/^5\.0\./);
 });
 
-test('the public API compiles under tslab\'s compiler and options with no diagnostics', () => {
+test("the public API compiles under tslab's compiler and options with no diagnostics", () => {
   const options: import('typescript').CompilerOptions = {
     module: ts5.ModuleKind.ESNext,
     moduleResolution: ts5.ModuleResolutionKind.Node10,
@@ -32,11 +32,19 @@ test('the public API compiles under tslab\'s compiler and options with no diagno
   const emitted = program.emit(undefined, () => undefined, undefined, true); // declarations only, in memory
   const diagnostics = [...ts5.getPreEmitDiagnostics(program), ...emitted.diagnostics];
   const text = diagnostics.map((d) => {
-    const where = d.file && d.start !== undefined ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : '';
+    const where =
+      d.file && d.start !== undefined
+        ? `${path.relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}`
+        : '';
     return `${where} ${ts5.flattenDiagnosticMessageText(d.messageText, '\n')}`;
   });
   expect(text).toEqual([]);
   // The whole library is reachable from index.ts, so this covered every module notebooks can load.
-  const files = program.getSourceFiles().map((f) => path.relative(ROOT, f.fileName)).filter((f) => f.startsWith('kernel-lib/'));
-  expect(files).toEqual(expect.arrayContaining(['kernel-lib/machine/machine.ts', 'kernel-lib/asm/index.ts', 'kernel-lib/isa/semantics.ts']));
+  const files = program
+    .getSourceFiles()
+    .map((f) => path.relative(ROOT, f.fileName))
+    .filter((f) => f.startsWith('kernel-lib/'));
+  expect(files).toEqual(
+    expect.arrayContaining(['kernel-lib/machine/machine.ts', 'kernel-lib/asm/index.ts', 'kernel-lib/isa/semantics.ts']),
+  );
 });

@@ -21,8 +21,7 @@ export const LIMITS = {
 };
 
 export type SymbolDef =
-  | { kind: 'label'; section: string; offset: bigint; stmt: Statement }
-  | { kind: 'equ'; expr: Expr; stmt: Statement };
+  { kind: 'label'; section: string; offset: bigint; stmt: Statement } | { kind: 'equ'; expr: Expr; stmt: Statement };
 
 export interface PendingInstruction {
   checked: CheckedInstruction;
@@ -79,7 +78,10 @@ export class Assembler {
   private stopped = false;
   private readonly exprOptions: ParseOptions;
 
-  constructor(private readonly sink: DiagnosticSink, private readonly predefined: Record<string, bigint>) {
+  constructor(
+    private readonly sink: DiagnosticSink,
+    private readonly predefined: Record<string, bigint>,
+  ) {
     this.section = this.useSection('.text', '');
     this.previousSection = this.section;
     this.exprOptions = { localLabel: (digits, dir) => this.localLabelRef(digits, dir) };
@@ -89,7 +91,7 @@ export class Assembler {
     this.frames.push({ lines, next: 0, queue: [] });
     while (this.frames.length > 0 && !this.stopped) {
       const frame = this.frames[this.frames.length - 1];
-      let stmt = frame.queue.shift();
+      const stmt = frame.queue.shift();
       if (!stmt) {
         if (frame.next >= frame.lines.length) {
           this.frames.pop();
@@ -105,7 +107,11 @@ export class Assembler {
         continue;
       }
       if (++this.statementCount > LIMITS.statements) {
-        this.sink.atStatement('error', stmt, `too many statements (limit ${LIMITS.statements}): runaway .rept or macro expansion?`);
+        this.sink.atStatement(
+          'error',
+          stmt,
+          `too many statements (limit ${LIMITS.statements}): runaway .rept or macro expansion?`,
+        );
         this.stopped = true;
         break;
       }
@@ -116,7 +122,11 @@ export class Assembler {
       this.sink.atStatement('error', c.start, `missing ${c.kind === 'macro' ? '.endm' : '.endr'} for \`${c.header}'`);
     }
     if (this.ifs.length > 0) {
-      this.sink.atLine('error', lines[lines.length - 1] ?? { text: '', file: '?', line: 1, origText: '', exact: true }, 'missing .endif');
+      this.sink.atLine(
+        'error',
+        lines[lines.length - 1] ?? { text: '', file: '?', line: 1, origText: '', exact: true },
+        'missing .endif',
+      );
     }
   }
 
@@ -135,7 +145,8 @@ export class Assembler {
       this.execute(stmt);
     } catch (e) {
       if (e instanceof AsmError) this.sink.atStatement('error', stmt, e.message, e.offset);
-      else this.sink.atStatement('error', stmt, `internal assembler error: ${e instanceof Error ? e.message : String(e)}`);
+      else
+        this.sink.atStatement('error', stmt, `internal assembler error: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -166,7 +177,8 @@ export class Assembler {
 
   private localLabelRef(digits: string, dir: 'f' | 'b'): Expr {
     const n = this.localCounts.get(digits) ?? 0;
-    if (dir === 'b' && n === 0) throw new AsmError(`backward reference \`${digits}b' to a local label that is not defined yet`);
+    if (dir === 'b' && n === 0)
+      throw new AsmError(`backward reference \`${digits}b' to a local label that is not defined yet`);
     return { k: 'sym', name: `${digits}${LOCAL_MARK}${dir === 'b' ? n : n + 1}`, display: `${digits}${dir}` };
   }
 
@@ -183,7 +195,8 @@ export class Assembler {
   }
 
   private defineEquate(name: string, exprText: string, stmt: Statement, once: boolean): void {
-    if (name === '.') throw new AsmError('assigning to `.\' (moving the location counter) is not supported; use .skip or .align');
+    if (name === '.')
+      throw new AsmError("assigning to `.' (moving the location counter) is not supported; use .skip or .align");
     const old = this.symbols.get(name);
     if (old && (old.kind === 'label' || once)) throw new AsmError(`symbol \`${name}' is already defined`);
     if (name in this.predefined) throw new AsmError(`symbol \`${name}' is predefined and cannot be redefined`);
@@ -204,12 +217,16 @@ export class Assembler {
   bindExpr(e: Expr): Expr {
     if (e.k === 'num') return e; // the common case: nothing to bind or fold
     const dot: Expr = { k: 'secref', sec: this.section.name, off: this.section.size };
-    const bound = bind(e, (name) => {
-      const def = this.symbols.get(name);
-      if (def && def.kind === 'equ') return def.expr;
-      if (name in this.predefined) return { k: 'num', v: this.predefined[name] };
-      return undefined;
-    }, dot);
+    const bound = bind(
+      e,
+      (name) => {
+        const def = this.symbols.get(name);
+        if (def && def.kind === 'equ') return def.expr;
+        if (name in this.predefined) return { k: 'num', v: this.predefined[name] };
+        return undefined;
+      },
+      dot,
+    );
     return fold(bound);
   }
 
@@ -259,9 +276,12 @@ export class Assembler {
     const args = (): string[] => (rest.trim() === '' ? [] : splitTopLevel(rest).map((p) => p.text.trim()));
     if (word.startsWith('.cfi_')) return; // call frame info: no effect on the program
     switch (word) {
-      case '.text': case '.data': case '.bss':
+      case '.text':
+      case '.data':
+      case '.bss':
         return this.switchTo(this.useSection(word, ''));
-      case '.section': case '.pushsection': {
+      case '.section':
+      case '.pushsection': {
         const a = args();
         const name = a[0]?.replace(/^"|"$/g, '');
         if (!name) throw new AsmError(`${word} needs a section name`);
@@ -282,32 +302,72 @@ export class Assembler {
         this.section = p;
         return;
       }
-      case '.globl': case '.global':
+      case '.globl':
+      case '.global':
         for (const a of args()) for (const n of a.split(/\s+/)) if (n) this.globals.add(n);
         return;
-      case '.type': case '.size': case '.file': case '.loc': case '.ident': case '.code64': case '.att_syntax':
-      case '.local': case '.weak': case '.hidden': case '.extern': case '.protected': case '.internal':
-      case '.sleb128': case '.uleb128': case '.loc_mark_labels': case '.nops':
-        if (word === '.att_syntax' && /noprefix/.test(rest)) throw new AsmError('.att_syntax noprefix is not supported');
-        if (word === '.sleb128' || word === '.uleb128' || word === '.nops') throw new AsmError(`${word} is not supported`);
+      case '.type':
+      case '.size':
+      case '.file':
+      case '.loc':
+      case '.ident':
+      case '.code64':
+      case '.att_syntax':
+      case '.local':
+      case '.weak':
+      case '.hidden':
+      case '.extern':
+      case '.protected':
+      case '.internal':
+      case '.sleb128':
+      case '.uleb128':
+      case '.loc_mark_labels':
+      case '.nops':
+        if (word === '.att_syntax' && /noprefix/.test(rest))
+          throw new AsmError('.att_syntax noprefix is not supported');
+        if (word === '.sleb128' || word === '.uleb128' || word === '.nops')
+          throw new AsmError(`${word} is not supported`);
         return;
       case '.intel_syntax':
         throw new AsmError('.intel_syntax is not supported: this assembler reads AT&T syntax only');
-      case '.code16': case '.code32':
+      case '.code16':
+      case '.code32':
         throw new AsmError(`${word} is not supported: this assembler is 64-bit only`);
       case '.end':
         this.stopped = true;
         return;
-      case '.set': case '.equ': case '.equiv': {
+      case '.set':
+      case '.equ':
+      case '.equiv': {
         const a = splitTopLevel(rest);
         if (a.length < 2) throw new AsmError(`${word} needs a name and a value: \`${word} name, expr'`);
-        return this.defineEquate(a[0].text.trim(), a.slice(1).map((p) => p.text).join(','), stmt, word === '.equiv');
+        return this.defineEquate(
+          a[0].text.trim(),
+          a
+            .slice(1)
+            .map((p) => p.text)
+            .join(','),
+          stmt,
+          word === '.equiv',
+        );
       }
-      case '.quad': case '.8byte': return this.data(8, args(), stmt);
-      case '.long': case '.int': case '.4byte': return this.data(4, args(), stmt);
-      case '.word': case '.short': case '.value': case '.2byte': return this.data(2, args(), stmt);
-      case '.byte': return this.data(1, args(), stmt);
-      case '.ascii': case '.asciz': case '.string': {
+      case '.quad':
+      case '.8byte':
+        return this.data(8, args(), stmt);
+      case '.long':
+      case '.int':
+      case '.4byte':
+        return this.data(4, args(), stmt);
+      case '.word':
+      case '.short':
+      case '.value':
+      case '.2byte':
+        return this.data(2, args(), stmt);
+      case '.byte':
+        return this.data(1, args(), stmt);
+      case '.ascii':
+      case '.asciz':
+      case '.string': {
         for (const a of args()) {
           const bytes = decodeStringLiteral(a);
           if (!bytes) throw new AsmError(`${word} expects string literals in double quotes, found \`${a}'`);
@@ -316,9 +376,12 @@ export class Assembler {
         }
         return;
       }
-      case '.skip': case '.space': case '.zero': {
+      case '.skip':
+      case '.space':
+      case '.zero': {
         const a = args();
-        if (a.length < 1 || (word === '.zero' && a.length > 1) || a.length > 2) throw new AsmError(`${word} takes ${word === '.zero' ? 'a size' : 'a size and an optional fill byte'}`);
+        if (a.length < 1 || (word === '.zero' && a.length > 1) || a.length > 2)
+          throw new AsmError(`${word} takes ${word === '.zero' ? 'a size' : 'a size and an optional fill byte'}`);
         const n = this.valueNow(a[0], stmt, `${word} size`);
         const fill = a[1] !== undefined ? Number(BigInt.asUintN(8, this.valueNow(a[1], stmt, 'fill value'))) : 0;
         return this.emitFill(n, fill);
@@ -341,7 +404,9 @@ export class Assembler {
         for (let k = 0; k < all.length; k++) all[k] = unit[k % unit.length];
         return this.emitBytes(all);
       }
-      case '.align': case '.balign': case '.p2align': {
+      case '.align':
+      case '.balign':
+      case '.p2align': {
         const a = args();
         if (a.length < 1) throw new AsmError(`${word} needs an alignment`);
         let n = this.valueNow(a[0], stmt, 'alignment');
@@ -350,22 +415,36 @@ export class Assembler {
           n = 1n << n;
         }
         if (n === 0n) n = 1n;
-        if ((n & (n - 1n)) !== 0n) throw new AsmError(`alignment ${n} is not a power of 2 (x86 \`.align n' aligns to n bytes)`);
+        if ((n & (n - 1n)) !== 0n)
+          throw new AsmError(`alignment ${n} is not a power of 2 (x86 \`.align n' aligns to n bytes)`);
         const pad = (n - (this.section.size % n)) % n;
         const max = a[2] !== undefined && a[2] !== '' ? this.valueNow(a[2], stmt, 'maximum skip') : undefined;
         if (max !== undefined && pad > max) return;
-        const fill = a[1] !== undefined && a[1] !== '' ? Number(BigInt.asUintN(8, this.valueNow(a[1], stmt, 'fill value'))) : this.section.isCode ? 0x90 : 0;
+        const fill =
+          a[1] !== undefined && a[1] !== ''
+            ? Number(BigInt.asUintN(8, this.valueNow(a[1], stmt, 'fill value')))
+            : this.section.isCode
+              ? 0x90
+              : 0;
         return this.emitFill(pad, fill);
       }
       case '.org':
         throw new AsmError('.org is not supported; use .skip or .align');
       case '.macro': {
         const header = parseMacroHeader(rest);
-        this.collector = { kind: 'macro', depth: 1, body: [], start: stmt, header: `.macro ${header.name}${rest.slice(rest.indexOf(header.name) + header.name.length)}` };
+        this.collector = {
+          kind: 'macro',
+          depth: 1,
+          body: [],
+          start: stmt,
+          header: `.macro ${header.name}${rest.slice(rest.indexOf(header.name) + header.name.length)}`,
+        };
         return;
       }
-      case '.endm': throw new AsmError('.endm without .macro');
-      case '.endr': throw new AsmError('.endr without .rept/.irp');
+      case '.endm':
+        throw new AsmError('.endm without .macro');
+      case '.endr':
+        throw new AsmError('.endr without .rept/.irp');
       case '.exitm': {
         const k = this.frames.map((f) => !!f.macro).lastIndexOf(true);
         if (k < 0) throw new AsmError('.exitm outside a macro');
@@ -379,16 +458,30 @@ export class Assembler {
         if (!this.macros.delete(name)) throw new AsmError(`.purgem: no macro named \`${name}'`);
         return;
       }
-      case '.rept': case '.irp': case '.irpc':
-        this.collector = { kind: word.slice(1) as Collector['kind'], depth: 1, body: [], start: stmt, header: `${word}${rest}` };
+      case '.rept':
+      case '.irp':
+      case '.irpc':
+        this.collector = {
+          kind: word.slice(1) as Collector['kind'],
+          depth: 1,
+          body: [],
+          start: stmt,
+          header: `${word}${rest}`,
+        };
         return;
-      case '.err': throw new AsmError('.err encountered');
-      case '.error': throw new AsmError(`.error: ${decodeText(rest)}`);
-      case '.warning': this.sink.atStatement('warning', stmt, `.warning: ${decodeText(rest)}`); return;
-      case '.print': return;
+      case '.err':
+        throw new AsmError('.err encountered');
+      case '.error':
+        throw new AsmError(`.error: ${decodeText(rest)}`);
+      case '.warning':
+        this.sink.atStatement('warning', stmt, `.warning: ${decodeText(rest)}`);
+        return;
+      case '.print':
+        return;
     }
     const cond = word.slice(1);
-    if (cond.startsWith('if') || cond === 'else' || cond === 'elseif' || cond === 'endif') return this.conditional(cond, rest, stmt, true);
+    if (cond.startsWith('if') || cond === 'else' || cond === 'elseif' || cond === 'endif')
+      return this.conditional(cond, rest, stmt, true);
     throw new AsmError(`unknown directive \`${word}'`);
   }
 
@@ -401,7 +494,10 @@ export class Assembler {
     }
     if (word === 'else' || word === 'elseif') {
       if (!top) throw new AsmError(`.${word} without .if`);
-      if (!top.outer || top.taken) { top.active = false; return; }
+      if (!top.outer || top.taken) {
+        top.active = false;
+        return;
+      }
       top.active = word === 'else' ? true : this.valueNow(rest, stmt, '.elseif condition') !== 0n;
       top.taken = top.active;
       return;
@@ -417,21 +513,35 @@ export class Assembler {
   private ifCondition(word: string, rest: string, stmt: Statement): boolean {
     const arg = rest.trim();
     switch (word) {
-      case 'if': case 'ifne': return this.valueNow(arg, stmt, '.if condition') !== 0n;
-      case 'ifeq': return this.valueNow(arg, stmt, '.ifeq condition') === 0n;
-      case 'ifgt': return this.valueNow(arg, stmt, 'condition') > 0n;
-      case 'ifge': return this.valueNow(arg, stmt, 'condition') >= 0n;
-      case 'iflt': return this.valueNow(arg, stmt, 'condition') < 0n;
-      case 'ifle': return this.valueNow(arg, stmt, 'condition') <= 0n;
-      case 'ifdef': return this.symbols.has(arg) || arg in this.predefined;
-      case 'ifndef': case 'ifnotdef': return !(this.symbols.has(arg) || arg in this.predefined);
-      case 'ifb': return arg === '';
-      case 'ifnb': return arg !== '';
-      case 'ifc': case 'ifnc': {
+      case 'if':
+      case 'ifne':
+        return this.valueNow(arg, stmt, '.if condition') !== 0n;
+      case 'ifeq':
+        return this.valueNow(arg, stmt, '.ifeq condition') === 0n;
+      case 'ifgt':
+        return this.valueNow(arg, stmt, 'condition') > 0n;
+      case 'ifge':
+        return this.valueNow(arg, stmt, 'condition') >= 0n;
+      case 'iflt':
+        return this.valueNow(arg, stmt, 'condition') < 0n;
+      case 'ifle':
+        return this.valueNow(arg, stmt, 'condition') <= 0n;
+      case 'ifdef':
+        return this.symbols.has(arg) || arg in this.predefined;
+      case 'ifndef':
+      case 'ifnotdef':
+        return !(this.symbols.has(arg) || arg in this.predefined);
+      case 'ifb':
+        return arg === '';
+      case 'ifnb':
+        return arg !== '';
+      case 'ifc':
+      case 'ifnc': {
         const parts = splitTopLevel(arg).map((p) => p.text.trim().replace(/^'(.*)'$/, '$1'));
         return (parts[0] === (parts[1] ?? '')) === (word === 'ifc');
       }
-      default: throw new AsmError(`unknown directive \`.${word}'`);
+      default:
+        throw new AsmError(`unknown directive \`.${word}'`);
     }
   }
 
@@ -453,7 +563,8 @@ export class Assembler {
   private emitFill(n: bigint, fill: number): void {
     if (n < 0n) throw new AsmError('size is negative');
     if (n > LIMITS.sectionBytes) throw new AsmError('size is too large');
-    if (fill !== 0 && n > 0n) this.section.fixed.push({ offset: this.section.size, bytes: { fill, length: Number(n) } });
+    if (fill !== 0 && n > 0n)
+      this.section.fixed.push({ offset: this.section.size, bytes: { fill, length: Number(n) } });
     this.advance(n);
   }
 
@@ -498,7 +609,13 @@ export class Assembler {
     const listText = parts.slice(1).join(',');
     let values: string[];
     if (c.kind === 'irpc') values = listText.trim().split('');
-    else values = parts.length > 2 ? parts.slice(1).map((p) => p.trim()) : listText.trim() === '' ? [''] : listText.trim().split(/\s+/);
+    else
+      values =
+        parts.length > 2
+          ? parts.slice(1).map((p) => p.trim())
+          : listText.trim() === ''
+            ? ['']
+            : listText.trim().split(/\s+/);
     if (c.kind === 'irpc' && values.length === 0) values = [''];
     this.checkExpansion(BigInt(values.length * c.body.length), stmt);
     const lines: SourceLine[] = [];
@@ -513,7 +630,10 @@ export class Assembler {
     this.expandedCount += Number(n > BigInt(LIMITS.expandedStatements) ? BigInt(LIMITS.expandedStatements) + 1n : n);
     if (this.expandedCount > LIMITS.expandedStatements) {
       this.stopped = true;
-      throw new AsmError(`expansion too large: more than ${LIMITS.expandedStatements} statements from .rept/.irp/.macro`, 0);
+      throw new AsmError(
+        `expansion too large: more than ${LIMITS.expandedStatements} statements from .rept/.irp/.macro`,
+        0,
+      );
     }
     void stmt;
   }
@@ -524,7 +644,9 @@ export class Assembler {
 
   private invokeMacro(def: MacroDef, argText: string, stmt: Statement): void {
     if (this.macroDepth >= LIMITS.macroDepth) {
-      throw new AsmError(`macros nested too deeply (limit ${LIMITS.macroDepth}): does \`${def.name}' invoke itself without end?`);
+      throw new AsmError(
+        `macros nested too deeply (limit ${LIMITS.macroDepth}): does \`${def.name}' invoke itself without end?`,
+      );
     }
     const values = bindMacroArgs(def, argText);
     this.checkExpansion(BigInt(def.body.length), stmt);
@@ -533,7 +655,14 @@ export class Assembler {
     const macros = [...(site.macros ?? []), def.name];
     const column = site.column ?? (site.exact ? stmt.column : undefined);
     const lines = def.body.map((b): SourceLine => {
-      const line: SourceLine = { text: substitute(b.text, values, counter), file: site.file, line: site.line, origText: site.origText, exact: false, macros };
+      const line: SourceLine = {
+        text: substitute(b.text, values, counter),
+        file: site.file,
+        line: site.line,
+        origText: site.origText,
+        exact: false,
+        macros,
+      };
       if (column !== undefined) line.column = column;
       return line;
     });
@@ -551,7 +680,10 @@ export class Assembler {
     this.pendingLock = false;
     if (/^lock$/i.test(word)) {
       const m = /^\s*(\S+)/.exec(rest);
-      if (!m) { this.pendingLock = true; return; } // `lock; incl (%rax)`
+      if (!m) {
+        this.pendingLock = true;
+        return;
+      } // `lock; incl (%rax)`
       lock = true;
       mnemonicWord = m[1];
       operandOffset = word.length + m[0].length;
@@ -564,7 +696,9 @@ export class Assembler {
       throw e instanceof AsmError ? new AsmError(e.message, operandOffset - mnemonicWord.length) : e;
     }
     const pieces = operandText.trim() === '' ? [] : splitTopLevel(operandText);
-    const operands = pieces.map((p) => parseOperand(p.text, operandOffset + p.offset + (p.text.length - p.text.trimStart().length), this.exprOptions));
+    const operands = pieces.map((p) =>
+      parseOperand(p.text, operandOffset + p.offset + (p.text.length - p.text.trimStart().length), this.exprOptions),
+    );
     // Bind `.set` symbols and `.` now, so `.set i, i+1` inside .rept gives each instruction its own value.
     for (const o of operands) {
       const op = o.operand;
@@ -574,7 +708,13 @@ export class Assembler {
     const checked = checkInstruction(mn, operands, lock);
     for (const w of checked.warnings) this.sink.atStatement('warning', stmt, w);
     const text = operands.length === 0 ? mnemonicWord : `${mnemonicWord} ${operands.map((o) => o.text).join(', ')}`;
-    this.instructions.push({ checked, section: this.section.name, offset: this.section.size, stmt, text: lock ? `lock ${text}` : text });
+    this.instructions.push({
+      checked,
+      section: this.section.name,
+      offset: this.section.size,
+      stmt,
+      text: lock ? `lock ${text}` : text,
+    });
     this.section.code.push([this.section.size, checked.length]);
     this.advance(BigInt(checked.length));
   }

@@ -6,7 +6,10 @@ import type { Diagnostic, Severity, SourceLoc } from './program';
 
 /** A problem found while handling one statement; `offset` points into the statement text if known. */
 export class AsmError extends Error {
-  constructor(message: string, readonly offset?: number) {
+  constructor(
+    message: string,
+    readonly offset?: number,
+  ) {
     super(message);
     this.name = 'AsmError';
   }
@@ -41,7 +44,14 @@ export class DiagnosticSink {
   readonly warnings: Diagnostic[] = [];
 
   report(severity: Severity, where: SourceLoc & { text: string }, message: string): void {
-    const d: Diagnostic = { severity, message, file: where.file, line: where.line, column: where.column, text: where.text };
+    const d: Diagnostic = {
+      severity,
+      message,
+      file: where.file,
+      line: where.line,
+      column: where.column,
+      text: where.text,
+    };
     (severity === 'error' ? this.errors : this.warnings).push(d);
   }
 
@@ -50,14 +60,25 @@ export class DiagnosticSink {
     const line = stmt.line;
     let msg = message;
     if (line.macros && line.macros.length > 0) {
-      const chain = line.macros.map((m) => '`' + m + "'").reverse().join(' from ');
+      const chain = line.macros
+        .map((m) => '`' + m + "'")
+        .reverse()
+        .join(' from ');
       msg = `${message} (in \`${stmt.text}', expanded from macro ${chain})`;
     }
-    this.report(severity, { file: line.file, line: line.line, column: statementColumn(stmt, offset), text: line.origText }, msg);
+    this.report(
+      severity,
+      { file: line.file, line: line.line, column: statementColumn(stmt, offset), text: line.origText },
+      msg,
+    );
   }
 
   atLine(severity: Severity, line: SourceLine, message: string, column?: number): void {
-    this.report(severity, { file: line.file, line: line.line, column: column ?? firstColumn(line.origText), text: line.origText }, message);
+    this.report(
+      severity,
+      { file: line.file, line: line.line, column: column ?? firstColumn(line.origText), text: line.origText },
+      message,
+    );
   }
 }
 

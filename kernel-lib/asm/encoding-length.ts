@@ -44,7 +44,8 @@ function modrmBytes(o: LengthOperand | undefined): number {
   const sib = o.index !== null || (o.base & 7) === 4; // rsp/r12 as base need a SIB byte
   let disp: number;
   if (o.disp === undefined) disp = 4;
-  else if (o.disp === null || o.disp === 0n) disp = (o.base & 7) === 5 ? 1 : 0; // rbp/r13 have no disp0 form
+  else if (o.disp === null || o.disp === 0n)
+    disp = (o.base & 7) === 5 ? 1 : 0; // rbp/r13 have no disp0 form
   else disp = fitsInt8(o.disp) ? 1 : 4;
   return 1 + (sib ? 1 : 0) + disp;
 }
@@ -59,7 +60,8 @@ function needsRex(i: LengthInput): boolean {
   if (i.size === 8 && !DEFAULT_64.has(i.op) && !crMove && i.op !== 'nop') return true;
   for (const o of i.operands) {
     if (o.kind === 'reg' && (o.reg >= 8 || o.needsRex)) return true;
-    if (o.kind === 'mem' && ((typeof o.base === 'number' && o.base >= 8) || (o.index !== null && o.index >= 8))) return true;
+    if (o.kind === 'mem' && ((typeof o.base === 'number' && o.base >= 8) || (o.index !== null && o.index >= 8)))
+      return true;
   }
   return false;
 }
@@ -82,7 +84,10 @@ export function instructionLength(i: LengthInput): number {
 }
 
 function opcodeAndOperands(
-  i: LengthInput, ops: LengthOperand[], rm: LengthOperand | undefined, imm: { literal?: bigint } | undefined,
+  i: LengthInput,
+  ops: LengthOperand[],
+  rm: LengthOperand | undefined,
+  imm: { literal?: bigint } | undefined,
 ): number {
   const dest = ops[ops.length - 1];
   switch (i.op) {
@@ -100,7 +105,14 @@ function opcodeAndOperands(
       }
       return 1 + modrmBytes(rm);
     }
-    case 'add': case 'adc': case 'sub': case 'sbb': case 'cmp': case 'and': case 'or': case 'xor':
+    case 'add':
+    case 'adc':
+    case 'sub':
+    case 'sbb':
+    case 'cmp':
+    case 'and':
+    case 'or':
+    case 'xor':
       if (imm) {
         if (i.size !== 1 && fitsInt8(imm.literal)) return 1 + modrmBytes(rm) + 1; // 83 /n ib
         if (isAccumulator(dest)) return 1 + immBytes(i.size); // 04/05-style short form
@@ -110,9 +122,15 @@ function opcodeAndOperands(
     case 'test':
       if (imm) return isAccumulator(dest) ? 1 + immBytes(i.size) : 1 + modrmBytes(rm) + immBytes(i.size);
       return 1 + modrmBytes(rm);
-    case 'not': case 'neg': case 'inc': case 'dec': case 'lea':
+    case 'not':
+    case 'neg':
+    case 'inc':
+    case 'dec':
+    case 'lea':
       return 1 + modrmBytes(rm);
-    case 'shl': case 'shr': case 'sar':
+    case 'shl':
+    case 'shr':
+    case 'sar':
       // D0/D1 (by 1, also for a literal `$1`), D2/D3 (by %cl), C0/C1 ib.
       if (imm && imm.literal !== 1n) return 1 + modrmBytes(rm) + 1;
       return 1 + modrmBytes(rm);
@@ -121,9 +139,19 @@ function opcodeAndOperands(
       return dest.kind === 'reg' ? 1 : 1 + modrmBytes(rm); // 50+r / FF /6
     case 'pop':
       return dest.kind === 'reg' ? 1 : 1 + modrmBytes(rm); // 58+r / 8F /0
-    case 'pushf': case 'popf': case 'ret': case 'int3': case 'hlt': case 'cli': case 'sti': case 'std': case 'cld': case 'iret':
+    case 'pushf':
+    case 'popf':
+    case 'ret':
+    case 'int3':
+    case 'hlt':
+    case 'cli':
+    case 'sti':
+    case 'std':
+    case 'cld':
+    case 'iret':
       return i.op === 'ret' && ops.length === 1 ? 3 : 1;
-    case 'movzx': case 'movsx':
+    case 'movzx':
+    case 'movsx':
       return (i.srcSize === 4 ? 1 : 2) + modrmBytes(rm); // 63 (movsxd) / 0F B6,B7,BE,BF
     case 'imul':
       if (imm) return 1 + modrmBytes(ops.length === 3 ? ops[1] : dest) + (fitsInt8(imm.literal) ? 1 : immBytes(i.size)); // 6B / 69
@@ -131,24 +159,37 @@ function opcodeAndOperands(
     case 'xchg': {
       const bothRegs = ops.every((o) => o.kind === 'reg');
       // 90+r when one side is the accumulator (but `xchg %eax,%eax` is not the nop 90).
-      if (bothRegs && i.size !== 1 && (isAccumulator(ops[0]) || isAccumulator(ops[1])) && !(isAccumulator(ops[0]) && isAccumulator(ops[1]) && i.size === 4)) return 1;
+      if (
+        bothRegs &&
+        i.size !== 1 &&
+        (isAccumulator(ops[0]) || isAccumulator(ops[1])) &&
+        !(isAccumulator(ops[0]) && isAccumulator(ops[1]) && i.size === 4)
+      )
+        return 1;
       return 1 + modrmBytes(rm);
     }
     case 'cmpxchg':
       return 2 + modrmBytes(rm); // 0F B0 / B1
-    case 'jmp': case 'call':
+    case 'jmp':
+    case 'call':
       return dest.kind === 'target' ? 5 : 1 + modrmBytes(rm); // E9/E8 rel32, FF /4 /2
     case 'jcc':
       return 6; // 0F 8x rel32
     case 'nop':
       return ops.length === 0 ? 1 : 2 + modrmBytes(rm); // 90 / 0F 1F /0
-    case 'ud2': case 'rdmsr': case 'wrmsr': case 'syscall': case 'sysret':
+    case 'ud2':
+    case 'rdmsr':
+    case 'wrmsr':
+    case 'syscall':
+    case 'sysret':
       return 2; // 0F xx (sysretq's REX.W is counted as a prefix)
     case 'swapgs':
       return 3; // 0F 01 F8
-    case 'lidt': case 'sidt':
+    case 'lidt':
+    case 'sidt':
       return 2 + modrmBytes(rm); // 0F 01 /3, /1
-    case 'erets': case 'eretu':
+    case 'erets':
+    case 'eretu':
       return 4; // F2/F3 0F 01 CA
   }
 }

@@ -9,8 +9,7 @@
 import { AsmError } from './diagnostics';
 
 export type BinaryOp =
-  | '*' | '/' | '%' | '<<' | '>>' | '|' | '&' | '^' | '+' | '-'
-  | '==' | '!=' | '<' | '>' | '<=' | '>=' | '&&' | '||';
+  '*' | '/' | '%' | '<<' | '>>' | '|' | '&' | '^' | '+' | '-' | '==' | '!=' | '<' | '>' | '<=' | '>=' | '&&' | '||';
 export type UnaryOp = '-' | '~' | '!' | '+';
 
 export type Expr =
@@ -42,15 +41,44 @@ export interface ParseOptions {
 // Binding strength of the binary operators, following the GAS manual ("Infix Operators"):
 // * / % << >> bind tightest, then | & ^, then + -, then comparisons, then && and ||.
 const PRECEDENCE: Record<BinaryOp, number> = {
-  '*': 5, '/': 5, '%': 5, '<<': 5, '>>': 5,
-  '|': 4, '&': 4, '^': 4,
-  '+': 3, '-': 3,
-  '==': 2, '!=': 2, '<': 2, '>': 2, '<=': 2, '>=': 2,
-  '&&': 1, '||': 0,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  '<<': 5,
+  '>>': 5,
+  '|': 4,
+  '&': 4,
+  '^': 4,
+  '+': 3,
+  '-': 3,
+  '==': 2,
+  '!=': 2,
+  '<': 2,
+  '>': 2,
+  '<=': 2,
+  '>=': 2,
+  '&&': 1,
+  '||': 0,
 };
 const C_PRECEDENCE: Record<BinaryOp, number> = {
-  '*': 10, '/': 10, '%': 10, '+': 9, '-': 9, '<<': 8, '>>': 8,
-  '<': 7, '>': 7, '<=': 7, '>=': 7, '==': 6, '!=': 6, '&': 5, '^': 4, '|': 3, '&&': 2, '||': 1,
+  '*': 10,
+  '/': 10,
+  '%': 10,
+  '+': 9,
+  '-': 9,
+  '<<': 8,
+  '>>': 8,
+  '<': 7,
+  '>': 7,
+  '<=': 7,
+  '>=': 7,
+  '==': 6,
+  '!=': 6,
+  '&': 5,
+  '^': 4,
+  '|': 3,
+  '&&': 2,
+  '||': 1,
 };
 
 type Token =
@@ -60,7 +88,31 @@ type Token =
   | { t: 'op'; op: string; pos: number }
   | { t: 'end'; pos: number };
 
-const OPERATORS = ['<<', '>>', '<=', '>=', '==', '!=', '<>', '&&', '||', '+', '-', '*', '/', '%', '&', '|', '^', '~', '!', '<', '>', '(', ')'];
+const OPERATORS = [
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '<>',
+  '&&',
+  '||',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+  '^',
+  '~',
+  '!',
+  '<',
+  '>',
+  '(',
+  ')',
+];
 
 function isIdStart(c: string): boolean {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || c === '.' || c === '$';
@@ -77,19 +129,31 @@ export function readEscapedChar(s: string, i: number): { code: number; next: num
   const c = s[i];
   if (c !== '\\') return { code: s.charCodeAt(i), next: i + 1 };
   const e = s[i + 1];
-  const simple: Record<string, number> = { n: 10, t: 9, r: 13, b: 8, f: 12, v: 11, a: 7, '\\': 92, "'": 39, '"': 34, e: 27 };
+  const simple: Record<string, number> = {
+    n: 10,
+    t: 9,
+    r: 13,
+    b: 8,
+    f: 12,
+    v: 11,
+    a: 7,
+    '\\': 92,
+    "'": 39,
+    '"': 34,
+    e: 27,
+  };
   if (e === undefined) return { code: 92, next: i + 1 };
   if (e in simple) return { code: simple[e], next: i + 2 };
   if (e === 'x' || e === 'X') {
     let j = i + 2;
     let v = 0;
-    while (j < s.length && /[0-9a-fA-F]/.test(s[j])) v = (v * 16 + parseInt(s[j], 16)) & 0xff, j++;
+    for (; j < s.length && /[0-9a-fA-F]/.test(s[j]); j++) v = (v * 16 + parseInt(s[j], 16)) & 0xff;
     return { code: v, next: j };
   }
   if (e >= '0' && e <= '7') {
     let j = i + 1;
     let v = 0;
-    while (j < s.length && j < i + 4 && s[j] >= '0' && s[j] <= '7') v = v * 8 + (s.charCodeAt(j) - 48), j++;
+    for (; j < s.length && j < i + 4 && s[j] >= '0' && s[j] <= '7'; j++) v = v * 8 + (s.charCodeAt(j) - 48);
     return { code: v & 0xff, next: j };
   }
   return { code: s.charCodeAt(i + 1), next: i + 2 };
@@ -100,7 +164,10 @@ function tokenize(s: string): Token[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i];
-    if (c === ' ' || c === '\t') { i++; continue; }
+    if (c === ' ' || c === '\t') {
+      i++;
+      continue;
+    }
     if (isDigit(c)) {
       const start = i;
       let j = i;
@@ -155,10 +222,14 @@ export function parseExpr(text: string, options: ParseOptions = {}): Expr {
 
   function primary(): Expr {
     const tok = tokens[p];
-    if (tok.t === 'num') { p++; return { k: 'num', v: tok.v }; }
+    if (tok.t === 'num') {
+      p++;
+      return { k: 'num', v: tok.v };
+    }
     if (tok.t === 'local') {
       p++;
-      if (!options.localLabel) throw new AsmError(`local label reference \`${tok.digits}${tok.dir}' not allowed here`, tok.pos);
+      if (!options.localLabel)
+        throw new AsmError(`local label reference \`${tok.digits}${tok.dir}' not allowed here`, tok.pos);
       return options.localLabel(tok.digits, tok.dir);
     }
     if (tok.t === 'id') {
@@ -237,7 +308,7 @@ export function evaluate(e: Expr, env: EvalEnv): Rel | undefined {
     case 'sym':
       return env.symbol(e.name, e.display ?? e.name);
     case 'dot':
-      if (!env.dot) throw new AsmError('`.\' is not allowed here');
+      if (!env.dot) throw new AsmError("`.' is not allowed here");
       return env.dot();
     case 'secref':
       return env.sectionBase ? { sec: null, v: reduce(env.sectionBase(e.sec) + e.off) } : { sec: e.sec, v: e.off };
@@ -267,10 +338,14 @@ export function evaluate(e: Expr, env: EvalEnv): Rel | undefined {
 
 export function applyUnary(op: UnaryOp, a: bigint): bigint {
   switch (op) {
-    case '-': return reduce(-a);
-    case '~': return reduce(~a);
-    case '!': return a === 0n ? 1n : 0n;
-    case '+': return a;
+    case '-':
+      return reduce(-a);
+    case '~':
+      return reduce(~a);
+    case '!':
+      return a === 0n ? 1n : 0n;
+    case '+':
+      return a;
   }
 }
 
@@ -278,12 +353,18 @@ const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 
 export function applyBinary(op: BinaryOp, a: bigint, b: bigint): bigint {
   switch (op) {
-    case '+': return reduce(a + b);
-    case '-': return reduce(a - b);
-    case '*': return reduce(a * b);
-    case '&': return reduce(a & b);
-    case '|': return reduce(a | b);
-    case '^': return reduce(a ^ b);
+    case '+':
+      return reduce(a + b);
+    case '-':
+      return reduce(a - b);
+    case '*':
+      return reduce(a * b);
+    case '&':
+      return reduce(a & b);
+    case '|':
+      return reduce(a | b);
+    case '^':
+      return reduce(a ^ b);
     case '<<': {
       const n = s64(b);
       return n < 0n || n > 63n ? 0n : reduce(a << n);
@@ -298,14 +379,22 @@ export function applyBinary(op: BinaryOp, a: bigint, b: bigint): bigint {
       if (d === 0n) throw new AsmError('division by zero');
       return op === '/' ? reduce(s64(a) / d) : reduce(s64(a) % d);
     }
-    case '==': return s64(a) === s64(b) ? -1n : 0n;
-    case '!=': return s64(a) !== s64(b) ? -1n : 0n;
-    case '<': return s64(a) < s64(b) ? -1n : 0n;
-    case '>': return s64(a) > s64(b) ? -1n : 0n;
-    case '<=': return s64(a) <= s64(b) ? -1n : 0n;
-    case '>=': return s64(a) >= s64(b) ? -1n : 0n;
-    case '&&': return a !== 0n && b !== 0n ? 1n : 0n;
-    case '||': return a !== 0n || b !== 0n ? 1n : 0n;
+    case '==':
+      return s64(a) === s64(b) ? -1n : 0n;
+    case '!=':
+      return s64(a) !== s64(b) ? -1n : 0n;
+    case '<':
+      return s64(a) < s64(b) ? -1n : 0n;
+    case '>':
+      return s64(a) > s64(b) ? -1n : 0n;
+    case '<=':
+      return s64(a) <= s64(b) ? -1n : 0n;
+    case '>=':
+      return s64(a) >= s64(b) ? -1n : 0n;
+    case '&&':
+      return a !== 0n && b !== 0n ? 1n : 0n;
+    case '||':
+      return a !== 0n || b !== 0n ? 1n : 0n;
   }
 }
 
@@ -315,8 +404,10 @@ export function applyBinary(op: BinaryOp, a: bigint, b: bigint): bigint {
  */
 export function bind(e: Expr, lookup: (name: string) => Expr | undefined, dot: Expr): Expr {
   switch (e.k) {
-    case 'sym': return lookup(e.name) ?? e;
-    case 'dot': return dot;
+    case 'sym':
+      return lookup(e.name) ?? e;
+    case 'dot':
+      return dot;
     case 'un': {
       const a = bind(e.a, lookup, dot);
       return a === e.a ? e : { k: 'un', op: e.op, a };
@@ -326,7 +417,8 @@ export function bind(e: Expr, lookup: (name: string) => Expr | undefined, dot: E
       const b = bind(e.b, lookup, dot);
       return a === e.a && b === e.b ? e : { k: 'bin', op: e.op, a, b };
     }
-    default: return e;
+    default:
+      return e;
   }
 }
 
@@ -341,9 +433,15 @@ export function literalValue(e: Expr): bigint | undefined {
 }
 
 /** Names of the symbols an expression mentions (for undefined-symbol messages). */
-export function symbolsOf(e: Expr, out: Array<{ name: string; display: string }> = []): Array<{ name: string; display: string }> {
+export function symbolsOf(
+  e: Expr,
+  out: Array<{ name: string; display: string }> = [],
+): Array<{ name: string; display: string }> {
   if (e.k === 'sym') out.push({ name: e.name, display: e.display ?? e.name });
   else if (e.k === 'un') symbolsOf(e.a, out);
-  else if (e.k === 'bin') { symbolsOf(e.a, out); symbolsOf(e.b, out); }
+  else if (e.k === 'bin') {
+    symbolsOf(e.a, out);
+    symbolsOf(e.b, out);
+  }
   return out;
 }

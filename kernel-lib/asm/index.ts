@@ -32,8 +32,7 @@ export interface AssembleOptions {
 }
 
 export type AssembleResult =
-  | { ok: true; program: Program; warnings: Diagnostic[] }
-  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+  { ok: true; program: Program; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 /** Assembles; every problem in the source comes back as a Diagnostic (this function does not throw). */
 export function assemble(options: AssembleOptions): AssembleResult {
@@ -51,7 +50,11 @@ export function assemble(options: AssembleOptions): AssembleResult {
   } catch (e) {
     // A bug in the assembler itself: still a value, never a stack trace for the learner.
     const file = options.files[0]?.name ?? '<input>';
-    sink.report('error', { file, line: 1, column: 1, text: '' }, `internal assembler error: ${e instanceof Error ? e.message : String(e)}`);
+    sink.report(
+      'error',
+      { file, line: 1, column: 1, text: '' },
+      `internal assembler error: ${e instanceof Error ? e.message : String(e)}`,
+    );
     return { ok: false, errors: sink.errors, warnings: sink.warnings };
   }
 }

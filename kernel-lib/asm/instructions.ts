@@ -21,7 +21,15 @@ export type PendingOperand =
   | CrOperand
   | SegOperand
   | { kind: 'imm'; expr: Expr; rule: ImmRule }
-  | { kind: 'mem'; base: number | 'rip' | null; index: number | null; scale: 1 | 2 | 4 | 8; disp: Expr | null; seg: 'fs' | 'gs' | null; wide?: boolean }
+  | {
+      kind: 'mem';
+      base: number | 'rip' | null;
+      index: number | null;
+      scale: 1 | 2 | 4 | 8;
+      disp: Expr | null;
+      seg: 'fs' | 'gs' | null;
+      wide?: boolean;
+    }
   | { kind: 'target'; expr: Expr };
 
 export interface CheckedInstruction {
@@ -39,8 +47,23 @@ const ALU: ReadonlySet<Op> = new Set<Op>(['add', 'adc', 'sub', 'sbb', 'cmp', 'an
 const UNARY: ReadonlySet<Op> = new Set<Op>(['not', 'neg', 'inc', 'dec']);
 const SHIFTS: ReadonlySet<Op> = new Set<Op>(['shl', 'shr', 'sar']);
 const NO_OPERANDS: ReadonlySet<Op> = new Set<Op>([
-  'pushf', 'popf', 'int3', 'ud2', 'hlt', 'cli', 'sti', 'std', 'cld', 'iret', 'swapgs', 'rdmsr', 'wrmsr',
-  'syscall', 'sysret', 'erets', 'eretu',
+  'pushf',
+  'popf',
+  'int3',
+  'ud2',
+  'hlt',
+  'cli',
+  'sti',
+  'std',
+  'cld',
+  'iret',
+  'swapgs',
+  'rdmsr',
+  'wrmsr',
+  'syscall',
+  'sysret',
+  'erets',
+  'eretu',
 ]);
 const SUFFIX_LETTER: Record<number, string> = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' };
 
@@ -56,37 +79,45 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
   };
   const count = (...allowed: number[]): void => {
     if (!allowed.includes(ops.length)) {
-      fail(`\`${name}' takes ${allowed.join(' or ')} operand${allowed.length === 1 && allowed[0] === 1 ? '' : 's'}, got ${ops.length}`);
+      fail(
+        `\`${name}' takes ${allowed.join(' or ')} operand${allowed.length === 1 && allowed[0] === 1 ? '' : 's'}, got ${ops.length}`,
+      );
     }
   };
   const isReg = (o: ParsedOperand | undefined): o is Gpr => !!o && o.kind === 'reg';
   const isMem = (o: ParsedOperand | undefined): o is Mem => !!o && o.kind === 'mem';
   const isImm = (o: ParsedOperand | undefined): boolean => !!o && o.kind === 'imm';
   for (let k = 0; k < written.length; k++) {
-    if (written[k].indirect && mn.op !== 'jmp' && mn.op !== 'call') fail(`\`*' (indirect) is only valid with jmp and call`, k);
+    if (written[k].indirect && mn.op !== 'jmp' && mn.op !== 'call')
+      fail(`\`*' (indirect) is only valid with jmp and call`, k);
   }
 
   /** Operand size from the suffix and the general registers, as GAS decides it. */
   const sizeFrom = (regs: Gpr[], fallback: OperandSize | undefined, warnDefault: boolean): OperandSize => {
     if (mn.suffix) {
       for (const r of regs) {
-        if (r.size !== mn.suffix) fail(`incorrect register \`%${r.name}' used with \`${SUFFIX_LETTER[mn.suffix]}' suffix`);
+        if (r.size !== mn.suffix)
+          fail(`incorrect register \`%${r.name}' used with \`${SUFFIX_LETTER[mn.suffix]}' suffix`);
       }
       return mn.suffix;
     }
     if (regs.length > 0) {
       for (const r of regs) {
-        if (r.size !== regs[0].size) fail(`operand size mismatch for \`${name}' (\`%${regs[0].name}' and \`%${r.name}')`);
+        if (r.size !== regs[0].size)
+          fail(`operand size mismatch for \`${name}' (\`%${regs[0].name}' and \`%${r.name}')`);
       }
       return regs[0].size;
     }
-    if (fallback === undefined) fail(`no instruction mnemonic suffix given and no register operands for \`${name}'; add a suffix`);
-    if (warnDefault) warnings.push(`no instruction mnemonic suffix given and no register operands; using default for \`${name}'`);
+    if (fallback === undefined)
+      fail(`no instruction mnemonic suffix given and no register operands for \`${name}'; add a suffix`);
+    if (warnDefault)
+      warnings.push(`no instruction mnemonic suffix given and no register operands; using default for \`${name}'`);
     return fallback as OperandSize;
   };
-  const narrow = (size: OperandSize): ImmRule => (size === 8 ? { kind: 's32' } : { kind: 'narrow', bits: (size * 8) as 8 | 16 | 32 });
+  const narrow = (size: OperandSize): ImmRule =>
+    size === 8 ? { kind: 's32' } : { kind: 'narrow', bits: (size * 8) as 8 | 16 | 32 };
 
-  let op: Op = mn.op;
+  const op: Op = mn.op;
   let size: 0 | OperandSize = 0;
   let srcSize: 1 | 2 | 4 | undefined;
   const rules = new Map<number, ImmRule>();
@@ -106,15 +137,17 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       }
       if (src.kind === 'seg' || dst.kind === 'seg') {
         const other = src.kind === 'seg' ? dst : src;
-        if (other.kind === 'seg' || isImm(other)) fail('mov with a segment register needs a general register or memory on the other side');
+        if (other.kind === 'seg' || isImm(other))
+          fail('mov with a segment register needs a general register or memory on the other side');
         if (isReg(other)) {
           if (other.size === 1) fail(`\`%${other.name}' is not valid with a segment register`);
           size = sizeFrom([other], 2, false);
         } else size = mn.suffix ?? 2;
-        if (isMem(other) && size !== 2) fail(`\`${name}' with a segment register and memory is 16-bit (use movw or mov)`);
+        if (isMem(other) && size !== 2)
+          fail(`\`${name}' with a segment register and memory is 16-bit (use movw or mov)`);
         break;
       }
-      if (isMem(src) && isMem(dst)) fail('too many memory references for `mov\'');
+      if (isMem(src) && isMem(dst)) fail("too many memory references for `mov'");
       const regs = [src, dst].filter(isReg);
       size = sizeFrom(regs, 4, true);
       if (mn.movabs) {
@@ -146,23 +179,37 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       size = sizeFrom([dst as Gpr], undefined, false);
       break;
     }
-    case 'add': case 'adc': case 'sub': case 'sbb': case 'cmp': case 'and': case 'or': case 'xor': case 'test': {
+    case 'add':
+    case 'adc':
+    case 'sub':
+    case 'sbb':
+    case 'cmp':
+    case 'and':
+    case 'or':
+    case 'xor':
+    case 'test': {
       count(2);
       const [src, dst] = ops;
       if (isImm(dst)) fail('an immediate cannot be the destination', 1);
       if (isMem(src) && isMem(dst)) fail(`too many memory references for \`${name}'`);
-      for (let k = 0; k < 2; k++) if (ops[k].kind === 'cr' || ops[k].kind === 'seg') fail(`invalid operand for \`${name}'`, k);
+      for (let k = 0; k < 2; k++)
+        if (ops[k].kind === 'cr' || ops[k].kind === 'seg') fail(`invalid operand for \`${name}'`, k);
       size = sizeFrom([src, dst].filter(isReg), 4, true);
       if (isImm(src)) rules.set(0, narrow(size));
       break;
     }
-    case 'not': case 'neg': case 'inc': case 'dec': {
+    case 'not':
+    case 'neg':
+    case 'inc':
+    case 'dec': {
       count(1);
       if (!isReg(ops[0]) && !isMem(ops[0])) fail(`\`${name}' needs a register or memory operand`, 0);
       size = sizeFrom(ops.filter(isReg), 4, true);
       break;
     }
-    case 'shl': case 'shr': case 'sar': {
+    case 'shl':
+    case 'shr':
+    case 'sar': {
       count(1, 2);
       const dst = ops[ops.length - 1];
       if (!isReg(dst) && !isMem(dst)) fail(`\`${name}' needs a register or memory destination`, ops.length - 1);
@@ -176,27 +223,35 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       size = sizeFrom(isReg(dst) ? [dst] : [], 4, true);
       break;
     }
-    case 'push': case 'pop': {
+    case 'push':
+    case 'pop': {
       count(1);
       const o = ops[0];
-      if (mn.suffix === 4 || mn.suffix === 1) fail(`invalid instruction suffix for \`${name}' (64-bit mode pushes and pops 8 or 2 bytes)`);
-      if (isReg(o) && (o.size === 4 || o.size === 1)) fail(`\`%${o.name}' cannot be pushed or popped in 64-bit mode`, 0);
-      if (o.kind === 'cr' || o.kind === 'seg') fail(`\`${name}' of a ${o.kind === 'cr' ? 'control' : 'segment'} register is not supported`, 0);
+      if (mn.suffix === 4 || mn.suffix === 1)
+        fail(`invalid instruction suffix for \`${name}' (64-bit mode pushes and pops 8 or 2 bytes)`);
+      if (isReg(o) && (o.size === 4 || o.size === 1))
+        fail(`\`%${o.name}' cannot be pushed or popped in 64-bit mode`, 0);
+      if (o.kind === 'cr' || o.kind === 'seg')
+        fail(`\`${name}' of a ${o.kind === 'cr' ? 'control' : 'segment'} register is not supported`, 0);
       if (isImm(o) && mn.op === 'pop') fail('pop needs a register or memory operand', 0);
       size = sizeFrom(ops.filter(isReg), 8, false);
       if (isImm(o)) rules.set(0, narrow(size));
       break;
     }
-    case 'movzx': case 'movsx': {
+    case 'movzx':
+    case 'movsx': {
       count(2);
       const [src, dst] = ops;
       if (!isReg(dst)) fail(`\`${name}' needs a register destination`, 1);
       const d = dst as Gpr;
       if (!isReg(src) && !isMem(src)) fail(`\`${name}' needs a register or memory source`, 0);
       srcSize = mn.srcSize ?? (isReg(src) ? (src.size as 1 | 2 | 4) : undefined);
-      if (srcSize === undefined) return fail(`\`${name}' with a memory source is ambiguous; use movzbl/movzwl/movsbq/... to give both sizes`, 0);
-      if (isReg(src) && src.size !== srcSize) fail(`incorrect register \`%${src.name}' for \`${name}' (source must be ${srcSize * 8}-bit)`, 0);
-      if (mn.suffix && d.size !== mn.suffix) fail(`incorrect register \`%${d.name}' for \`${name}' (destination must be ${mn.suffix * 8}-bit)`, 1);
+      if (srcSize === undefined)
+        return fail(`\`${name}' with a memory source is ambiguous; use movzbl/movzwl/movsbq/... to give both sizes`, 0);
+      if (isReg(src) && src.size !== srcSize)
+        fail(`incorrect register \`%${src.name}' for \`${name}' (source must be ${srcSize * 8}-bit)`, 0);
+      if (mn.suffix && d.size !== mn.suffix)
+        fail(`incorrect register \`%${d.name}' for \`${name}' (destination must be ${mn.suffix * 8}-bit)`, 1);
       if (name === 'movsxd' && d.size !== 8) fail('movsxd needs a 64-bit destination', 1);
       size = d.size;
       if (srcSize >= size) fail(`\`${name}' must widen: ${srcSize * 8}-bit source to ${size * 8}-bit destination`);
@@ -216,15 +271,19 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       if (isImm(ops[0])) rules.set(0, narrow(size));
       break;
     }
-    case 'xchg': case 'cmpxchg': {
+    case 'xchg':
+    case 'cmpxchg': {
       count(2);
       const [a, b] = ops;
       if (mn.op === 'cmpxchg' && !isReg(a)) fail('cmpxchg needs a register source', 0);
-      if (!(isReg(a) || isMem(a)) || !(isReg(b) || isMem(b)) || (isMem(a) && isMem(b))) fail(`\`${name}' needs two registers or a register and memory`);
+      if (!(isReg(a) || isMem(a)) || !(isReg(b) || isMem(b)) || (isMem(a) && isMem(b)))
+        fail(`\`${name}' needs two registers or a register and memory`);
       size = sizeFrom([a, b].filter(isReg), undefined, false);
       break;
     }
-    case 'jmp': case 'call': case 'jcc': {
+    case 'jmp':
+    case 'call':
+    case 'jcc': {
       count(1);
       const w = written[0];
       const o = ops[0];
@@ -245,7 +304,9 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       }
       const m = o as Mem;
       if (m.seg) fail('a direct branch target cannot have a segment override', 0);
-      return finish(mn, { op: mn.op, size: 0, operands: [{ kind: 'target', expr: m.disp as Expr }], lock }, warnings, [{ kind: 'target' }]);
+      return finish(mn, { op: mn.op, size: 0, operands: [{ kind: 'target', expr: m.disp as Expr }], lock }, warnings, [
+        { kind: 'target' },
+      ]);
     }
     case 'ret': {
       count(0, 1);
@@ -265,7 +326,8 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       }
       break;
     }
-    case 'lidt': case 'sidt': {
+    case 'lidt':
+    case 'sidt': {
       // The operand is a 10-byte pseudo-descriptor in 64-bit mode (SDM LGDT/LIDT).
       count(1);
       if (!isMem(ops[0])) fail(`\`${name}' takes a memory operand`, 0);
@@ -277,7 +339,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       if (name === 'int') {
         count(1);
         const v = isImm(ops[0]) ? literalValue((ops[0] as { expr: Expr }).expr) : undefined;
-        if (v !== 3n) fail('only `int $3\' (the breakpoint, int3) is supported');
+        if (v !== 3n) fail("only `int $3' (the breakpoint, int3) is supported");
         return finish(mn, { op: 'int3', size: 0, operands: [], lock }, warnings, []);
       }
       count(0);
@@ -292,10 +354,13 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       }
       fail(`unsupported instruction \`${name}'`);
   }
-  if (lock && !['add', 'adc', 'sub', 'sbb', 'and', 'or', 'xor', 'not', 'neg', 'inc', 'dec', 'xchg', 'cmpxchg'].includes(op)) {
+  if (
+    lock &&
+    !['add', 'adc', 'sub', 'sbb', 'and', 'or', 'xor', 'not', 'neg', 'inc', 'dec', 'xchg', 'cmpxchg'].includes(op)
+  ) {
     throw new AsmError(`\`lock' prefix is not valid with \`${name}'`);
   }
-  if (lock && !ops.some(isMem)) throw new AsmError('`lock\' needs a memory destination');
+  if (lock && !ops.some(isMem)) throw new AsmError("`lock' needs a memory destination");
 
   const pending: PendingOperand[] = ops.map((o, k): PendingOperand => {
     switch (o.kind) {
@@ -304,10 +369,20 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
         if (o.high8) r.high8 = true;
         return r;
       }
-      case 'cr': case 'seg': return o;
-      case 'imm': return { kind: 'imm', expr: o.expr, rule: rules.get(k) ?? { kind: 'any' } };
+      case 'cr':
+      case 'seg':
+        return o;
+      case 'imm':
+        return { kind: 'imm', expr: o.expr, rule: rules.get(k) ?? { kind: 'any' } };
       case 'mem': {
-        const m: PendingOperand = { kind: 'mem', base: o.base, index: o.index, scale: o.scale, disp: o.disp, seg: o.seg };
+        const m: PendingOperand = {
+          kind: 'mem',
+          base: o.base,
+          index: o.index,
+          scale: o.scale,
+          disp: o.disp,
+          seg: o.seg,
+        };
         if (wideMem.has(k)) m.wide = true;
         return m;
       }
@@ -315,28 +390,57 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
   });
   const shapes: LengthOperand[] = ops.map((o): LengthOperand => {
     switch (o.kind) {
-      case 'reg': return { kind: 'reg', reg: o.reg, size: o.size, needsRex: o.needsRex, high8: o.high8 };
-      case 'imm': return { kind: 'imm', literal: literalValue(o.expr) };
-      case 'mem': return { kind: 'mem', base: o.base, index: o.index, seg: o.seg !== null, disp: o.disp === null ? null : literalValue(o.disp) };
-      default: return { kind: o.kind };
+      case 'reg':
+        return { kind: 'reg', reg: o.reg, size: o.size, needsRex: o.needsRex, high8: o.high8 };
+      case 'imm':
+        return { kind: 'imm', literal: literalValue(o.expr) };
+      case 'mem':
+        return {
+          kind: 'mem',
+          base: o.base,
+          index: o.index,
+          seg: o.seg !== null,
+          disp: o.disp === null ? null : literalValue(o.disp),
+        };
+      default:
+        return { kind: o.kind };
     }
   });
   if (UNARY.has(op) || ALU.has(op) || SHIFTS.has(op)) {
     // high-byte registers cannot be encoded together with a REX prefix (SDM Vol. 2, 2.2.1.2)
     const high = ops.some((o) => isReg(o) && o.high8);
-    const rex = shapes.some((s) => (s.kind === 'reg' && (s.reg >= 8 || s.needsRex)) || (s.kind === 'mem' && ((typeof s.base === 'number' && s.base >= 8) || (s.index ?? 0) >= 8)));
-    if (high && rex) throw new AsmError(`can't encode a high-byte register (%ah..%bh) in an instruction that needs a REX prefix`);
+    const rex = shapes.some(
+      (s) =>
+        (s.kind === 'reg' && (s.reg >= 8 || s.needsRex)) ||
+        (s.kind === 'mem' && ((typeof s.base === 'number' && s.base >= 8) || (s.index ?? 0) >= 8)),
+    );
+    if (high && rex)
+      throw new AsmError(`can't encode a high-byte register (%ah..%bh) in an instruction that needs a REX prefix`);
   }
   return finish(mn, { op, size, srcSize, operands: pending, lock, movabs: mn.movabs }, warnings, shapes);
 }
 
 function finish(
   mn: Mnemonic,
-  i: { op: Op; size: 0 | OperandSize; srcSize?: 1 | 2 | 4; operands: PendingOperand[]; lock: boolean; movabs?: boolean },
+  i: {
+    op: Op;
+    size: 0 | OperandSize;
+    srcSize?: 1 | 2 | 4;
+    operands: PendingOperand[];
+    lock: boolean;
+    movabs?: boolean;
+  },
   warnings: string[],
   shapes: LengthOperand[],
 ): CheckedInstruction {
-  const length = instructionLength({ op: i.op, size: i.size, srcSize: i.srcSize, operands: shapes, movabs: i.movabs, lock: i.lock });
+  const length = instructionLength({
+    op: i.op,
+    size: i.size,
+    srcSize: i.srcSize,
+    operands: shapes,
+    movabs: i.movabs,
+    lock: i.lock,
+  });
   const out: CheckedInstruction = { op: i.op, size: i.size, operands: i.operands, length, warnings };
   if (i.srcSize !== undefined) out.srcSize = i.srcSize;
   if (mn.cond) out.cond = mn.cond;

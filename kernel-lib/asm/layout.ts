@@ -130,12 +130,22 @@ export class Linker {
       if (value === undefined) {
         const missing: string[] = [];
         if (def.kind === 'equ') {
-          try { this.evaluate(def.expr, missing); } catch { /* reported above */ }
-          for (const m of new Set(missing)) this.sink.atStatement('error', def.stmt, `undefined symbol \`${m}' in the value of \`${name}'`);
+          try {
+            this.evaluate(def.expr, missing);
+          } catch {
+            /* reported above */
+          }
+          for (const m of new Set(missing))
+            this.sink.atStatement('error', def.stmt, `undefined symbol \`${m}' in the value of \`${name}'`);
         }
         continue;
       }
-      symbols.set(name, { name, value, section: def.kind === 'label' ? def.section : null, global: this.asm.globals.has(name) });
+      symbols.set(name, {
+        name,
+        value,
+        section: def.kind === 'label' ? def.section : null,
+        global: this.asm.globals.has(name),
+      });
     }
     return { sections, instructions, symbols, warnings: [] };
   }
@@ -159,7 +169,15 @@ export class Linker {
     }
     if (!ok) return undefined;
     const l = statementLoc(p.stmt);
-    const i: Instruction = { address, length: c.length, op: c.op, size: c.size, operands, loc: { file: l.file, line: l.line, column: l.column }, text: p.text };
+    const i: Instruction = {
+      address,
+      length: c.length,
+      op: c.op,
+      size: c.size,
+      operands,
+      loc: { file: l.file, line: l.line, column: l.column },
+      text: p.text,
+    };
     if (c.srcSize !== undefined) i.srcSize = c.srcSize;
     if (c.cond !== undefined) i.cond = c.cond;
     return i;
@@ -167,7 +185,9 @@ export class Linker {
 
   private operand(o: PendingOperand, p: PendingInstruction, next: bigint): Operand | undefined {
     switch (o.kind) {
-      case 'reg': case 'cr': case 'seg':
+      case 'reg':
+      case 'cr':
+      case 'seg':
         return o;
       case 'target': {
         const v = this.valueAt(o.expr, p.stmt);
@@ -187,7 +207,12 @@ export class Linker {
         if (o.base === 'rip') disp = disp - next; // relative to the next instruction, as the CPU computes it
         disp = BigInt.asIntN(64, disp);
         if (!o.wide && !fitsS32(disp)) {
-          const what = o.base === 'rip' ? 'rip-relative displacement' : o.base === null && o.index === null ? 'absolute address' : 'displacement';
+          const what =
+            o.base === 'rip'
+              ? 'rip-relative displacement'
+              : o.base === null && o.index === null
+                ? 'absolute address'
+                : 'displacement';
           this.sink.atStatement('error', p.stmt, `${what} ${hex(disp)} does not fit in a sign-extended 32-bit field`);
           return undefined;
         }
@@ -199,12 +224,13 @@ export class Linker {
   private checkImmediate(v: bigint, rule: ImmRule, p: PendingInstruction): bigint {
     if (rule.kind === 'any') return v;
     if (rule.kind === 's32') {
-      if (!fitsS32(v)) throw this.report(p, `immediate ${hex(v)} does not fit in a sign-extended 32-bit field; use movabs`);
+      if (!fitsS32(v))
+        throw this.report(p, `immediate ${hex(v)} does not fit in a sign-extended 32-bit field; use movabs`);
       return v;
     }
     const bits = BigInt(rule.bits);
     const s = BigInt.asIntN(64, v);
-    const fits = (s >= -(1n << (bits - 1n)) && s < 1n << bits);
+    const fits = s >= -(1n << (bits - 1n)) && s < 1n << bits;
     if (fits) return v;
     const t = BigInt.asUintN(rule.bits, v);
     this.sink.atStatement('warning', p.stmt, `${hex(u64(v))} shortened to ${hex(t)}`);
@@ -233,7 +259,11 @@ export class Linker {
           const bits = BigInt(d.size * 8);
           const sv = BigInt.asIntN(64, v);
           if (d.size < 8 && !(sv >= -(1n << (bits - 1n)) && sv < 1n << bits)) {
-            this.sink.atStatement('warning', d.stmt, `value ${hex(u64(v))} truncated to ${hex(BigInt.asUintN(d.size * 8, v))}`);
+            this.sink.atStatement(
+              'warning',
+              d.stmt,
+              `value ${hex(u64(v))} truncated to ${hex(BigInt.asUintN(d.size * 8, v))}`,
+            );
           }
           let u = BigInt.asUintN(d.size * 8, v);
           for (let k = 0; k < d.size; k++, u >>= 8n) bytes[Number(d.offset) + k] = Number(u & 0xffn);

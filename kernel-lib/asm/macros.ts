@@ -33,7 +33,8 @@ export function parseMacroHeader(rest: string): { name: string; params: MacroPar
     if (p[2] === 'req') param.required = true;
     if (p[2] === 'vararg') param.vararg = true;
     if (p[3] !== undefined) param.defaultValue = p[3];
-    if (params.some((q) => q.name === param.name)) throw new AsmError(`parameter \`${param.name}' repeated in .macro ${m[1]}`);
+    if (params.some((q) => q.name === param.name))
+      throw new AsmError(`parameter \`${param.name}' repeated in .macro ${m[1]}`);
     params.push(param);
     i = p.index + p[0].length;
   }
@@ -64,7 +65,6 @@ export function bindMacroArgs(def: MacroDef, argText: string): Map<string, strin
     if (param.vararg) {
       const sep = splitTopLevel(text).length > 1 ? ', ' : ' ';
       values.set(param.name, pieces.slice(k).join(sep));
-      position = def.params.length;
       break;
     }
     if (piece !== '') values.set(param.name, unquote(piece));
@@ -119,9 +119,20 @@ export function substitute(text: string, values: Map<string, string>, counter?: 
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c !== '\\') { out += c; i++; continue; }
-    if (text.startsWith('\\()', i)) { i += 3; continue; }
-    if (text[i + 1] === '@' && counter !== undefined) { out += String(counter); i += 2; continue; }
+    if (c !== '\\') {
+      out += c;
+      i++;
+      continue;
+    }
+    if (text.startsWith('\\()', i)) {
+      i += 3;
+      continue;
+    }
+    if (text[i + 1] === '@' && counter !== undefined) {
+      out += String(counter);
+      i += 2;
+      continue;
+    }
     const id = /^[A-Za-z_.$][\w.$]*/.exec(text.slice(i + 1));
     if (id) {
       // GAS reads the whole name after `\`: use `\()` to glue text after an argument.

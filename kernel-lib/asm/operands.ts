@@ -37,7 +37,9 @@ export function parseOperand(raw: string, offset: number, exprOptions: ParseOpti
   const text = raw.trim();
   let s = text;
   let at = offset;
-  const fail = (msg: string): never => { throw new AsmError(msg, at); };
+  const fail = (msg: string): never => {
+    throw new AsmError(msg, at);
+  };
   if (s === '') fail('missing operand');
   let indirect = false;
   if (s.startsWith('*')) {
@@ -52,7 +54,8 @@ export function parseOperand(raw: string, offset: number, exprOptions: ParseOpti
   const segPrefix = /^%([a-z]{2})\s*:/i.exec(s);
   if (segPrefix && SEGMENT_REGS.has(segPrefix[1].toLowerCase() as SegOperand['seg'])) {
     const name = segPrefix[1].toLowerCase();
-    if (name !== 'fs' && name !== 'gs') fail(`segment override \`%${name}:' has no effect in 64-bit mode and is not supported (only %fs: and %gs:)`);
+    if (name !== 'fs' && name !== 'gs')
+      fail(`segment override \`%${name}:' has no effect in 64-bit mode and is not supported (only %fs: and %gs:)`);
     seg = name as 'fs' | 'gs';
     s = s.slice(segPrefix[0].length).trimStart();
     if (s === '') fail('missing memory operand after segment override');
@@ -80,7 +83,7 @@ function register(s: string, at: number): ParsedOperand {
   const cr = CONTROL_REGS.get(name);
   if (cr !== undefined) return { kind: 'cr', cr };
   if (SEGMENT_REGS.has(name as SegOperand['seg'])) return { kind: 'seg', seg: name as SegOperand['seg'] };
-  if (name === 'rip') throw new AsmError('%rip can only be used as a base register: `sym(%rip)\'', at);
+  if (name === 'rip') throw new AsmError("%rip can only be used as a base register: `sym(%rip)'", at);
   throw new AsmError(`bad register name \`${s.trim()}'`, at);
 }
 
@@ -92,7 +95,10 @@ function memory(s: string, at: number, seg: 'fs' | 'gs' | null, options: ParseOp
     let open = -1;
     for (let i = s.length - 1; i >= 0; i--) {
       if (s[i] === ')') depth++;
-      else if (s[i] === '(' && --depth === 0) { open = i; break; }
+      else if (s[i] === '(' && --depth === 0) {
+        open = i;
+        break;
+      }
     }
     const inside = open >= 0 ? s.slice(open + 1, -1).trim() : '';
     if (open >= 0 && (inside.startsWith('%') || inside.startsWith(','))) {
@@ -107,11 +113,13 @@ function memory(s: string, at: number, seg: 'fs' | 'gs' | null, options: ParseOp
       let scale: 1 | 2 | 4 | 8 = 1;
       if (parts.length > 2 && parts[2] !== '') {
         const v = parts[2];
-        if (!['1', '2', '4', '8'].includes(v)) throw new AsmError(`scale factor of \`${v}' must be 1, 2, 4 or 8`, at + open);
+        if (!['1', '2', '4', '8'].includes(v))
+          throw new AsmError(`scale factor of \`${v}' must be 1, 2, 4 or 8`, at + open);
         if (index === null) throw new AsmError('scale factor without an index register', at + open);
         scale = Number(v) as 1 | 2 | 4 | 8;
       }
-      if (base === 'rip' && index !== null) throw new AsmError('%rip-relative addressing cannot have an index', at + open);
+      if (base === 'rip' && index !== null)
+        throw new AsmError('%rip-relative addressing cannot have an index', at + open);
       return { kind: 'mem', base, index: index as number | null, scale, disp, seg, bare: false };
     }
   }

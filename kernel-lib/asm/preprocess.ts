@@ -25,7 +25,19 @@ export interface PreprocessInput {
 
 const MAX_INCLUDE_DEPTH = 32;
 const KNOWN_DIRECTIVES = new Set([
-  'define', 'undef', 'if', 'ifdef', 'ifndef', 'elif', 'else', 'endif', 'include', 'error', 'warning', 'line', 'pragma',
+  'define',
+  'undef',
+  'if',
+  'ifdef',
+  'ifndef',
+  'elif',
+  'else',
+  'endif',
+  'include',
+  'error',
+  'warning',
+  'line',
+  'pragma',
 ]);
 
 interface Conditional {
@@ -43,7 +55,10 @@ export class Preprocessor {
   readonly macros = new Map<string, CppMacro>();
   private readonly out: SourceLine[] = [];
 
-  constructor(private readonly input: PreprocessInput, private readonly sink: DiagnosticSink) {
+  constructor(
+    private readonly input: PreprocessInput,
+    private readonly sink: DiagnosticSink,
+  ) {
     for (const [name, value] of Object.entries(input.defines ?? {})) {
       this.macros.set(name, { params: null, variadic: false, body: value });
     }
@@ -84,7 +99,11 @@ export class Preprocessor {
         try {
           this.directive(word, rest, src, conds, active, depth);
         } catch (e) {
-          this.sink.atLine('error', src, e instanceof AsmError ? e.message : `internal preprocessor error: ${String(e)}`);
+          this.sink.atLine(
+            'error',
+            src,
+            e instanceof AsmError ? e.message : `internal preprocessor error: ${String(e)}`,
+          );
         }
         continue;
       }
@@ -97,7 +116,14 @@ export class Preprocessor {
     for (const c of conds) this.sink.atLine('error', c.where, 'unterminated #if (missing #endif)');
   }
 
-  private directive(word: string, rest: string, src: SourceLine, conds: Conditional[], active: boolean, depth: number): void {
+  private directive(
+    word: string,
+    rest: string,
+    src: SourceLine,
+    conds: Conditional[],
+    active: boolean,
+    depth: number,
+  ): void {
     const top = conds[conds.length - 1];
     switch (word) {
       case 'if':
@@ -154,7 +180,8 @@ export class Preprocessor {
         const file = m[1] ?? m[2];
         const text = this.input.includes?.[file];
         if (text === undefined) throw new AsmError(`cannot find include file \`${file}' (not in options.includes)`);
-        if (depth + 1 > MAX_INCLUDE_DEPTH) throw new AsmError(`#include nested too deeply (limit ${MAX_INCLUDE_DEPTH}) at \`${file}'`);
+        if (depth + 1 > MAX_INCLUDE_DEPTH)
+          throw new AsmError(`#include nested too deeply (limit ${MAX_INCLUDE_DEPTH}) at \`${file}'`);
         this.processFile(file, text, depth + 1);
         return;
       }
@@ -178,10 +205,17 @@ export class Preprocessor {
     }
     const close = rest.indexOf(')', m[0].length);
     if (close < 0) throw new AsmError(`missing \`)' in parameter list of macro \`${name}'`);
-    const list = rest.slice(m[0].length, close).split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const list = rest
+      .slice(m[0].length, close)
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
     let variadic = false;
     const params = list.map((p) => {
-      if (p === '...') { variadic = true; return '__VA_ARGS__'; }
+      if (p === '...') {
+        variadic = true;
+        return '__VA_ARGS__';
+      }
       if (!/^[A-Za-z_]\w*$/.test(p)) throw new AsmError(`bad parameter \`${p}' in macro \`${name}'`);
       return p;
     });
@@ -195,7 +229,8 @@ export class Preprocessor {
   private evalCondition(rest: string, src: SourceLine): boolean {
     // `defined X` / `defined(X)` is decided before macro expansion, as in C.
     const withDefined = rest.replace(/\bdefined\s*(\(\s*([A-Za-z_]\w*)\s*\)|([A-Za-z_]\w*))/g, (_all, _g, a, b) =>
-      this.isDefined(a ?? b) ? ' 1 ' : ' 0 ');
+      this.isDefined(a ?? b) ? ' 1 ' : ' 0 ',
+    );
     const expanded = this.expandLine(withDefined, src)
       .replace(/\b(0[xX][0-9a-fA-F]+|[0-9]+)[uUlL]+\b/g, '$1') // 1UL -> 1
       .replace(/\b[A-Za-z_]\w*\b/g, '0'); // identifiers left after expansion are 0
@@ -228,12 +263,18 @@ function tokenizePp(s: string): string[] {
   while (i < s.length) {
     const c = s[i];
     let j: number;
-    if (/[A-Za-z_]/.test(c)) { j = i + 1; while (j < s.length && /\w/.test(s[j])) j++; }
-    else if (/[0-9]/.test(c)) { j = i + 1; while (j < s.length && /[\w.]/.test(s[j])) j++; }
-    else if (c === '"') j = skipString(s, i);
+    if (/[A-Za-z_]/.test(c)) {
+      j = i + 1;
+      while (j < s.length && /\w/.test(s[j])) j++;
+    } else if (/[0-9]/.test(c)) {
+      j = i + 1;
+      while (j < s.length && /[\w.]/.test(s[j])) j++;
+    } else if (c === '"') j = skipString(s, i);
     else if (c === "'") j = skipCharConst(s, i);
-    else if (c === ' ' || c === '\t') { j = i + 1; while (j < s.length && (s[j] === ' ' || s[j] === '\t')) j++; }
-    else if (c === '#' && s[i + 1] === '#') j = i + 2;
+    else if (c === ' ' || c === '\t') {
+      j = i + 1;
+      while (j < s.length && (s[j] === ' ' || s[j] === '\t')) j++;
+    } else if (c === '#' && s[i + 1] === '#') j = i + 2;
     else j = i + 1;
     out.push(s.slice(i, j));
     i = j;
@@ -253,10 +294,22 @@ function expandTokens(tokens: string[], disabled: Set<string>, pp: Preprocessor,
   let i = 0;
   while (i < tokens.length) {
     const tok = tokens[i];
-    if (tok === '__LINE__' && !pp.macros.has(tok)) { out.push(String(src.line)); i++; continue; }
-    if (tok === '__FILE__' && !pp.macros.has(tok)) { out.push(JSON.stringify(src.file)); i++; continue; }
+    if (tok === '__LINE__' && !pp.macros.has(tok)) {
+      out.push(String(src.line));
+      i++;
+      continue;
+    }
+    if (tok === '__FILE__' && !pp.macros.has(tok)) {
+      out.push(JSON.stringify(src.file));
+      i++;
+      continue;
+    }
     const m = isIdent(tok) && !disabled.has(tok) ? pp.macros.get(tok) : undefined;
-    if (!m) { out.push(tok); i++; continue; }
+    if (!m) {
+      out.push(tok);
+      i++;
+      continue;
+    }
     const inner = new Set(disabled);
     inner.add(tok);
     if (m.params === null) {
@@ -267,15 +320,24 @@ function expandTokens(tokens: string[], disabled: Set<string>, pp: Preprocessor,
     // Function-like: only an invocation when followed by `(`.
     let j = i + 1;
     while (j < tokens.length && isBlank(tokens[j])) j++;
-    if (tokens[j] !== '(') { out.push(tok); i++; continue; }
+    if (tokens[j] !== '(') {
+      out.push(tok);
+      i++;
+      continue;
+    }
     const args: string[][] = [[]];
     let depth = 0;
     j++;
     for (; j < tokens.length; j++) {
       const t = tokens[j];
       if (t === '(') depth++;
-      else if (t === ')') { if (depth === 0) break; depth--; }
-      else if (t === ',' && depth === 0 && !(m.variadic && args.length === m.params.length)) { args.push([]); continue; }
+      else if (t === ')') {
+        if (depth === 0) break;
+        depth--;
+      } else if (t === ',' && depth === 0 && !(m.variadic && args.length === m.params.length)) {
+        args.push([]);
+        continue;
+      }
       args[args.length - 1].push(t);
     }
     if (j >= tokens.length) throw new AsmError(`unterminated argument list invoking macro \`${tok}'`);
@@ -301,11 +363,17 @@ function trimTokens(ts: string[]): string[] {
 }
 
 /** Puts arguments into a function-like macro's body, with `#param` stringizing and `##` pasting. */
-function substituteParams(m: CppMacro, args: string[][], disabled: Set<string>, pp: Preprocessor, src: SourceLine): string[] {
+function substituteParams(
+  m: CppMacro,
+  args: string[][],
+  disabled: Set<string>,
+  pp: Preprocessor,
+  src: SourceLine,
+): string[] {
   const params = m.params ?? [];
   const argOf = (name: string): string[] | undefined => {
     const k = params.indexOf(name);
-    return k < 0 ? undefined : args[k] ?? [];
+    return k < 0 ? undefined : (args[k] ?? []);
   };
   const body = tokenizePp(m.body);
   const out: string[] = [];
@@ -315,10 +383,17 @@ function substituteParams(m: CppMacro, args: string[][], disabled: Set<string>, 
       let n = k + 1;
       while (n < body.length && isBlank(body[n])) n++;
       const arg = argOf(body[n]);
-      if (arg) { out.push(JSON.stringify(arg.join(''))); k = n; continue; }
+      if (arg) {
+        out.push(JSON.stringify(arg.join('')));
+        k = n;
+        continue;
+      }
     }
     const arg = isIdent(t) ? argOf(t) : undefined;
-    if (!arg) { out.push(t); continue; }
+    if (!arg) {
+      out.push(t);
+      continue;
+    }
     const nextSolid = body.slice(k + 1).find((x) => !isBlank(x));
     const prevSolid = [...out].reverse().find((x) => !isBlank(x));
     // Operands of ## are not macro-expanded first.
@@ -344,7 +419,10 @@ function substituteParams(m: CppMacro, args: string[][], disabled: Set<string>, 
 }
 
 /** Removes `/* ... *\/` comments (replaced by blanks so columns keep their place). */
-function stripBlockComments(line: string, inComment: boolean): { text: string; inComment: boolean; startedInComment: boolean } {
+function stripBlockComments(
+  line: string,
+  inComment: boolean,
+): { text: string; inComment: boolean; startedInComment: boolean } {
   const startedInComment = inComment;
   if (!inComment && !line.includes('/*')) return { text: line, inComment: false, startedInComment };
   let out = '';
@@ -352,19 +430,40 @@ function stripBlockComments(line: string, inComment: boolean): { text: string; i
   while (i < line.length) {
     if (inComment) {
       const end = line.indexOf('*/', i);
-      if (end < 0) { out += ' '.repeat(line.length - i); i = line.length; break; }
+      if (end < 0) {
+        out += ' '.repeat(line.length - i);
+        break;
+      }
       out += ' '.repeat(end + 2 - i);
       i = end + 2;
       inComment = false;
       continue;
     }
     const c = line[i];
-    if (c === '"') { const j = skipString(line, i); out += line.slice(i, j); i = j; continue; }
-    if (c === "'") { const j = skipCharConst(line, i); out += line.slice(i, j); i = j; continue; }
-    if (c === '/' && line[i + 1] === '*') { inComment = true; out += '  '; i += 2; continue; }
-    if (c === '#' ) {
+    if (c === '"') {
+      const j = skipString(line, i);
+      out += line.slice(i, j);
+      i = j;
+      continue;
+    }
+    if (c === "'") {
+      const j = skipCharConst(line, i);
+      out += line.slice(i, j);
+      i = j;
+      continue;
+    }
+    if (c === '/' && line[i + 1] === '*') {
+      inComment = true;
+      out += '  ';
+      i += 2;
+      continue;
+    }
+    if (c === '#') {
       // A `#` comment hides any `/*` after it, but only on non-directive lines (`#define` bodies keep `#`).
-      if (!/^\s*$/.test(out)) { out += line.slice(i); break; }
+      if (!/^\s*$/.test(out)) {
+        out += line.slice(i);
+        break;
+      }
     }
     out += c;
     i++;

@@ -78,8 +78,7 @@ export type Operand = RegOperand | CrOperand | SegOperand | ImmOperand | MemOper
 
 /** Condition codes of jcc, in their canonical (Intel table) spelling. */
 export type Cond =
-  | 'o' | 'no' | 'b' | 'ae' | 'e' | 'ne' | 'be' | 'a'
-  | 's' | 'ns' | 'p' | 'np' | 'l' | 'ge' | 'le' | 'g';
+  'o' | 'no' | 'b' | 'ae' | 'e' | 'ne' | 'be' | 'a' | 's' | 'ns' | 'p' | 'np' | 'l' | 'ge' | 'le' | 'g';
 
 /**
  * Canonical operations. Aliases are folded by the assembler: movabs -> mov, sal -> shl,
@@ -87,13 +86,55 @@ export type Cond =
  * pushfq -> pushf, popfq -> popf.
  */
 export type Op =
-  | 'mov' | 'movzx' | 'movsx' | 'lea' | 'push' | 'pop' | 'pushf' | 'popf'
-  | 'add' | 'adc' | 'sub' | 'sbb' | 'cmp' | 'test' | 'and' | 'or' | 'xor'
-  | 'not' | 'neg' | 'inc' | 'dec' | 'shl' | 'shr' | 'sar' | 'imul' | 'xchg' | 'cmpxchg'
-  | 'jmp' | 'jcc' | 'call' | 'ret'
-  | 'int3' | 'ud2' | 'hlt' | 'nop' | 'cli' | 'sti' | 'std' | 'cld'
-  | 'iret' | 'swapgs' | 'rdmsr' | 'wrmsr' | 'syscall' | 'sysret'
-  | 'erets' | 'eretu' | 'lidt' | 'sidt';
+  | 'mov'
+  | 'movzx'
+  | 'movsx'
+  | 'lea'
+  | 'push'
+  | 'pop'
+  | 'pushf'
+  | 'popf'
+  | 'add'
+  | 'adc'
+  | 'sub'
+  | 'sbb'
+  | 'cmp'
+  | 'test'
+  | 'and'
+  | 'or'
+  | 'xor'
+  | 'not'
+  | 'neg'
+  | 'inc'
+  | 'dec'
+  | 'shl'
+  | 'shr'
+  | 'sar'
+  | 'imul'
+  | 'xchg'
+  | 'cmpxchg'
+  | 'jmp'
+  | 'jcc'
+  | 'call'
+  | 'ret'
+  | 'int3'
+  | 'ud2'
+  | 'hlt'
+  | 'nop'
+  | 'cli'
+  | 'sti'
+  | 'std'
+  | 'cld'
+  | 'iret'
+  | 'swapgs'
+  | 'rdmsr'
+  | 'wrmsr'
+  | 'syscall'
+  | 'sysret'
+  | 'erets'
+  | 'eretu'
+  | 'lidt'
+  | 'sidt';
 
 export interface Instruction {
   /** Virtual address of the first byte. */

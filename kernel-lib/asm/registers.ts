@@ -34,10 +34,20 @@ function buildGprs(): Map<string, GprName> {
 export const GPRS: ReadonlyMap<string, GprName> = buildGprs();
 
 export const CONTROL_REGS: ReadonlyMap<string, CrOperand['cr']> = new Map([
-  ['cr0', 0], ['cr2', 2], ['cr3', 3], ['cr4', 4],
+  ['cr0', 0],
+  ['cr2', 2],
+  ['cr3', 3],
+  ['cr4', 4],
 ] as Array<[string, CrOperand['cr']]>);
 
-export const SEGMENT_REGS: ReadonlySet<SegOperand['seg']> = new Set(['es', 'cs', 'ss', 'ds', 'fs', 'gs'] as SegOperand['seg'][]);
+export const SEGMENT_REGS: ReadonlySet<SegOperand['seg']> = new Set([
+  'es',
+  'cs',
+  'ss',
+  'ds',
+  'fs',
+  'gs',
+] as SegOperand['seg'][]);
 
 /** The name of a general register at a width (for messages and tests). */
 export function gprName(reg: number, size: OperandSize, high8 = false): string {

@@ -24,7 +24,10 @@ export class SectionState {
   /** [offset, length] of instructions (filled with 0x90 in the image). */
   readonly code: Array<[bigint, number]> = [];
 
-  constructor(readonly name: string, readonly flags: string) {}
+  constructor(
+    readonly name: string,
+    readonly flags: string,
+  ) {}
 
   /** Code sections are padded with nops (0x90) by `.align`, data sections with zeros (as GAS does). */
   get isCode(): boolean {

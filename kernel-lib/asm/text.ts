@@ -24,8 +24,14 @@ export function splitStatements(line: string): Array<{ text: string; offset: num
   let i = 0;
   while (i < line.length) {
     const c = line[i];
-    if (c === '"') { i = skipString(line, i); continue; }
-    if (c === "'") { i = skipCharConst(line, i); continue; }
+    if (c === '"') {
+      i = skipString(line, i);
+      continue;
+    }
+    if (c === "'") {
+      i = skipCharConst(line, i);
+      continue;
+    }
     if (c === ';') {
       out.push({ text: line.slice(start, i), offset: start });
       start = i + 1;
@@ -41,8 +47,14 @@ export function stripHashComment(line: string): string {
   let i = 0;
   while (i < line.length) {
     const c = line[i];
-    if (c === '"') { i = skipString(line, i); continue; }
-    if (c === "'") { i = skipCharConst(line, i); continue; }
+    if (c === '"') {
+      i = skipString(line, i);
+      continue;
+    }
+    if (c === "'") {
+      i = skipCharConst(line, i);
+      continue;
+    }
     if (c === '#') return line.slice(0, i);
     i++;
   }
@@ -57,8 +69,14 @@ export function splitTopLevel(s: string, sep = ','): Array<{ text: string; offse
   let i = 0;
   while (i < s.length) {
     const c = s[i];
-    if (c === '"') { i = skipString(s, i); continue; }
-    if (c === "'") { i = skipCharConst(s, i); continue; }
+    if (c === '"') {
+      i = skipString(s, i);
+      continue;
+    }
+    if (c === "'") {
+      i = skipCharConst(s, i);
+      continue;
+    }
     if (c === '(') depth++;
     else if (c === ')') depth--;
     else if (c === sep && depth <= 0) {
@@ -86,12 +104,27 @@ export function decodeStringLiteral(s: string): number[] | undefined {
   while (i < body.length) {
     if (body[i] === '\\') {
       const e = body[i + 1];
-      const simple: Record<string, number> = { n: 10, t: 9, r: 13, b: 8, f: 12, v: 11, a: 7, '\\': 92, "'": 39, '"': 34 };
-      if (e !== undefined && e in simple) { out.push(simple[e]); i += 2; continue; }
+      const simple: Record<string, number> = {
+        n: 10,
+        t: 9,
+        r: 13,
+        b: 8,
+        f: 12,
+        v: 11,
+        a: 7,
+        '\\': 92,
+        "'": 39,
+        '"': 34,
+      };
+      if (e !== undefined && e in simple) {
+        out.push(simple[e]);
+        i += 2;
+        continue;
+      }
       if (e === 'x' || e === 'X') {
         let j = i + 2;
         let v = 0;
-        while (j < body.length && /[0-9a-fA-F]/.test(body[j])) v = (v * 16 + parseInt(body[j], 16)) & 0xff, j++;
+        for (; j < body.length && /[0-9a-fA-F]/.test(body[j]); j++) v = (v * 16 + parseInt(body[j], 16)) & 0xff;
         out.push(v);
         i = j;
         continue;
@@ -99,7 +132,9 @@ export function decodeStringLiteral(s: string): number[] | undefined {
       if (e !== undefined && e >= '0' && e <= '7') {
         let j = i + 1;
         let v = 0;
-        while (j < body.length && j < i + 4 && body[j] >= '0' && body[j] <= '7') v = v * 8 + (body.charCodeAt(j) - 48), j++;
+        for (; j < body.length && j < i + 4 && body[j] >= '0' && body[j] <= '7'; j++) {
+          v = v * 8 + (body.charCodeAt(j) - 48);
+        }
         out.push(v & 0xff);
         i = j;
         continue;

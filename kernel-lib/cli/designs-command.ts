@@ -16,7 +16,11 @@ export function designsCommand(argv: string[], io: CliIo): number {
   const rows = designs.map((d) => [d.id, String(d.year), d.author, d.reconstruction ? 'yes' : 'no', d.title]);
   const head = ['id', 'year', 'author', 'reconstruction', 'title'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w)))];
   for (const [i, r] of rows.entries()) {
     out.push(line(r));

@@ -16,7 +16,9 @@ export function execCommand(argv: string[], io: CliIo): number {
   const args = parseArgs(argv, ['entry', 'max-steps'], ['json']);
   if (args.positionals.length !== 1) throw new UsageError(`usage: ${EXEC_USAGE}`);
   const file = args.positionals[0];
-  const maxSteps = args.options.has('max-steps') ? positiveInt(args.options.get('max-steps') as string, '--max-steps') : undefined;
+  const maxSteps = args.options.has('max-steps')
+    ? positiveInt(args.options.get('max-steps') as string, '--max-steps')
+    : undefined;
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -51,7 +53,11 @@ export function execCommand(argv: string[], io: CliIo): number {
   } else {
     const lines: string[] = [];
     for (let i = 0; i < GPR_NAMES.length; i += 4) {
-      lines.push(GPR_NAMES.slice(i, i + 4).map((n) => `${n.padStart(3)}=${hex(regs[n]).padStart(18)}`).join('  '));
+      lines.push(
+        GPR_NAMES.slice(i, i + 4)
+          .map((n) => `${n.padStart(3)}=${hex(regs[n]).padStart(18)}`)
+          .join('  '),
+      );
     }
     lines.push(`rip=${hex(result.rip!)}  rflags=${hex(result.rflags!)}`);
     lines.push(`${result.stop} after ${result.steps} steps: ${result.message}`);

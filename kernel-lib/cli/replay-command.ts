@@ -5,7 +5,8 @@ import { parseArgs, UsageError } from './args';
 import { designArg, workloadArg } from './explore-command';
 import type { CliIo } from './io';
 
-export const REPLAY_USAGE = "nmi-lab replay DESIGN --schedule 'nmi@12,bp@nmi_point_early,...' [--workload W] [--stacks-at STEP,...] [--json] | --source FILE.S";
+export const REPLAY_USAGE =
+  "nmi-lab replay DESIGN --schedule 'nmi@12,bp@nmi_point_early,...' [--workload W] [--stacks-at STEP,...] [--json] | --source FILE.S";
 
 export function replayCommand(argv: string[], io: CliIo): number {
   const args = parseArgs(argv, ['workload', 'schedule', 'source', 'stacks-at'], ['json']);
@@ -15,20 +16,32 @@ export function replayCommand(argv: string[], io: CliIo): number {
   if (schedule === undefined) throw new UsageError(`usage: ${REPLAY_USAGE}`);
   const workload = workloadArg(args.options.get('workload')) ?? 'kernel';
   const json = args.flags.has('json');
-  const stacksAt = (args.options.get('stacks-at') ?? '').split(',').filter((x) => x !== '').map((x) => {
-    if (!/^\d+$/.test(x)) throw new UsageError(`--stacks-at takes step numbers (as in the trace's first column), not '${x}'`);
-    return Number(x);
-  });
+  const stacksAt = (args.options.get('stacks-at') ?? '')
+    .split(',')
+    .filter((x) => x !== '')
+    .map((x) => {
+      if (!/^\d+$/.test(x))
+        throw new UsageError(`--stacks-at takes step numbers (as in the trace's first column), not '${x}'`);
+      return Number(x);
+    });
   const r = replaySchedule({ design, workload, schedule, trace: !json, stacksAt: json ? [] : stacksAt });
   if (r.schedule === undefined) {
     io.err(`nmi-lab: ${r.error}\n`);
     return 2;
   }
   if (json) {
-    io.out(`${JSON.stringify({ schedule: r.label, ok: r.ok, error: r.error, end: r.end, violations: r.violations.map((v) => ({ invariant: v.invariant, summary: v.summary })) })}\n`);
+    io.out(
+      `${JSON.stringify({ schedule: r.label, ok: r.ok, error: r.error, end: r.end, violations: r.violations.map((v) => ({ invariant: v.invariant, summary: v.summary })) })}\n`,
+    );
   } else {
     const out: string[] = [];
-    if (r.trace) out.push(traceToText(r.trace, { title: `${typeof design === 'string' ? design : design.id} / ${workload}: ${r.label}`, maxRows: 1000 }));
+    if (r.trace)
+      out.push(
+        traceToText(r.trace, {
+          title: `${typeof design === 'string' ? design : design.id} / ${workload}: ${r.label}`,
+          maxRows: 1000,
+        }),
+      );
     for (const s of r.stacks ?? []) out.push(`\nstacks at step ${s.step}:\n${s.text}`);
     const missing = stacksAt.filter((n) => !(r.stacks ?? []).some((s) => s.step === n));
     if (missing.length > 0) out.push(`note: no boundary at step ${missing.join(', ')} in this replay`);

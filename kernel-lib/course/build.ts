@@ -14,7 +14,10 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** Reads every lesson under `root/lessons`, sorted by file name. Throws LessonError with all problems. */
 export function readLessons(root: string = PROJECT_ROOT): Lesson[] {
   const dir = path.join(root, LESSONS_DIR);
-  const files = fs.readdirSync(dir).filter((f) => LESSON_FILE.test(f)).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => LESSON_FILE.test(f))
+    .sort();
   const lessons: Lesson[] = [];
   const problems: LessonProblem[] = [];
   const chapters = new Map<number, string>();
@@ -22,7 +25,8 @@ export function readLessons(root: string = PROJECT_ROOT): Lesson[] {
     try {
       const lesson = parseLesson(fs.readFileSync(path.join(dir, f), 'utf8'), `${LESSONS_DIR}/${f}`);
       const other = chapters.get(lesson.meta.chapter);
-      if (other) problems.push({ file: lesson.file, line: 1, message: `chapter ${lesson.meta.chapter} is also ${other}` });
+      if (other)
+        problems.push({ file: lesson.file, line: 1, message: `chapter ${lesson.meta.chapter} is also ${other}` });
       chapters.set(lesson.meta.chapter, lesson.file);
       lessons.push(lesson);
     } catch (e) {
@@ -35,7 +39,8 @@ export function readLessons(root: string = PROJECT_ROOT): Lesson[] {
     for (const c of lesson.cells) {
       if (c.kind !== 'exercise') continue;
       const other = ids.get(c.id);
-      if (other) problems.push({ file: lesson.file, line: c.line, message: `exercise id ${c.id} is also used in ${other}` });
+      if (other)
+        problems.push({ file: lesson.file, line: c.line, message: `exercise id ${c.id} is also used in ${other}` });
       ids.set(c.id, lesson.file);
     }
   }
@@ -44,12 +49,16 @@ export function readLessons(root: string = PROJECT_ROOT): Lesson[] {
 }
 
 /** Every generated file, keyed by its path relative to the root, in a stable order. */
-export function buildCourse(root: string = PROJECT_ROOT, variants: readonly NotebookVariant[] = ALL_VARIANTS): Map<string, string> {
+export function buildCourse(
+  root: string = PROJECT_ROOT,
+  variants: readonly NotebookVariant[] = ALL_VARIANTS,
+): Map<string, string> {
   const out = new Map<string, string>();
   const lessons = readLessons(root);
   for (const variant of ALL_VARIANTS) {
     if (!variants.includes(variant)) continue;
-    for (const lesson of lessons) out.set(notebookPath(lesson.slug, variant), serializeNotebook(lessonToNotebook(lesson, variant)));
+    for (const lesson of lessons)
+      out.set(notebookPath(lesson.slug, variant), serializeNotebook(lessonToNotebook(lesson, variant)));
   }
   return out;
 }
@@ -88,7 +97,7 @@ export function staleNotebooks(root: string = PROJECT_ROOT): StaleReport {
   const built = buildCourse(root);
   const outdated: string[] = [];
   for (const [rel, text] of built) {
-    let old: string | null = null;
+    let old: string | null;
     try {
       old = fs.readFileSync(path.join(root, rel), 'utf8');
     } catch {
@@ -101,12 +110,15 @@ export function staleNotebooks(root: string = PROJECT_ROOT): StaleReport {
 }
 
 /** Writes the course; removes orphaned notebooks. Returns the paths written (changed files only). */
-export function writeCourse(root: string = PROJECT_ROOT, variants: readonly NotebookVariant[] = ALL_VARIANTS): { written: string[]; removed: string[] } {
+export function writeCourse(
+  root: string = PROJECT_ROOT,
+  variants: readonly NotebookVariant[] = ALL_VARIANTS,
+): { written: string[]; removed: string[] } {
   const built = buildCourse(root, variants);
   const written: string[] = [];
   for (const [rel, text] of built) {
     const abs = path.join(root, rel);
-    let old: string | null = null;
+    let old: string | null;
     try {
       old = fs.readFileSync(abs, 'utf8');
     } catch {

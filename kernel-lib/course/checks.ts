@@ -48,7 +48,10 @@ export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
   try {
-    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `0x${BigInt.asUintN(64, v).toString(16)}` : v)) ?? String(value);
+    return (
+      JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `0x${BigInt.asUintN(64, v).toString(16)}` : v)) ??
+      String(value)
+    );
   } catch {
     return String(value);
   }
@@ -79,9 +82,10 @@ export function expectList<T>(actual: readonly T[] | undefined | null, expected:
 
 function resultOf(id: string, error: unknown, options: CheckOptions): CheckResult {
   if (error === undefined) return { id, ok: true, message: options.title ?? 'all expectations hold' };
-  const message = error instanceof CheckFailure
-    ? error.message
-    : `your code threw ${error instanceof Error ? `${error.name}: ${error.message}` : describe(error)}`;
+  const message =
+    error instanceof CheckFailure
+      ? error.message
+      : `your code threw ${error instanceof Error ? `${error.name}: ${error.message}` : describe(error)}`;
   return { id, ok: false, message, hint: options.hint };
 }
 
@@ -100,8 +104,10 @@ export function formatCheckHtml(r: CheckResult): string {
   const colour = r.ok ? '#1a7f37' : '#cf222e';
   const background = r.ok ? '#dafbe1' : '#ffebe9';
   const hint = !r.ok && r.hint ? `<div style="margin-top:4px"><b>Hint:</b> ${escapeHtml(r.hint)}</div>` : '';
-  return `<div style="border-left:4px solid ${colour};background:${background};padding:6px 10px;margin:4px 0;font-family:sans-serif">`
-    + `<b style="color:${colour}">${r.ok ? 'Pass' : 'Not yet'}</b> <code>${escapeHtml(r.id)}</code>: ${escapeHtml(r.message)}${hint}</div>`;
+  return (
+    `<div style="border-left:4px solid ${colour};background:${background};padding:6px 10px;margin:4px 0;font-family:sans-serif">` +
+    `<b style="color:${colour}">${r.ok ? 'Pass' : 'Not yet'}</b> <code>${escapeHtml(r.id)}</code>: ${escapeHtml(r.message)}${hint}</div>`
+  );
 }
 
 /**
@@ -115,7 +121,7 @@ export function showCheckResult(r: CheckResult): void {
   if (g.__tslab__ !== undefined) {
     try {
       // Loaded lazily: outside a kernel, tslab (and its bundled compiler) is never required.
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const tslab = require('tslab') as { display: { html(s: string): void } };
       tslab.display.html(formatCheckHtml(r));
     } catch {
@@ -144,7 +150,11 @@ export function check(id: string, test: () => void | Promise<void>, options: Che
 /** `check`, returning the result (or a promise of it when `test` is async). */
 export function runCheck(id: string, test: () => void, options?: CheckOptions): CheckResult;
 export function runCheck(id: string, test: () => Promise<void>, options?: CheckOptions): Promise<CheckResult>;
-export function runCheck(id: string, test: () => void | Promise<void>, options: CheckOptions = {}): CheckResult | Promise<CheckResult> {
+export function runCheck(
+  id: string,
+  test: () => void | Promise<void>,
+  options: CheckOptions = {},
+): CheckResult | Promise<CheckResult> {
   const finish = (error: unknown): CheckResult => {
     const r = resultOf(id, error, options);
     showCheckResult(r);
@@ -157,7 +167,10 @@ export function runCheck(id: string, test: () => void | Promise<void>, options: 
     return finish(e === undefined ? new CheckFailure('the test threw undefined') : e);
   }
   if (pending && typeof (pending as Promise<void>).then === 'function') {
-    return (pending as Promise<void>).then(() => finish(undefined), (e) => finish(e === undefined ? new CheckFailure('the test rejected') : e));
+    return (pending as Promise<void>).then(
+      () => finish(undefined),
+      (e) => finish(e === undefined ? new CheckFailure('the test rejected') : e),
+    );
   }
   return finish(undefined);
 }

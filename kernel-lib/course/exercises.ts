@@ -14,7 +14,8 @@ function hex(v: bigint): string {
 }
 
 function expectSource(source: unknown, name: string): string {
-  if (typeof source !== 'string' || source.trim() === '') throw new CheckFailure(`${name} should be a string holding your assembly source`);
+  if (typeof source !== 'string' || source.trim() === '')
+    throw new CheckFailure(`${name} should be a string holding your assembly source`);
   return source;
 }
 
@@ -29,7 +30,13 @@ function expectFunction(fn: unknown, name: string): (...args: never[]) => unknow
 export function checkSumProgram(source: unknown): void {
   const text = expectSource(source, 'sumSource');
   const r = execSource(text, { file: 'sum.S', maxSteps: 10_000 });
-  if (!r.ok) throw new CheckFailure(`the source does not assemble: ${r.diagnostics.filter((d) => d.severity === 'error').map((d) => `line ${d.line}: ${d.message}`).join('; ')}`);
+  if (!r.ok)
+    throw new CheckFailure(
+      `the source does not assemble: ${r.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => `line ${d.line}: ${d.message}`)
+        .join('; ')}`,
+    );
   expectTrue(r.stop === 'hlt', `the program should end at hlt, but it stopped with '${r.stop}' (${r.message})`);
   expectEqual(r.regs!.rax, 55n, 'RAX at hlt');
 }
@@ -41,7 +48,10 @@ export function checkSumIsALoop(source: unknown): void {
   if (!assembled.ok) throw new CheckFailure('the source does not assemble');
   const count = assembled.program.instructions.length;
   const r = execSource(text, { file: 'sum.S', maxSteps: 10_000 });
-  expectTrue(r.ok && r.steps! > count, `the program executed ${r.steps} instructions out of ${count}: the exercise asks for a loop that adds the numbers`);
+  expectTrue(
+    r.ok && r.steps! > count,
+    `the program executed ${r.steps} instructions out of ${count}: the exercise asks for a loop that adds the numbers`,
+  );
 }
 
 /** The program ch0-ex2's check runs: a short straight line of work, a call, and a do-nothing NMI handler. */
@@ -76,7 +86,11 @@ export function checkInterruptedRip(fn: unknown, options: { hiddenCases?: boolea
     const rsp = m.reg('rsp');
     const got = f(m);
     expectTrue(typeof got === 'bigint', `interruptedRip should return a bigint (an address), got ${describe(got)}`);
-    expectEqual(got, before, `after ${k} steps, the NMI interrupted ${m.symbolize(before)} (${hex(before)}); interruptedRip`);
+    expectEqual(
+      got,
+      before,
+      `after ${k} steps, the NMI interrupted ${m.symbolize(before)} (${hex(before)}); interruptedRip`,
+    );
     expectEqual(m.reg('rsp'), rsp, 'RSP after calling interruptedRip (it should only read the machine)');
   }
 }
@@ -109,7 +123,11 @@ export function burstOutcomes(extra: number): { outcomes: NmiOutcome[]; handlerR
 /** ch1-ex1: predictions of the outcomes of three more NMIs, and of how often the handler runs. */
 export function checkBurstPrediction(predicted: unknown, handlerRuns: unknown): void {
   const truth = burstOutcomes(3);
-  expectList(predicted as NmiOutcome[], truth.outcomes, 'the outcomes of the three NMIs raised while the first handler runs');
+  expectList(
+    predicted as NmiOutcome[],
+    truth.outcomes,
+    'the outcomes of the three NMIs raised while the first handler runs',
+  );
   expectEqual(handlerRuns, truth.handlerRuns, 'how many times the NMI handler runs in all');
 }
 
@@ -163,6 +181,12 @@ export function checkNestedNmi(fn: unknown, options: { hidden?: boolean } = {}):
   expectEqual(nmiRuns, 2, 'NMI deliveries so far (the first and the nested one)');
   const frame = readFrame(m, ripSlot);
   const where = m.symbolize(frame.rip) ?? hex(frame.rip);
-  expectTrue(where.startsWith('nmi'), `the nested NMI should have interrupted the first NMI handler, but its return RIP is ${where}`);
-  expectTrue(m.reg('rsp') === ripSlot, `the nested NMI frame should start at the IST top minus 40, like the first one (RSP ${hex(m.reg('rsp'))})`);
+  expectTrue(
+    where.startsWith('nmi'),
+    `the nested NMI should have interrupted the first NMI handler, but its return RIP is ${where}`,
+  );
+  expectTrue(
+    m.reg('rsp') === ripSlot,
+    `the nested NMI frame should start at the IST top minus 40, like the first one (RSP ${hex(m.reg('rsp'))})`,
+  );
 }

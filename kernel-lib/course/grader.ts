@@ -104,7 +104,10 @@ export function submittedExercises(nb: unknown): Map<string, SubmittedCell> {
 }
 
 function lessonFor(nb: unknown, submitted: Map<string, SubmittedCell>, lessons: Lesson[]): Lesson | null {
-  const meta = nb && typeof nb === 'object' ? (nb as { metadata?: { nmi_lab?: { lesson?: unknown } } }).metadata?.nmi_lab : undefined;
+  const meta =
+    nb && typeof nb === 'object'
+      ? (nb as { metadata?: { nmi_lab?: { lesson?: unknown } } }).metadata?.nmi_lab
+      : undefined;
   if (meta && typeof meta.lesson === 'string') {
     const byFile = lessons.find((l) => l.file === meta.lesson);
     if (byFile) return byFile;
@@ -217,7 +220,10 @@ interface ChildOutcome {
   seconds: number;
 }
 
-function runChild(script: string, options: Required<Pick<GradeOptions, 'timeoutMs' | 'memoryMb' | 'outputCap'>>): Promise<ChildOutcome> {
+function runChild(
+  script: string,
+  options: Required<Pick<GradeOptions, 'timeoutMs' | 'memoryMb' | 'outputCap'>>,
+): Promise<ChildOutcome> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-grade-'));
   const file = path.join(dir, 'exercise.js');
   fs.writeFileSync(file, script);
@@ -229,7 +235,17 @@ function runChild(script: string, options: Required<Pick<GradeOptions, 'timeoutM
       detached: true, // its own process group, so a timeout kills anything it started too
       env: { PATH: process.env.PATH ?? '', HOME: dir, NODE_ENV: 'grading' },
     });
-    const out: ChildOutcome = { checks: [], done: false, error: null, timedOut: false, outputFlood: false, exitCode: null, signal: null, stderr: '', seconds: 0 };
+    const out: ChildOutcome = {
+      checks: [],
+      done: false,
+      error: null,
+      timedOut: false,
+      outputFlood: false,
+      exitCode: null,
+      signal: null,
+      stderr: '',
+      seconds: 0,
+    };
     let printed = 0;
     let reportBuffer = '';
     const kill = () => {
@@ -245,7 +261,8 @@ function runChild(script: string, options: Required<Pick<GradeOptions, 'timeoutM
     // endless print loop ends at the time limit like any endless loop, and the reason says it printed.
     const onOutput = (keep: boolean) => (d: Buffer) => {
       printed += d.length;
-      if (keep && out.stderr.length < options.outputCap) out.stderr += d.toString('utf8').slice(0, options.outputCap - out.stderr.length);
+      if (keep && out.stderr.length < options.outputCap)
+        out.stderr += d.toString('utf8').slice(0, options.outputCap - out.stderr.length);
       if (printed > options.outputCap * 100) out.outputFlood = true;
     };
     child.stdout!.on('data', onOutput(false));
@@ -288,28 +305,51 @@ function firstLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
-function reasonFor(id: string, o: ChildOutcome, passed: number, total: number, options: { timeoutMs: number; memoryMb: number }): string {
+function reasonFor(
+  id: string,
+  o: ChildOutcome,
+  passed: number,
+  total: number,
+  options: { timeoutMs: number; memoryMb: number },
+): string {
   const mine = o.checks.filter((c) => c.id === id);
   const failed = mine.find((c) => !c.ok);
-  if (o.timedOut && o.outputFlood) return `stopped after ${options.timeoutMs / 1000} s: the code did not finish and printed far too much output; ${passed}/${total} checks passed before that`;
-  if (o.timedOut) return `stopped after ${options.timeoutMs / 1000} s: the code did not finish (an endless loop?); ${passed}/${total} checks passed before that`;
-  if (/heap out of memory|Allocation failed/i.test(o.stderr)) return `stopped: the code ran out of memory (limit ${options.memoryMb} MiB)`;
+  if (o.timedOut && o.outputFlood)
+    return `stopped after ${options.timeoutMs / 1000} s: the code did not finish and printed far too much output; ${passed}/${total} checks passed before that`;
+  if (o.timedOut)
+    return `stopped after ${options.timeoutMs / 1000} s: the code did not finish (an endless loop?); ${passed}/${total} checks passed before that`;
+  if (/heap out of memory|Allocation failed/i.test(o.stderr))
+    return `stopped: the code ran out of memory (limit ${options.memoryMb} MiB)`;
   if (failed) return `${failed.message}${failed.hint ? ` (hint: ${failed.hint})` : ''}`;
   if (o.error) return `the program stopped with an error before all checks ran: ${firstLine(o.error)}`;
-  if (!o.done) return `the process ended before the checks finished (exit code ${o.exitCode}${o.signal ? `, signal ${o.signal}` : ''})${o.stderr ? `: ${firstLine(o.stderr)}` : ''}`;
+  if (!o.done)
+    return `the process ended before the checks finished (exit code ${o.exitCode}${o.signal ? `, signal ${o.signal}` : ''})${o.stderr ? `: ${firstLine(o.stderr)}` : ''}`;
   if (passed === total) return `all ${total} checks pass`;
   return `${passed}/${total} checks ran and passed`;
 }
 
-async function gradeExercise(lesson: Lesson, ex: { id: string; points: number }, submitted: SubmittedCell | undefined, root: string, options: Required<Pick<GradeOptions, 'timeoutMs' | 'memoryMb' | 'outputCap'>>): Promise<ExerciseGrade> {
+async function gradeExercise(
+  lesson: Lesson,
+  ex: { id: string; points: number },
+  submitted: SubmittedCell | undefined,
+  root: string,
+  options: Required<Pick<GradeOptions, 'timeoutMs' | 'memoryMb' | 'outputCap'>>,
+): Promise<ExerciseGrade> {
   const base = { id: ex.id, points: ex.points, checks: [] as CheckResult[], seconds: 0 };
   if (!submitted) {
     const total = cellsFor(lesson, ex.id, '').checks;
-    return { ...base, score: 0, passed: 0, total, reason: `no exercise cell for ${ex.id} (its first line should be \`// exercise ${ex.id}\`)` };
+    return {
+      ...base,
+      score: 0,
+      passed: 0,
+      total,
+      reason: `no exercise cell for ${ex.id} (its first line should be \`// exercise ${ex.id}\`)`,
+    };
   }
   const { cells, checks: total } = cellsFor(lesson, ex.id, submitted.source);
   const syntax = syntaxErrors(submitted.source);
-  if (syntax.length > 0) return { ...base, score: 0, passed: 0, total, reason: `syntax error in the exercise cell, ${syntax[0]}` };
+  if (syntax.length > 0)
+    return { ...base, score: 0, passed: 0, total, reason: `syntax error in the exercise cell, ${syntax[0]}` };
   let program: string;
   try {
     program = composeProgram(cells);
@@ -320,14 +360,39 @@ async function gradeExercise(lesson: Lesson, ex: { id: string; points: number },
   const mine = o.checks.filter((c) => c.id === ex.id);
   const passed = Math.min(total, mine.filter((c) => c.ok).length);
   const score = total === 0 ? 0 : round2((ex.points * passed) / total);
-  return { ...base, score, passed, total, checks: mine, seconds: o.seconds, reason: reasonFor(ex.id, o, passed, total, options) };
+  return {
+    ...base,
+    score,
+    passed,
+    total,
+    checks: mine,
+    seconds: o.seconds,
+    reason: reasonFor(ex.id, o, passed, total, options),
+  };
 }
 
 /** Grades a submission given as notebook text. `submission` names it in the report. */
-export async function gradeNotebookText(text: string, submission: string, options: GradeOptions = {}): Promise<GradeReport> {
+export async function gradeNotebookText(
+  text: string,
+  submission: string,
+  options: GradeOptions = {},
+): Promise<GradeReport> {
   const root = options.root ?? PROJECT_ROOT;
-  const limits = { timeoutMs: options.timeoutMs ?? 10_000, memoryMb: options.memoryMb ?? 256, outputCap: options.outputCap ?? 64 * 1024 };
-  const report: GradeReport = { submission, lesson: null, chapter: null, title: null, score: 0, maxScore: 0, exercises: [], problems: [] };
+  const limits = {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    memoryMb: options.memoryMb ?? 256,
+    outputCap: options.outputCap ?? 64 * 1024,
+  };
+  const report: GradeReport = {
+    submission,
+    lesson: null,
+    chapter: null,
+    title: null,
+    score: 0,
+    maxScore: 0,
+    exercises: [],
+    problems: [],
+  };
   let nb: unknown;
   try {
     nb = JSON.parse(text);
@@ -372,7 +437,16 @@ export async function gradeNotebookFile(file: string, options: GradeOptions = {}
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    return { submission: file, lesson: null, chapter: null, title: null, score: 0, maxScore: 0, exercises: [], problems: [`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`] };
+    return {
+      submission: file,
+      lesson: null,
+      chapter: null,
+      title: null,
+      score: 0,
+      maxScore: 0,
+      exercises: [],
+      problems: [`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`],
+    };
   }
   return gradeNotebookText(text, file, options);
 }

@@ -28,7 +28,7 @@ export function registerKernel(root: string = PROJECT_ROOT): string {
   const dir = path.join(jupyterDataDir(root), 'kernels', KERNEL_NAME);
   const spec = `${JSON.stringify({ argv: [tslab, 'kernel', '--config-path', '{connection_file}'], display_name: 'TypeScript', language: 'typescript' }, null, 1)}\n`;
   const file = path.join(dir, 'kernel.json');
-  let old: string | null = null;
+  let old: string | null;
   try {
     old = fs.readFileSync(file, 'utf8');
   } catch {
@@ -47,7 +47,7 @@ export function registerKernel(root: string = PROJECT_ROOT): string {
  * run it before any TypeScript loads; this calls the same code.
  */
 export function ensurePackageLink(root: string = PROJECT_ROOT): void {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { linkPackage } = require(path.join(root, 'scripts', 'course', 'link-package.js')) as { linkPackage(): number };
   linkPackage();
 }

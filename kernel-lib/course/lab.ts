@@ -51,7 +51,12 @@ export function labMachine(source: string): Machine {
   for (const top of [LAB.kernelStackTop, LAB.nmiStackTop, LAB.debugStackTop, LAB.doubleFaultStackTop]) {
     m.map(top - BigInt(LAB.stackSize), LAB.stackSize);
   }
-  const gate = (label: string, ist: number, dpl: 0 | 3 = 0) => ({ handler: m.symbol(label), ist, type: 'interrupt' as const, dpl });
+  const gate = (label: string, ist: number, dpl: 0 | 3 = 0) => ({
+    handler: m.symbol(label),
+    ist,
+    type: 'interrupt' as const,
+    dpl,
+  });
   m.installIdt(LAB.idtBase, {
     1: gate('debug', 4),
     2: gate('nmi', 3),
@@ -60,7 +65,10 @@ export function labMachine(source: string): Machine {
     13: gate('general_protection', 0),
     14: gate('page_fault', 0),
   });
-  m.installTss(LAB.tssBase, { rsp0: LAB.kernelStackTop, ist: { 1: LAB.doubleFaultStackTop, 3: LAB.nmiStackTop, 4: LAB.debugStackTop } });
+  m.installTss(LAB.tssBase, {
+    rsp0: LAB.kernelStackTop,
+    ist: { 1: LAB.doubleFaultStackTop, 3: LAB.nmiStackTop, 4: LAB.debugStackTop },
+  });
   m.setReg('rsp', LAB.kernelStackTop);
   m.setReg('rip', m.symbol('_start'));
   return m;
@@ -88,7 +96,9 @@ export function readFrame(m: Machine, rsp: bigint = m.reg('rsp')): InterruptFram
 
 /** A frame as one line of hex, e.g. `rip=0xffffffff81000007 cs=0x10 ...`. */
 export function formatFrame(frame: InterruptFrame): string {
-  return (Object.keys(frame) as (keyof InterruptFrame)[]).map((k) => `${k}=0x${BigInt.asUintN(64, frame[k]).toString(16)}`).join(' ');
+  return (Object.keys(frame) as (keyof InterruptFrame)[])
+    .map((k) => `${k}=0x${BigInt.asUintN(64, frame[k]).toString(16)}`)
+    .join(' ');
 }
 
 /** One line per 8-byte slot from `top - 8` down to `bottom`: address, offset from top, value, symbol. */
@@ -98,7 +108,9 @@ export function stackLines(m: Machine, top: bigint, bottom: bigint = m.reg('rsp'
   for (let a = top - 8n; a >= bottom; a -= 8n) {
     const v = m.readU64(a);
     const sym = m.symbolize(v);
-    out.push(`${hex(a)}  top-${String(top - a).padStart(3)}  ${hex(v)}${sym ? `  ${sym}` : ''}${a === m.reg('rsp') ? '  <- rsp' : ''}`);
+    out.push(
+      `${hex(a)}  top-${String(top - a).padStart(3)}  ${hex(v)}${sym ? `  ${sym}` : ''}${a === m.reg('rsp') ? '  <- rsp' : ''}`,
+    );
   }
   return out;
 }

@@ -83,7 +83,12 @@ function readFrontMatter(text: string, file: string, problems: LessonProblem[]):
     else if (field) {
       fields.set(field[1], unquote(field[2]));
       list = null;
-    } else if (line.trim() !== '') problems.push({ file, line: i + 1, message: `front matter: cannot read '${line}' (expected 'key: value' or '  - item')` });
+    } else if (line.trim() !== '')
+      problems.push({
+        file,
+        line: i + 1,
+        message: `front matter: cannot read '${line}' (expected 'key: value' or '  - item')`,
+      });
   }
   problems.push({ file, line: 1, message: 'front matter is not closed by a `---` line' });
   return { fields, bodyOffset: text.length, bodyLine: lines.length };
@@ -112,9 +117,11 @@ function metaFrom(fm: FrontMatter, file: string, problems: LessonProblem[]): Les
     return v;
   };
   const chapterText = str('chapter');
-  if (chapterText !== '' && !/^\d+$/.test(chapterText)) problems.push({ file, line: 1, message: `chapter must be a number, not '${chapterText}'` });
+  if (chapterText !== '' && !/^\d+$/.test(chapterText))
+    problems.push({ file, line: 1, message: `chapter must be a number, not '${chapterText}'` });
   for (const k of fm.fields.keys()) {
-    if (!['chapter', 'title', 'goals', 'sources'].includes(k)) problems.push({ file, line: 1, message: `unknown front matter key '${k}'` });
+    if (!['chapter', 'title', 'goals', 'sources'].includes(k))
+      problems.push({ file, line: 1, message: `unknown front matter key '${k}'` });
   }
   return { chapter: Number(chapterText), title: str('title'), goals: list('goals'), sources: list('sources') };
 }
@@ -124,14 +131,24 @@ interface FenceInfo {
   attrs: Map<string, string>;
 }
 
-function readFenceMeta(meta: string | null | undefined, file: string, line: number, problems: LessonProblem[]): FenceInfo {
+function readFenceMeta(
+  meta: string | null | undefined,
+  file: string,
+  line: number,
+  problems: LessonProblem[],
+): FenceInfo {
   const attrs = new Map<string, string>();
   let role: string | null = null;
   for (const word of (meta ?? '').split(/\s+/).filter((w) => w !== '')) {
     const eq = word.indexOf('=');
     if (eq > 0) attrs.set(word.slice(0, eq), word.slice(eq + 1));
     else if (ROLES.has(word) && role === null) role = word;
-    else problems.push({ file, line, message: `unknown fence word '${word}' (roles: ${[...ROLES].join(', ')}; attributes: id=..., points=N)` });
+    else
+      problems.push({
+        file,
+        line,
+        message: `unknown fence word '${word}' (roles: ${[...ROLES].join(', ')}; attributes: id=..., points=N)`,
+      });
   }
   return { role, attrs };
 }
@@ -156,7 +173,10 @@ export function parseLesson(text: string, file: string): Lesson {
     markdown = [];
   };
 
-  const exercises = new Map<string, { cell: Extract<LessonCell, { kind: 'exercise' }>; solved: boolean; checked: boolean }>();
+  const exercises = new Map<
+    string,
+    { cell: Extract<LessonCell, { kind: 'exercise' }>; solved: boolean; checked: boolean }
+  >();
   let awaitingSolution: { id: string; line: number } | null = null;
 
   for (const node of tree.children) {
@@ -170,7 +190,11 @@ export function parseLesson(text: string, file: string): Lesson {
     }
     const isCode = node.type === 'code' && CODE_LANGS.has(node.lang ?? '');
     if (awaitingSolution && !(isCode && node.type === 'code' && /\bsolution\b/.test(node.meta ?? ''))) {
-      problems.push({ file, line: awaitingSolution.line, message: `exercise ${awaitingSolution.id} must be followed immediately by its \`\`\`ts solution id=${awaitingSolution.id} fence` });
+      problems.push({
+        file,
+        line: awaitingSolution.line,
+        message: `exercise ${awaitingSolution.id} must be followed immediately by its \`\`\`ts solution id=${awaitingSolution.id} fence`,
+      });
       awaitingSolution = null;
     }
     if (!isCode || node.type !== 'code') continue;
@@ -190,7 +214,8 @@ export function parseLesson(text: string, file: string): Lesson {
       continue;
     }
     for (const k of attrs.keys()) {
-      if (k !== 'id' && !(k === 'points' && role === 'exercise')) problems.push({ file, line, message: `unknown attribute '${k}' on a ${role ?? 'code'} fence` });
+      if (k !== 'id' && !(k === 'points' && role === 'exercise'))
+        problems.push({ file, line, message: `unknown attribute '${k}' on a ${role ?? 'code'} fence` });
     }
     switch (role) {
       case null:
@@ -198,9 +223,17 @@ export function parseLesson(text: string, file: string): Lesson {
         break;
       case 'exercise': {
         const pointsText = attrs.get('points') ?? '1';
-        if (!/^[1-9]\d*$/.test(pointsText)) problems.push({ file, line, message: `points must be a positive whole number, not '${pointsText}'` });
+        if (!/^[1-9]\d*$/.test(pointsText))
+          problems.push({ file, line, message: `points must be a positive whole number, not '${pointsText}'` });
         if (exercises.has(id!)) problems.push({ file, line, message: `exercise ${id} is defined twice` });
-        const cell = { kind: 'exercise' as const, id: id!, starter: source, solution: '', points: Number(pointsText), line };
+        const cell = {
+          kind: 'exercise' as const,
+          id: id!,
+          starter: source,
+          solution: '',
+          points: Number(pointsText),
+          line,
+        };
         exercises.set(id!, { cell, solved: false, checked: false });
         cells.push(cell);
         awaitingSolution = { id: id!, line };
@@ -209,7 +242,11 @@ export function parseLesson(text: string, file: string): Lesson {
       case 'solution': {
         const ex = exercises.get(id!);
         if (!ex || !awaitingSolution || awaitingSolution.id !== id) {
-          problems.push({ file, line, message: `solution ${id} must come right after its \`\`\`ts exercise id=${id} fence` });
+          problems.push({
+            file,
+            line,
+            message: `solution ${id} must come right after its \`\`\`ts exercise id=${id} fence`,
+          });
         } else {
           ex.cell.solution = source;
           ex.solved = true;
@@ -229,10 +266,16 @@ export function parseLesson(text: string, file: string): Lesson {
         break;
     }
   }
-  if (awaitingSolution) problems.push({ file, line: awaitingSolution.line, message: `exercise ${awaitingSolution.id} has no solution fence after it` });
+  if (awaitingSolution)
+    problems.push({
+      file,
+      line: awaitingSolution.line,
+      message: `exercise ${awaitingSolution.id} has no solution fence after it`,
+    });
   flushMarkdown(body.length);
   for (const [id, ex] of exercises) {
-    if (!ex.checked) problems.push({ file, line: ex.cell.line, message: `exercise ${id} has no \`\`\`ts check id=${id} fence` });
+    if (!ex.checked)
+      problems.push({ file, line: ex.cell.line, message: `exercise ${id} has no \`\`\`ts check id=${id} fence` });
   }
   if (problems.length > 0) throw new LessonError(problems);
   const slug = file.replace(/^.*[\\/]/, '').replace(/\.md$/, '');

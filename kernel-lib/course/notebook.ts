@@ -55,12 +55,18 @@ function header(lesson: Lesson, variant: NotebookVariant): string {
   const out = [`# Chapter ${chapter}. ${title}`, '', '**Learning goals**', '', ...goals.map((g) => `- ${g}`)];
   const n = exercisesOf(lesson).length;
   if (variant === 'student' && n > 0) {
-    out.push('', `This is the exercise version. Each of the ${n} exercise cells starts with \`// exercise ID\` and holds a starter: `
-      + 'replace it with your code, run it, then run the check cell below it. '
-      + 'Submit the saved notebook with `npx nmi-lab grade YOUR.ipynb`.');
+    out.push(
+      '',
+      `This is the exercise version. Each of the ${n} exercise cells starts with \`// exercise ID\` and holds a starter: ` +
+        'replace it with your code, run it, then run the check cell below it. ' +
+        'Submit the saved notebook with `npx nmi-lab grade YOUR.ipynb`.',
+    );
   } else if (n > 0) {
-    out.push('', `This is the reference version, with the solutions of its ${n} exercises. `
-      + `The exercise version is \`notebooks/student/${lesson.slug}.ipynb\`.`);
+    out.push(
+      '',
+      `This is the reference version, with the solutions of its ${n} exercises. ` +
+        `The exercise version is \`notebooks/student/${lesson.slug}.ipynb\`.`,
+    );
   }
   out.push('', `*Built from \`${lesson.file}\`; edit the lesson, not this notebook (\`npm run notebooks\`).*`);
   return out.join('\n');
@@ -85,7 +91,10 @@ function cellFor(lesson: Lesson, cell: LessonCell, id: string, variant: Notebook
       return codeCell(id, cell.source, { role: 'check', exercise: cell.id });
     case 'hidden':
       if (variant === 'student') return null;
-      return codeCell(id, `// hidden test for ${cell.id} (not in the exercise version)\n${cell.source}`, { role: 'hidden', exercise: cell.id });
+      return codeCell(id, `// hidden test for ${cell.id} (not in the exercise version)\n${cell.source}`, {
+        role: 'hidden',
+        exercise: cell.id,
+      });
     default:
       return null;
   }

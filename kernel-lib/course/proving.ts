@@ -54,9 +54,13 @@ export function invariantTable(width = 110): string {
 
 /** One line per violation of an explorer report, with the cost of the exploration. */
 export function reportText(r: WorkloadReport): string {
-  const head = `${r.design} / ${r.workload}, depth ${r.depth}, exceptions ${r.exceptions}: ${r.verdict}; ` +
+  const head =
+    `${r.design} / ${r.workload}, depth ${r.depth}, exceptions ${r.exceptions}: ${r.verdict}; ` +
     `${r.schedules.toLocaleString('en-US')} schedules, ${r.runs.toLocaleString('en-US')} runs, ${r.states.toLocaleString('en-US')} states, ${r.ms} ms`;
-  return [head, ...r.violations.map((v) => `  ${v.number} ${v.title}\n      schedule: ${v.schedule}\n      ${v.summary}`)].join('\n');
+  return [
+    head,
+    ...r.violations.map((v) => `  ${v.number} ${v.title}\n      schedule: ${v.schedule}\n      ${v.summary}`),
+  ].join('\n');
 }
 
 /** One row of an outcome map: the NMI run with no exception, or with one exception at a do_nmi point. */
@@ -87,7 +91,10 @@ function rowName(r: MapRow): string {
  * (the same evaluation as `replaySchedule`, on one kernel per row to keep it fast). Arrivals
  * after the episode is over are left out (they start a new episode, which the first column shows).
  */
-export function outcomeMap(design: string | Design, options: OutcomeMapOptions = {}): { points: OutcomePoint[]; ms: number; schedules: number } {
+export function outcomeMap(
+  design: string | Design,
+  options: OutcomeMapOptions = {},
+): { points: OutcomePoint[]; ms: number; schedules: number } {
   const t0 = Date.now();
   const d = typeof design === 'string' ? getDesign(design) : design;
   const workload = options.workload ?? 'kernel';
@@ -98,7 +105,12 @@ export function outcomeMap(design: string | Design, options: OutcomeMapOptions =
   for (const row of rows) {
     const resolver = buildKernel({ design: d, workload });
     const judge = buildKernel({ design: d, workload });
-    const ex = new Explorer(judge, { ...DEFAULT_BOUND, depth: 1, exceptions: 1, maxStepsAfterEvent: options.maxStepsAfterEvent ?? 600 });
+    const ex = new Explorer(judge, {
+      ...DEFAULT_BOUND,
+      depth: 1,
+      exceptions: 1,
+      maxStepsAfterEvent: options.maxStepsAfterEvent ?? 600,
+    });
     try {
       let exceptionStep = -1;
       if (row.kind !== undefined) {
@@ -108,7 +120,8 @@ export function outcomeMap(design: string | Design, options: OutcomeMapOptions =
       }
       for (let n = 1; n <= to; n += every) {
         let text = `nmi@0,nmi@${n}`;
-        if (row.kind !== undefined) text = n < exceptionStep ? `nmi@0,nmi@${n},${row.kind}@${row.at}` : `nmi@0,${row.kind}@${row.at},nmi@${n}`;
+        if (row.kind !== undefined)
+          text = n < exceptionStep ? `nmi@0,nmi@${n},${row.kind}@${row.at}` : `nmi@0,${row.kind}@${row.at},nmi@${n}`;
         const r = resolveSchedule(resolver, parseSchedule(text));
         if (r.ok === false) continue;
         const verdict = ex.evaluate(r.schedule.events);
@@ -139,17 +152,27 @@ function replayOf(design: string, schedule: string): ReplayResult {
 
 /** ch6-ex1: `schedule` replayed on `unprotected` (kernel workload) re-enters do_nmi; hidden: linux-3.4 survives it. */
 export function checkReentrySchedule(schedule: unknown, options: { hidden?: boolean } = {}): void {
-  expectTrue(typeof schedule === 'string' && schedule.trim() !== '', `reentry should be a schedule string such as 'nmi@0,nmi@5', got ${describe(schedule)}`);
+  expectTrue(
+    typeof schedule === 'string' && schedule.trim() !== '',
+    `reentry should be a schedule string such as 'nmi@0,nmi@5', got ${describe(schedule)}`,
+  );
   const s = schedule as string;
   const u = replayOf('unprotected', s);
-  if (u.error !== undefined && u.schedule === undefined) throw new CheckFailure(`the schedule does not replay on unprotected: ${u.error}`);
+  if (u.error !== undefined && u.schedule === undefined)
+    throw new CheckFailure(`the schedule does not replay on unprotected: ${u.error}`);
   const found = u.violations.map((v) => v.invariant);
-  expectTrue(found.indexOf('reentrant-handler') >= 0,
-    `on unprotected the schedule ${u.label ?? s} breaks ${found.length === 0 ? 'nothing' : found.join(', ')}${u.error ? ` (${u.error})` : ''}; do_nmi must begin again while its first run is still going`);
+  expectTrue(
+    found.indexOf('reentrant-handler') >= 0,
+    `on unprotected the schedule ${u.label ?? s} breaks ${found.length === 0 ? 'nothing' : found.join(', ')}${u.error ? ` (${u.error})` : ''}; do_nmi must begin again while its first run is still going`,
+  );
   if (options.hidden) {
     const f = replayOf('linux-3.4', s);
     expectTrue(f.schedule !== undefined, `the schedule does not replay on linux-3.4: ${f.error}`);
-    expectList(f.violations.map((v) => `${v.number} ${v.title}`), [], `invariants linux-3.4 breaks on ${f.label}`);
+    expectList(
+      f.violations.map((v) => `${v.number} ${v.title}`),
+      [],
+      `invariants linux-3.4 breaks on ${f.label}`,
+    );
   }
 }
 
@@ -158,10 +181,20 @@ export function checkReentrySchedule(schedule: unknown, options: { hidden?: bool
 export const CR2_DESIGNS = ['unprotected', 'linux-3.3', 'linux-3.4'] as const;
 
 /** The invariant numbers the explorer reports for one NMI plus at most one exception in do_nmi (kernel workload). */
-export async function oneExceptionVerdicts(designs: readonly string[] = CR2_DESIGNS, workers = 0): Promise<Record<string, number[]>> {
+export async function oneExceptionVerdicts(
+  designs: readonly string[] = CR2_DESIGNS,
+  workers = 0,
+): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
   for (const d of designs) {
-    const r = await exploreWorkload({ design: d, workload: 'kernel', depth: 1, exceptions: 1, maxStepsAfterEvent: 600, workers });
+    const r = await exploreWorkload({
+      design: d,
+      workload: 'kernel',
+      depth: 1,
+      exceptions: 1,
+      maxStepsAfterEvent: 600,
+      workers,
+    });
     out[d] = r.violations.map((v) => v.number).sort((a, b) => a - b);
   }
   return out;
@@ -169,7 +202,10 @@ export async function oneExceptionVerdicts(designs: readonly string[] = CR2_DESI
 
 /** ch6-ex2: the invariant numbers predicted per design, against the explorer's verdicts. */
 export async function checkCr2Verdicts(predicted: unknown, options: { workers?: number } = {}): Promise<void> {
-  expectTrue(typeof predicted === 'object' && predicted !== null, `cr2Verdicts should be an object of lists, got ${describe(predicted)}`);
+  expectTrue(
+    typeof predicted === 'object' && predicted !== null,
+    `cr2Verdicts should be an object of lists, got ${describe(predicted)}`,
+  );
   const p = predicted as Record<string, unknown>;
   const truth = await oneExceptionVerdicts(CR2_DESIGNS, options.workers ?? 0);
   for (const d of CR2_DESIGNS) {
@@ -218,7 +254,10 @@ END(nmi)
 
 /** Assemble a learner's listing, turning assembly errors into a check failure that lists them. */
 export function labDesign(source: unknown, id = 'my-design'): Design {
-  expectTrue(typeof source === 'string' && source.trim() !== '', `the design should be a string holding the listing, got ${describe(source)}`);
+  expectTrue(
+    typeof source === 'string' && source.trim() !== '',
+    `the design should be a string holding the listing, got ${describe(source)}`,
+  );
   try {
     return loadDesignFromSource(source as string, { id, title: id });
   } catch (e) {
@@ -227,7 +266,13 @@ export function labDesign(source: unknown, id = 'my-design'): Design {
 }
 
 /** Explore a design on one workload within a small bound, returning the report. */
-export async function judge(design: string | Design, workload: WorkloadId, depth: number, exceptions: number, workers = 0): Promise<WorkloadReport> {
+export async function judge(
+  design: string | Design,
+  workload: WorkloadId,
+  depth: number,
+  exceptions: number,
+  workers = 0,
+): Promise<WorkloadReport> {
   return exploreWorkload({ design, workload, depth, exceptions, maxStepsAfterEvent: 600, workers });
 }
 
@@ -236,7 +281,10 @@ function violationLines(r: WorkloadReport): string {
 }
 
 /** ch8-ex1: a plain entry that handles one NMI at a time correctly: clean at depth 1 without exceptions. */
-export async function checkPlainEntry(source: unknown, options: { hidden?: boolean; workers?: number } = {}): Promise<void> {
+export async function checkPlainEntry(
+  source: unknown,
+  options: { hidden?: boolean; workers?: number } = {},
+): Promise<void> {
   const d = labDesign(source, 'plain-entry');
   const workloads: WorkloadId[] = options.hidden ? ['user', 'syscall'] : ['kernel'];
   for (const w of workloads) {
@@ -253,8 +301,13 @@ export async function checkPlainEntry(source: unknown, options: { hidden?: boole
 export async function checkClosedHole(source: unknown, options: { workers?: number } = {}): Promise<void> {
   const d = labDesign(source, 'copy-and-drop-fixed');
   const r = await judge(d, 'kernel', 2, 1, options.workers ?? 0);
-  const other = r.violations.filter((v) => !(v.invariant === 'lost-nmi' || (v.invariant === 'transparency' && /cr2/.test(v.summary))));
-  expectTrue(other.length === 0, `the explorer still reports: ${other.map((v) => `${v.number} ${v.title}: ${v.schedule} (${v.summary})`).join('; ')}`);
+  const other = r.violations.filter(
+    (v) => !(v.invariant === 'lost-nmi' || (v.invariant === 'transparency' && /cr2/.test(v.summary))),
+  );
+  expectTrue(
+    other.length === 0,
+    `the explorer still reports: ${other.map((v) => `${v.number} ${v.title}: ${v.schedule} (${v.summary})`).join('; ')}`,
+  );
   const plain = await judge(d, 'kernel', 1, 0, options.workers ?? 0);
   expectTrue(plain.violations.length === 0, `a single NMI is no longer handled correctly: ${violationLines(plain)}`);
 }
@@ -263,8 +316,21 @@ export async function checkClosedHole(source: unknown, options: { workers?: numb
  * A schedule replayed with a trace, ready for `show`: the rows where something happened (an event,
  * a write on a watched stack) and the label form of the schedule, with the replay's verdicts.
  */
-export function counterexample(design: string | Design, schedule: string, options: { workload?: WorkloadId; maxRows?: number; eventsOnly?: boolean } = {}): {
-  replay: ReplayResult; view: { trace: NonNullable<ReplayResult['trace']>; options: { symbolize: (a: bigint) => string | null; maxRows: number; title: string; filter?: (s: { events: unknown[] }) => boolean } };
+export function counterexample(
+  design: string | Design,
+  schedule: string,
+  options: { workload?: WorkloadId; maxRows?: number; eventsOnly?: boolean } = {},
+): {
+  replay: ReplayResult;
+  view: {
+    trace: NonNullable<ReplayResult['trace']>;
+    options: {
+      symbolize: (a: bigint) => string | null;
+      maxRows: number;
+      title: string;
+      filter?: (s: { events: unknown[] }) => boolean;
+    };
+  };
 } {
   const workload = options.workload ?? 'kernel';
   const replay = replaySchedule({ design, workload, schedule, trace: true, maxStepsAfterEvent: 600 });
@@ -276,7 +342,9 @@ export function counterexample(design: string | Design, schedule: string, option
     view: {
       trace: replay.trace,
       options: {
-        symbolize: (a: bigint) => m.symbolize(a), maxRows: options.maxRows ?? 60, title,
+        symbolize: (a: bigint) => m.symbolize(a),
+        maxRows: options.maxRows ?? 60,
+        title,
         ...(options.eventsOnly === false ? {} : { filter: (s: { events: unknown[] }) => s.events.length > 0 }),
       },
     },

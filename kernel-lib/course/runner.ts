@@ -53,7 +53,15 @@ export function runNotebook(notebook: string, options: RunOptions = {}): Promise
   const executed = path.join(outDir, `${base}.ipynb`);
   const html = path.join(outDir, `${base}.html`);
   fs.mkdirSync(path.dirname(executed), { recursive: true });
-  const args = [path.join(root, RUNNER_SCRIPT), path.join(root, rel), executed, '--html', html, '--timeout', String(options.cellTimeout ?? 120)];
+  const args = [
+    path.join(root, RUNNER_SCRIPT),
+    path.join(root, rel),
+    executed,
+    '--html',
+    html,
+    '--timeout',
+    String(options.cellTimeout ?? 120),
+  ];
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(pythonExecutable(), args, {
@@ -63,8 +71,12 @@ export function runNotebook(notebook: string, options: RunOptions = {}): Promise
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     let timedOut = false;
     const limit = (options.notebookTimeout ?? 600) * 1000;
     const timer = setTimeout(() => {
@@ -75,17 +87,43 @@ export function runNotebook(notebook: string, options: RunOptions = {}): Promise
       clearTimeout(timer);
       const wallSeconds = (Date.now() - started) / 1000;
       const lastLine = stdout.trim().split('\n').pop() ?? '';
-      let parsed: { ok: boolean; seconds: number; problems: NotebookProblem[] } | null = null;
+      let parsed: { ok: boolean; seconds: number; problems: NotebookProblem[] } | null;
       try {
         parsed = JSON.parse(lastLine);
       } catch {
         parsed = null;
       }
       const problems: NotebookProblem[] = parsed ? parsed.problems : [];
-      if (timedOut) problems.push({ cell: null, id: null, kind: 'timeout', text: `the notebook did not finish within ${limit / 1000} s` });
-      if (spawnError) problems.push({ cell: null, id: null, kind: 'runner', text: `cannot start ${pythonExecutable()}: ${spawnError.message}` });
-      else if (!parsed && !timedOut) problems.push({ cell: null, id: null, kind: 'runner', text: `the runner exited with ${code} and no report:\n${stderr.slice(-4000)}${stdout.slice(-2000)}` });
-      resolve({ notebook: rel, ok: problems.length === 0 && code === 0, seconds: parsed ? parsed.seconds : wallSeconds, wallSeconds, problems, executed, html });
+      if (timedOut)
+        problems.push({
+          cell: null,
+          id: null,
+          kind: 'timeout',
+          text: `the notebook did not finish within ${limit / 1000} s`,
+        });
+      if (spawnError)
+        problems.push({
+          cell: null,
+          id: null,
+          kind: 'runner',
+          text: `cannot start ${pythonExecutable()}: ${spawnError.message}`,
+        });
+      else if (!parsed && !timedOut)
+        problems.push({
+          cell: null,
+          id: null,
+          kind: 'runner',
+          text: `the runner exited with ${code} and no report:\n${stderr.slice(-4000)}${stdout.slice(-2000)}`,
+        });
+      resolve({
+        notebook: rel,
+        ok: problems.length === 0 && code === 0,
+        seconds: parsed ? parsed.seconds : wallSeconds,
+        wallSeconds,
+        problems,
+        executed,
+        html,
+      });
     };
     child.on('error', (e) => finish(null, e));
     child.on('close', (code) => finish(code));
@@ -116,7 +154,8 @@ export function formatRun(run: NotebookRun): string {
   if (run.ok) return head;
   const details = run.problems.map((p) => {
     const where = p.cell === null ? 'run' : `cell ${p.cell}${p.id ? ` [${p.id}]` : ''}`;
-    const text = p.text.length > 3000 ? `${p.text.slice(0, 3000)}\n... (${p.text.length - 3000} more characters)` : p.text;
+    const text =
+      p.text.length > 3000 ? `${p.text.slice(0, 3000)}\n... (${p.text.length - 3000} more characters)` : p.text;
     return `  ${where}: ${p.kind}\n${text.replace(/^/gm, '    ')}`;
   });
   return [head, ...details, `  executed copy: ${run.executed}`].join('\n');

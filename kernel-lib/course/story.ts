@@ -44,7 +44,13 @@ export function nmiStackSpec(k: Kernel, options: { maxRows?: number; annotate?: 
 
 /** The debug stack (IST4, 8192 bytes), where #BP and #DB frames land. */
 export function debugStackSpec(k: Kernel, options: { maxRows?: number } = {}): StackSpec {
-  return { name: 'debug stack (IST 4)', top: k.debugStackTop, size: DEBUG_STKSZ, maxRows: options.maxRows ?? 12, minRows: 6 };
+  return {
+    name: 'debug stack (IST 4)',
+    top: k.debugStackTop,
+    size: DEBUG_STKSZ,
+    maxRows: options.maxRows ?? 12,
+    minRows: 6,
+  };
 }
 
 /** The task's kernel stack (RSP0). */
@@ -53,7 +59,12 @@ export function kernelStackSpec(k: Kernel, options: { maxRows?: number } = {}): 
 }
 
 /** Capture the NMI stack now (compare with `previous` to mark what changed). */
-export function nmiStack(k: Kernel, caption?: string, previous?: StackDiagram | null, options: { maxRows?: number } = {}): StackDiagram {
+export function nmiStack(
+  k: Kernel,
+  caption?: string,
+  previous?: StackDiagram | null,
+  options: { maxRows?: number } = {},
+): StackDiagram {
   const o: CaptureOptions = { caption, previous: previous ?? null };
   return captureStack(k.machine, nmiStackSpec(k, options), o);
 }
@@ -85,7 +96,8 @@ function describeFailure(k: Kernel): string {
 export function runTo(k: Kernel, label: string, when?: (k: Kernel) => boolean, maxSteps = 3000): void {
   const at = k.machine.symbol(label);
   const r = k.machine.run({ until: (m) => m.rip === at && (when === undefined || when(k)), maxSteps });
-  if (r.stop !== 'until') throw new ScenarioError(`did not reach ${label}: ${r.message} (now at ${k.where()}; ${describeFailure(k)})`);
+  if (r.stop !== 'until')
+    throw new ScenarioError(`did not reach ${label}: ${r.message} (now at ${k.where()}; ${describeFailure(k)})`);
 }
 
 /** Run until RIP is at `label` with NMIs unblocked (after an exception's IRET inside the handler). */
@@ -142,7 +154,10 @@ export function frameRipOffset(design: Design, group: string): number {
 }
 
 /** The five slots of a frame whose RIP is at T + ripOffset, by name. */
-export function frameAt(k: Kernel, ripOffset: number): { rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; ss: bigint } {
+export function frameAt(
+  k: Kernel,
+  ripOffset: number,
+): { rip: bigint; cs: bigint; rflags: bigint; rsp: bigint; ss: bigint } {
   return {
     rip: k.nmiStackSlot(ripOffset),
     cs: k.nmiStackSlot(ripOffset + 8),
@@ -161,14 +176,18 @@ export function nmiOffset(k: Kernel, address: bigint): string {
 
 // ---- traces of a kernel ------------------------------------------------------------------------
 
-
 /**
  * Record a trace of a harness kernel. The recorder chains to the kernel's own boundary hook
  * (armed exceptions and the do_nmi run records live there) and puts it back when it detaches.
  */
 export function recordKernelTrace(
   k: Kernel,
-  options: { until?: string | ((m: Machine) => boolean); maxSteps?: number; hook?: BoundaryHook; watch?: TraceOptions['watch'] } = {},
+  options: {
+    until?: string | ((m: Machine) => boolean);
+    maxSteps?: number;
+    hook?: BoundaryHook;
+    watch?: TraceOptions['watch'];
+  } = {},
 ): Trace {
   const m = k.machine;
   const recorder = new TraceRecorder(m, {
@@ -191,13 +210,15 @@ export function recordKernelTrace(
  * then, so the log would call it plain kernel code) is 'NMI (repeated)'.
  */
 export function repeatClassifier(k: Kernel): ContextClassifier {
-  const byLabel = k.program.symbols.has('repeat_nmi') && k.program.symbols.has('end_repeat_nmi')
-    ? classifyByLabels(k.machine, { repeat_nmi: ['repeat_nmi', 'end_repeat_nmi'] })
-    : null;
+  const byLabel =
+    k.program.symbols.has('repeat_nmi') && k.program.symbols.has('end_repeat_nmi')
+      ? classifyByLabels(k.machine, { repeat_nmi: ['repeat_nmi', 'end_repeat_nmi'] })
+      : null;
   return (info) => {
     const named = byLabel ? byLabel(info) : null;
     if (named) return named;
-    if ((info.base === 'kernel' || info.base === 'user') && !offNmiStack(k)) return { label: 'NMI (repeated)', kind: 'repeat' };
+    if ((info.base === 'kernel' || info.base === 'user') && !offNmiStack(k))
+      return { label: 'NMI (repeated)', kind: 'repeat' };
     return null;
   };
 }

@@ -10,8 +10,7 @@ export { getDesign, listDesigns, summarizeDesign, designsDirectory } from './reg
 export type { DesignSummary } from './registry';
 
 export type CheckDesignResult =
-  | { ok: true; design: Design; warnings: Diagnostic[] }
-  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+  { ok: true; design: Design; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 /** The manifest of a listing of the user's own: `meta` with defaults for what it leaves out. */
 function manifestFor(meta: Partial<DesignManifest>): DesignManifest {
@@ -44,7 +43,11 @@ export function checkDesignSource(text: string, meta: Partial<DesignManifest> = 
   const problems = manifestProblems(manifest);
   if (problems.length > 0) {
     const loc = { file: manifest.listing, line: 1, column: 1, text: '' };
-    return { ok: false, warnings: [], errors: problems.map((message) => ({ ...loc, severity: 'error' as const, message: `manifest: ${message}` })) };
+    return {
+      ok: false,
+      warnings: [],
+      errors: problems.map((message) => ({ ...loc, severity: 'error' as const, message: `manifest: ${message}` })),
+    };
   }
   const design = designFrom(manifest, text, manifest.listing);
   const r = assembleDesign(design);

@@ -57,7 +57,13 @@ export interface DesignManifest {
 
 /** The faults a design may declare intended, by name (SDM vol. 3, table 6-1). */
 export const INTENDABLE_FAULTS: Record<string, number> = {
-  '#DE': Vector.DE, '#UD': Vector.UD, '#TS': Vector.TS, '#NP': Vector.NP, '#SS': Vector.SS, '#GP': Vector.GP, '#PF': Vector.PF,
+  '#DE': Vector.DE,
+  '#UD': Vector.UD,
+  '#TS': Vector.TS,
+  '#NP': Vector.NP,
+  '#SS': Vector.SS,
+  '#GP': Vector.GP,
+  '#PF': Vector.PF,
 };
 
 /**
@@ -108,10 +114,22 @@ export function expandStack(entries: StackEntry[] | undefined): StackSlot[] {
   for (const e of entries ?? []) {
     if ('frame' in e) {
       FRAME_WORDS.forEach((w, i) => {
-        out.push({ offset: e.rip + 8 * i, size: 8, name: `${e.frame} ${w}`, group: e.group, ...(e.note ? { note: e.note } : {}) });
+        out.push({
+          offset: e.rip + 8 * i,
+          size: 8,
+          name: `${e.frame} ${w}`,
+          group: e.group,
+          ...(e.note ? { note: e.note } : {}),
+        });
       });
     } else {
-      out.push({ offset: e.offset, size: e.size ?? 8, name: e.name, group: e.group, ...(e.note ? { note: e.note } : {}) });
+      out.push({
+        offset: e.offset,
+        size: e.size ?? 8,
+        name: e.name,
+        group: e.group,
+        ...(e.note ? { note: e.note } : {}),
+      });
     }
   }
   return out.sort((a, b) => b.offset - a.offset);
@@ -125,37 +143,61 @@ export function manifestProblems(m: unknown): string[] {
   for (const k of ['id', 'title', 'author', 'source', 'summary', 'listing']) {
     if (typeof o[k] !== 'string' || (o[k] as string).length === 0) p.push(`'${k}' must be a non-empty string`);
   }
-  if (typeof o.id === 'string' && !/^[a-z0-9][a-z0-9.-]*$/.test(o.id)) p.push(`'id' must be lower-case kebab-case, not '${o.id}'`);
+  if (typeof o.id === 'string' && !/^[a-z0-9][a-z0-9.-]*$/.test(o.id))
+    p.push(`'id' must be lower-case kebab-case, not '${o.id}'`);
   if (typeof o.year !== 'number' || !Number.isInteger(o.year)) p.push("'year' must be an integer");
   if (typeof o.reconstruction !== 'boolean') p.push("'reconstruction' must be true or false");
   if (o.harness !== undefined) {
     const h = o.harness as Record<string, unknown>;
     if (typeof h !== 'object' || h === null) p.push("'harness' must be an object");
     else {
-      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch']) if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
+      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch'])
+        if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
       if (h.gates !== undefined) {
         const g = h.gates as Record<string, unknown>;
-        if (typeof g !== 'object' || g === null || Object.entries(g).some(([v, l]) => !/^[0-9]+$/.test(v) || Number(v) > 31 || typeof l !== 'string')) {
+        if (
+          typeof g !== 'object' ||
+          g === null ||
+          Object.entries(g).some(([v, l]) => !/^[0-9]+$/.test(v) || Number(v) > 31 || typeof l !== 'string')
+        ) {
           p.push("'harness.gates' maps exception vectors (0-31) to labels");
         }
       }
     }
   }
-  if (o.returnsWithoutIret !== undefined && (!Array.isArray(o.returnsWithoutIret) || o.returnsWithoutIret.some((n) => typeof n !== 'string' || n.length === 0))) {
+  if (
+    o.returnsWithoutIret !== undefined &&
+    (!Array.isArray(o.returnsWithoutIret) || o.returnsWithoutIret.some((n) => typeof n !== 'string' || n.length === 0))
+  ) {
     p.push("'returnsWithoutIret' must be a list of labels");
   }
-  if (o.intendedFaults !== undefined && (!Array.isArray(o.intendedFaults) || o.intendedFaults.some((f) =>
-    typeof f !== 'object' || f === null || typeof f.at !== 'string' || !Object.prototype.hasOwnProperty.call(INTENDABLE_FAULTS, f.fault)))) {
-    p.push(`'intendedFaults' must be a list of { fault, at }: fault one of ${Object.keys(INTENDABLE_FAULTS).join(', ')}, at a label`);
+  if (
+    o.intendedFaults !== undefined &&
+    (!Array.isArray(o.intendedFaults) ||
+      o.intendedFaults.some(
+        (f) =>
+          typeof f !== 'object' ||
+          f === null ||
+          typeof f.at !== 'string' ||
+          !Object.prototype.hasOwnProperty.call(INTENDABLE_FAULTS, f.fault),
+      ))
+  ) {
+    p.push(
+      `'intendedFaults' must be a list of { fault, at }: fault one of ${Object.keys(INTENDABLE_FAULTS).join(', ')}, at a label`,
+    );
   }
-  if (o.notes !== undefined && (!Array.isArray(o.notes) || o.notes.some((n) => typeof n !== 'string'))) p.push("'notes' must be a list of strings");
+  if (o.notes !== undefined && (!Array.isArray(o.notes) || o.notes.some((n) => typeof n !== 'string')))
+    p.push("'notes' must be a list of strings");
   if (o.stack !== undefined) {
     if (!Array.isArray(o.stack)) p.push("'stack' must be a list");
     else {
       o.stack.forEach((e: Record<string, unknown>, i: number) => {
-        const ok = typeof e === 'object' && e !== null && typeof e.group === 'string' &&
+        const ok =
+          typeof e === 'object' &&
+          e !== null &&
+          typeof e.group === 'string' &&
           (('frame' in e && typeof e.frame === 'string' && typeof e.rip === 'number') ||
-           (typeof e.offset === 'number' && typeof e.name === 'string'));
+            (typeof e.offset === 'number' && typeof e.name === 'string'));
         if (!ok) p.push(`stack[${i}] needs {offset, name, group} or {frame, rip, group}`);
         else if (((e.offset ?? e.rip) as number) >= 0) p.push(`stack[${i}]: offsets are negative (below the IST top)`);
       });

@@ -21,13 +21,16 @@ export function listDesigns(): Design[] {
   if (cache !== null) return cache;
   const dir = designsDirectory();
   const designs: Design[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const where = path.join(dir, file);
     let manifest: DesignManifest;
     try {
       manifest = JSON.parse(fs.readFileSync(where, 'utf8')) as DesignManifest;
     } catch (e) {
-      throw new Error(`${where}: not valid JSON: ${(e as Error).message}`);
+      throw new Error(`${where}: not valid JSON: ${(e as Error).message}`, { cause: e });
     }
     const problems = manifestProblems(manifest);
     if (problems.length > 0) throw new Error(`${where}: ${problems.join('; ')}`);
@@ -48,7 +51,12 @@ export function listDesigns(): Design[] {
 /** A shipped design by id; the error lists the ids there are. */
 export function getDesign(id: string): Design {
   const d = listDesigns().find((x) => x.id === id);
-  if (!d) throw new Error(`unknown design '${id}' (known: ${listDesigns().map((x) => x.id).join(', ')})`);
+  if (!d)
+    throw new Error(
+      `unknown design '${id}' (known: ${listDesigns()
+        .map((x) => x.id)
+        .join(', ')})`,
+    );
   return d;
 }
 
@@ -64,5 +72,13 @@ export interface DesignSummary {
 }
 
 export function summarizeDesign(d: Design): DesignSummary {
-  return { id: d.id, title: d.title, year: d.year, author: d.author, source: d.source, summary: d.summary, reconstruction: d.reconstruction };
+  return {
+    id: d.id,
+    title: d.title,
+    year: d.year,
+    author: d.author,
+    source: d.source,
+    summary: d.summary,
+    reconstruction: d.reconstruction,
+  };
 }

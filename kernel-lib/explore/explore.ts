@@ -9,7 +9,14 @@ import type { Design } from '../designs/manifest';
 import { getDesign } from '../designs/registry';
 import { INVARIANTS, InvariantId, invariantInfo } from './invariants';
 import { DEFAULT_BOUND, Explorer, FoundViolation, SearchBound } from './search';
-import { Schedule, ScheduleEvent, compareSchedules, formatScheduleSteps, parseSchedule, ScheduleSyntaxError } from './schedule';
+import {
+  Schedule,
+  ScheduleEvent,
+  compareSchedules,
+  formatScheduleSteps,
+  parseSchedule,
+  ScheduleSyntaxError,
+} from './schedule';
 import { labelSchedule, resolveSchedule, traceSchedule } from './replay';
 import type { Trace } from '../view/trace';
 import { ExplorerPool, TimedResult } from './pool';
@@ -82,8 +89,13 @@ export interface Estimate {
 }
 
 export class ExploreRefused extends Error {
-  constructor(readonly estimates: Estimate[], limit: number) {
-    super(`the bound is too large: about ${Math.round(estimates.reduce((a, e) => a + e.estimatedRuns, 0)).toLocaleString('en-US')} runs estimated (limit ${limit.toLocaleString('en-US')}); lower --depth or --exceptions, pass --force, or draw random schedules with --sample N`);
+  constructor(
+    readonly estimates: Estimate[],
+    limit: number,
+  ) {
+    super(
+      `the bound is too large: about ${Math.round(estimates.reduce((a, e) => a + e.estimatedRuns, 0)).toLocaleString('en-US')} runs estimated (limit ${limit.toLocaleString('en-US')}); lower --depth or --exceptions, pass --force, or draw random schedules with --sample N`,
+    );
   }
 }
 
@@ -114,7 +126,9 @@ export interface ShareResult {
   hits: number;
   steps: number;
   violations: {
-    invariant: InvariantId; events: { kind: ScheduleEvent['kind']; step: number; at: string }[]; summary: string;
+    invariant: InvariantId;
+    events: { kind: ScheduleEvent['kind']; step: number; at: string }[];
+    summary: string;
     /** The schedule by labels (labelSchedule), worked out where it was found. */
     label: string;
   }[];
@@ -130,7 +144,11 @@ export interface ShareTask {
 }
 
 function explorerFor(t: ShareTask): Explorer {
-  const k = buildKernel({ design: t.design, workload: t.workload, userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp) });
+  const k = buildKernel({
+    design: t.design,
+    workload: t.workload,
+    userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp),
+  });
   const ex = new Explorer(k, t.bound);
   ex.prepareRoot();
   return ex;
@@ -155,14 +173,23 @@ function labelOf(ex: Explorer, v: FoundViolation, userRsp: bigint | undefined): 
 /** Explore the task's share of root branches with `ex`; what it adds to the explorer's counts. */
 function runShare(ex: Explorer, t: ShareTask): ShareResult {
   const before = { ...ex.stats };
-  ex.exploreRoot(ex.rootBranches().filter((_, i) => i % t.of === t.index), t.index === 0);
+  ex.exploreRoot(
+    ex.rootBranches().filter((_, i) => i % t.of === t.index),
+    t.index === 0,
+  );
   const s = ex.stats;
   const rsp = t.userRsp === undefined ? undefined : BigInt(t.userRsp);
   return {
-    schedules: s.schedules - before.schedules, runs: s.runs - before.runs, visits: s.visits - before.visits,
-    states: s.states - before.states, hits: s.hits - before.hits, steps: s.steps - before.steps,
+    schedules: s.schedules - before.schedules,
+    runs: s.runs - before.runs,
+    visits: s.visits - before.visits,
+    states: s.states - before.states,
+    hits: s.hits - before.hits,
+    steps: s.steps - before.steps,
     violations: [...ex.best.values()].map((v) => ({
-      invariant: v.invariant, summary: v.summary, events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })),
+      invariant: v.invariant,
+      summary: v.summary,
+      events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })),
       label: labelOf(ex, v, rsp),
     })),
   };
@@ -184,7 +211,17 @@ let cached: { key: string; explorer: Explorer } | null = null;
 
 /** exploreShare() for pool workers: reuses the explorer of the previous task when it is for the same workload. */
 export function exploreShareCached(t: ShareTask): ShareResult {
-  const key = JSON.stringify([t.design.id, t.design.fileName, t.design.text, t.design.harness, t.design.returnsWithoutIret, t.design.intendedFaults, t.workload, t.userRsp ?? null, t.bound]);
+  const key = JSON.stringify([
+    t.design.id,
+    t.design.fileName,
+    t.design.text,
+    t.design.harness,
+    t.design.returnsWithoutIret,
+    t.design.intendedFaults,
+    t.workload,
+    t.userRsp ?? null,
+    t.bound,
+  ]);
   if (cached === null || cached.key !== key) {
     cached?.explorer.detach();
     cached = { key, explorer: explorerFor(t) };
@@ -203,7 +240,11 @@ export function primeWorker(p: WorkerPrime): void {
 }
 
 /** Estimate the work before starting: first-event points x episode length ^ (depth - 1) x exception choices. */
-export function estimate(design: string | Design, workload: WorkloadId, o: Omit<ExploreOptions, 'design'> = {}): Estimate {
+export function estimate(
+  design: string | Design,
+  workload: WorkloadId,
+  o: Omit<ExploreOptions, 'design'> = {},
+): Estimate {
   const bound = boundOf({ ...o, design });
   const k = buildKernel({ design: designOf(design), workload });
   const ex = new Explorer(k, bound);
@@ -214,13 +255,23 @@ export function estimate(design: string | Design, workload: WorkloadId, o: Omit<
   const m = k.machine;
   m.raiseNmi();
   let boundaries = 0;
-  m.run({ maxSteps: 5000, until: () => (boundaries++ > 0 && !m.nmiBlocked && m.cpl === k.steadyState.machine.cpu.cpl && m.rip >= 0n && !inHandler(k)) });
+  m.run({
+    maxSteps: 5000,
+    until: () =>
+      boundaries++ > 0 && !m.nmiBlocked && m.cpl === k.steadyState.machine.cpu.cpl && m.rip >= 0n && !inHandler(k),
+  });
   const L = Math.max(boundaries, 10);
   const X = k.exceptionPoints.filter((p) => p.in === 'do_nmi').reduce((a, p) => a + p.kinds.length, 0);
   const variants = userRspsFor(workload, o.userRsps).length;
   const schedules = variants * root.branches * Math.pow(L, bound.depth - 1) * Math.pow(1 + X, bound.exceptions);
   // Latched NMIs and explored states cut most runs short: about one run in six (measured on linux-3.3).
-  return { workload, firstEventPoints: root.branches, episodeBoundaries: L, estimatedSchedules: schedules, estimatedRuns: schedules / 6 };
+  return {
+    workload,
+    firstEventPoints: root.branches,
+    episodeBoundaries: L,
+    estimatedSchedules: schedules,
+    estimatedRuns: schedules / 6,
+  };
 }
 
 function inHandler(k: Kernel): boolean {
@@ -242,13 +293,20 @@ function sharesOf(o: ExploreOptions, workload: WorkloadId, parallel: boolean): S
   const tasks: ShareTask[] = [];
   for (const rsp of userRspsFor(workload, o.userRsps)) {
     const of = parallel ? Math.max(1, o.workers ?? 1) * SHARES_PER_WORKER : 1;
-    for (let i = 0; i < of; i++) tasks.push({ design, workload, userRsp: rsp === undefined ? undefined : rsp.toString(), bound, index: i, of });
+    for (let i = 0; i < of; i++)
+      tasks.push({ design, workload, userRsp: rsp === undefined ? undefined : rsp.toString(), bound, index: i, of });
   }
   return tasks;
 }
 
 /** One workload's report from its shares' results. */
-function reportOf(o: ExploreOptions, workload: WorkloadId, tasks: readonly ShareTask[], results: readonly ShareResult[], ms: number): WorkloadReport {
+function reportOf(
+  o: ExploreOptions,
+  workload: WorkloadId,
+  tasks: readonly ShareTask[],
+  results: readonly ShareResult[],
+  ms: number,
+): WorkloadReport {
   const design = designOf(o.design);
   const bound = boundOf(o);
   const total: ShareResult = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0, violations: [] };
@@ -272,18 +330,29 @@ function reportOf(o: ExploreOptions, workload: WorkloadId, tasks: readonly Share
     if (b === undefined) continue;
     const schedule: Schedule = { userRsp: b.rsp, events: toEvents(b.v) };
     violations.push({
-      invariant: info.id, number: info.number, title: info.title,
-      schedule: b.v.label, scheduleSteps: formatScheduleSteps(schedule),
-      events: schedule.events, ...(b.rsp !== undefined ? { userRsp: b.rsp } : {}), summary: b.v.summary,
+      invariant: info.id,
+      number: info.number,
+      title: info.title,
+      schedule: b.v.label,
+      scheduleSteps: formatScheduleSteps(schedule),
+      events: schedule.events,
+      ...(b.rsp !== undefined ? { userRsp: b.rsp } : {}),
+      summary: b.v.summary,
     });
   }
   return {
-    design: design.id, workload, depth: bound.depth, exceptions: bound.exceptions,
+    design: design.id,
+    workload,
+    depth: bound.depth,
+    exceptions: bound.exceptions,
     verdict: violations.length === 0 ? 'clean' : 'violated',
-    schedules: total.schedules, states: total.states, runs: total.runs,
+    schedules: total.schedules,
+    states: total.states,
+    runs: total.runs,
     dedupRatio: total.states === 0 ? 1 : Number((total.visits / total.states).toFixed(3)),
     schedulesPerRun: total.runs === 0 ? 1 : Number((total.schedules / total.runs).toFixed(2)),
-    steps: total.steps, ms,
+    steps: total.steps,
+    ms,
     userRsps: userRspsFor(workload, o.userRsps).map((r) => (r === undefined ? 'default' : `0x${r.toString(16)}`)),
     violations,
   };
@@ -336,7 +405,13 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
     const mine = timed.slice(at, at + tasks.length);
     at += tasks.length;
     const ms = Math.max(...mine.map((t) => t.finished)) - Math.min(...mine.map((t) => t.started));
-    return reportOf(o, w, tasks, mine.map((t) => t.result), ms);
+    return reportOf(
+      o,
+      w,
+      tasks,
+      mine.map((t) => t.result),
+      ms,
+    );
   });
   await closing;
   return reports;
@@ -361,7 +436,14 @@ export interface ReplayResult {
 }
 
 /** Replay one schedule string: resolve it, check every invariant on it, and record a trace. */
-export function replaySchedule(o: { design: string | Design; workload?: WorkloadId; schedule: string; trace?: boolean; maxStepsAfterEvent?: number; stacksAt?: number[] }): ReplayResult {
+export function replaySchedule(o: {
+  design: string | Design;
+  workload?: WorkloadId;
+  schedule: string;
+  trace?: boolean;
+  maxStepsAfterEvent?: number;
+  stacksAt?: number[];
+}): ReplayResult {
   const design = designOf(o.design);
   const workload = o.workload ?? 'kernel';
   let parsed;
@@ -375,7 +457,12 @@ export function replaySchedule(o: { design: string | Design; workload?: Workload
   const resolved = resolveSchedule(k, parsed);
   if (resolved.ok === false) return { ok: false, error: resolved.error, violations: [] };
   const schedule = resolved.schedule;
-  const ex = new Explorer(k, { ...DEFAULT_BOUND, depth: 1, exceptions: 1, maxStepsAfterEvent: o.maxStepsAfterEvent ?? DEFAULT_BOUND.maxStepsAfterEvent });
+  const ex = new Explorer(k, {
+    ...DEFAULT_BOUND,
+    depth: 1,
+    exceptions: 1,
+    maxStepsAfterEvent: o.maxStepsAfterEvent ?? DEFAULT_BOUND.maxStepsAfterEvent,
+  });
   const verdict = ex.evaluate(schedule.events);
   ex.detach();
   const seen = new Set<InvariantId>();
@@ -384,7 +471,15 @@ export function replaySchedule(o: { design: string | Design; workload?: Workload
     if (seen.has(v.invariant)) continue;
     seen.add(v.invariant);
     const info = invariantInfo(v.invariant);
-    violations.push({ invariant: v.invariant, number: info.number, title: info.title, schedule: '', scheduleSteps: formatScheduleSteps(schedule), events: schedule.events, summary: v.summary });
+    violations.push({
+      invariant: v.invariant,
+      number: info.number,
+      title: info.title,
+      schedule: '',
+      scheduleSteps: formatScheduleSteps(schedule),
+      events: schedule.events,
+      summary: v.summary,
+    });
   }
   violations.sort((a, b) => a.number - b.number);
   const label = labelSchedule(k, schedule);
@@ -392,7 +487,22 @@ export function replaySchedule(o: { design: string | Design; workload?: Workload
   let trace: Trace | undefined;
   const stacks: { step: number; text: string }[] = [];
   if (o.trace || (o.stacksAt !== undefined && o.stacksAt.length > 0)) {
-    trace = traceSchedule(buildKernel({ design, workload, userRsp: parsed.userRsp }), schedule, 600, o.stacksAt ?? [], stacks);
+    trace = traceSchedule(
+      buildKernel({ design, workload, userRsp: parsed.userRsp }),
+      schedule,
+      600,
+      o.stacksAt ?? [],
+      stacks,
+    );
   }
-  return { ok: verdict.error === undefined, ...(verdict.error ? { error: verdict.error } : {}), schedule, label, violations, end: verdict.end, trace, stacks };
+  return {
+    ok: verdict.error === undefined,
+    ...(verdict.error ? { error: verdict.error } : {}),
+    schedule,
+    label,
+    violations,
+    end: verdict.end,
+    trace,
+    stacks,
+  };
 }

@@ -13,7 +13,24 @@ import { emptyObjectArray } from '../machine/object-array';
 /** Vectors whose delivery pushes an error code (SDM 6.13): the frame starts 8 bytes higher. */
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 
-export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+export const REG_NAMES = [
+  'rax',
+  'rcx',
+  'rdx',
+  'rbx',
+  'rsp',
+  'rbp',
+  'rsi',
+  'rdi',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+];
 
 /** Where execution was when an event arrived (or after a return): the full visible state. */
 export interface ContextState {
@@ -129,8 +146,16 @@ export function currentState(m: Machine): ContextState {
     regs[2 * i + 1] = cpu.rh[i];
   }
   return {
-    regs, ripLo: cpu.cur.lo, ripHi: cpu.cur.hi, cs: cpu.cs, ss: cpu.ss, rflags: cpu.readRflags() | 0,
-    cr2Lo: cpu.cr2Lo, cr2Hi: cpu.cr2Hi, gsBaseLo: cpu.gsBaseLo, gsBaseHi: cpu.gsBaseHi,
+    regs,
+    ripLo: cpu.cur.lo,
+    ripHi: cpu.cur.hi,
+    cs: cpu.cs,
+    ss: cpu.ss,
+    rflags: cpu.readRflags() | 0,
+    cr2Lo: cpu.cr2Lo,
+    cr2Hi: cpu.cr2Hi,
+    gsBaseLo: cpu.gsBaseLo,
+    gsBaseHi: cpu.gsBaseHi,
   };
 }
 
@@ -175,17 +200,28 @@ function reg(s: ContextState, i: number): bigint {
 /** Whether a return gave back exactly the interrupted state (stateDifferences() is empty). */
 export function sameState(before: ContextState, after: ContextState, cr2IsContext = true): boolean {
   for (let i = 0; i < 32; i++) if (before.regs[i] !== after.regs[i]) return false;
-  return before.rflags === after.rflags && before.cs === after.cs && before.ss === after.ss &&
-    before.gsBaseLo === after.gsBaseLo && before.gsBaseHi === after.gsBaseHi &&
-    !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi));
+  return (
+    before.rflags === after.rflags &&
+    before.cs === after.cs &&
+    before.ss === after.ss &&
+    before.gsBaseLo === after.gsBaseLo &&
+    before.gsBaseHi === after.gsBaseHi &&
+    !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== after.cr2Lo || before.cr2Hi !== after.cr2Hi))
+  );
 }
 
 /** sameState() against the CPU as it is now, without building its state. */
 export function sameAsCpu(before: ContextState, cpu: Cpu, cr2IsContext = true): boolean {
-  for (let i = 0; i < 16; i++) if (before.regs[2 * i] !== cpu.rl[i] || before.regs[2 * i + 1] !== cpu.rh[i]) return false;
-  return before.rflags === (cpu.readRflags() | 0) && before.cs === cpu.cs && before.ss === cpu.ss &&
-    before.gsBaseLo === cpu.gsBaseLo && before.gsBaseHi === cpu.gsBaseHi &&
-    !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== cpu.cr2Lo || before.cr2Hi !== cpu.cr2Hi));
+  for (let i = 0; i < 16; i++)
+    if (before.regs[2 * i] !== cpu.rl[i] || before.regs[2 * i + 1] !== cpu.rh[i]) return false;
+  return (
+    before.rflags === (cpu.readRflags() | 0) &&
+    before.cs === cpu.cs &&
+    before.ss === cpu.ss &&
+    before.gsBaseLo === cpu.gsBaseLo &&
+    before.gsBaseHi === cpu.gsBaseHi &&
+    !(cr2IsContext && (before.cs & 3) === 0 && (before.cr2Lo !== cpu.cr2Lo || before.cr2Hi !== cpu.cr2Hi))
+  );
 }
 
 /** What differs between the interrupted state and the state returned to, in words (empty: none). */
@@ -212,6 +248,9 @@ export function stateDifferences(before: ContextState, after: ContextState, cr2I
 }
 
 export function contextDigest(s: ContextState, stack: readonly number[] | null, vector: number): number {
-  const d = digestOf([s.ripLo, s.ripHi, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, s.gsBaseLo, s.gsBaseHi, vector], digestOf(s.regs));
+  const d = digestOf(
+    [s.ripLo, s.ripHi, s.cs, s.ss, s.rflags, s.cr2Lo, s.cr2Hi, s.gsBaseLo, s.gsBaseHi, vector],
+    digestOf(s.regs),
+  );
   return stack === null ? d : digestOf(stack, d);
 }

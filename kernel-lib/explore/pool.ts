@@ -42,7 +42,10 @@ export class ExplorerPool {
     const root = path.resolve(__dirname, '..', '..');
     for (let i = 0; i < size; i++) {
       const w = new Worker(path.join(__dirname, 'worker.js'), {
-        workerData: { tsRegister: path.join(root, 'bin', 'ts-register.js'), module: path.join(__dirname, 'explore.ts') },
+        workerData: {
+          tsRegister: path.join(root, 'bin', 'ts-register.js'),
+          module: path.join(__dirname, 'explore.ts'),
+        },
       });
       w.on('message', (msg: { result?: ShareResult; error?: string }) => this.done(w, msg));
       w.on('error', (e) => this.fail(w, e));
@@ -61,14 +64,19 @@ export class ExplorerPool {
 
   /** Run tasks on the pool, in this order as workers become free; results in the order of `tasks`. */
   run(tasks: readonly ShareTask[]): Promise<TimedResult[]> {
-    return Promise.all(tasks.map((task) => new Promise<TimedResult>((resolve, reject) => {
-      if (this.failed !== null) {
-        reject(this.failed);
-        return;
-      }
-      this.queue.push({ task, started: 0, resolve, reject });
-      this.dispatch();
-    })));
+    return Promise.all(
+      tasks.map(
+        (task) =>
+          new Promise<TimedResult>((resolve, reject) => {
+            if (this.failed !== null) {
+              reject(this.failed);
+              return;
+            }
+            this.queue.push({ task, started: 0, resolve, reject });
+            this.dispatch();
+          }),
+      ),
+    );
   }
 
   /** Stop every worker (the pool cannot be used afterwards). */

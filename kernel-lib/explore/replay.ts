@@ -23,7 +23,12 @@ export function applyEvent(k: Kernel, kind: ScheduleEvent['kind']): void {
   else if (kind === 'db') m.inject({ type: 'exception', vector: Vector.DB });
   else {
     const p = k.exceptionPoints.find((x) => x.address === m.rip);
-    m.inject({ type: 'exception', vector: Vector.PF, errorCode: 0, cr2: p?.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress });
+    m.inject({
+      type: 'exception',
+      vector: Vector.PF,
+      errorCode: 0,
+      cr2: p?.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
+    });
   }
 }
 
@@ -35,7 +40,10 @@ function isExceptionPoint(k: Kernel, kind: ScheduleEvent['kind'], address: bigin
  * Turn a parsed schedule into events at concrete boundaries by running the kernel from its steady
  * state (the kernel is left after the last event). Errors say which item could not be placed.
  */
-export function resolveSchedule(k: Kernel, parsed: ParsedSchedule): { ok: true; schedule: Schedule } | { ok: false; error: string } {
+export function resolveSchedule(
+  k: Kernel,
+  parsed: ParsedSchedule,
+): { ok: true; schedule: Schedule } | { ok: false; error: string } {
   const m = k.machine;
   k.reset();
   const steady = m.steps;
@@ -45,9 +53,17 @@ export function resolveSchedule(k: Kernel, parsed: ParsedSchedule): { ok: true; 
   for (const p of parsed.events) {
     if (p.where.type === 'step') {
       const target = steady + p.where.step;
-      if (target < m.steps) return { ok: false, error: `'${p.text}': step ${p.where.step} is before the previous event (step ${m.steps - steady})` };
+      if (target < m.steps)
+        return {
+          ok: false,
+          error: `'${p.text}': step ${p.where.step} is before the previous event (step ${m.steps - steady})`,
+        };
       m.run({ maxSteps: target - m.steps });
-      if (m.steps !== target) return { ok: false, error: `'${p.text}': the machine stopped at step ${m.steps - steady} (${k.failure()?.message ?? 'halted'})` };
+      if (m.steps !== target)
+        return {
+          ok: false,
+          error: `'${p.text}': the machine stopped at step ${m.steps - steady} (${k.failure()?.message ?? 'halted'})`,
+        };
     } else {
       let address: bigint;
       try {
@@ -68,11 +84,18 @@ export function resolveSchedule(k: Kernel, parsed: ParsedSchedule): { ok: true; 
       {
         // run() tests `until` at the boundary it starts at too.
         const r = m.run({ until: hit, maxSteps: MAX_STEPS_TO_EVENT });
-        if (r.stop !== 'until') return { ok: false, error: `'${p.text}': execution did not reach ${p.where.label}${p.where.offset ? `+0x${p.where.offset.toString(16)}` : ''} (occurrence ${want}) within ${MAX_STEPS_TO_EVENT} steps (${r.message})` };
+        if (r.stop !== 'until')
+          return {
+            ok: false,
+            error: `'${p.text}': execution did not reach ${p.where.label}${p.where.offset ? `+0x${p.where.offset.toString(16)}` : ''} (occurrence ${want}) within ${MAX_STEPS_TO_EVENT} steps (${r.message})`,
+          };
       }
     }
     if (p.kind !== 'nmi' && !isExceptionPoint(k, p.kind, m.rip)) {
-      return { ok: false, error: `'${p.text}': ${k.where()} is not an exception point for ${p.kind} (points: ${k.exceptionPoints.map((x) => `${x.label} (${x.kinds.join('/')})`).join(', ')})` };
+      return {
+        ok: false,
+        error: `'${p.text}': ${k.where()} is not an exception point for ${p.kind} (points: ${k.exceptionPoints.map((x) => `${x.label} (${x.kinds.join('/')})`).join(', ')})`,
+      };
     }
     events.push({ kind: p.kind, step: m.steps - steady, at: m.rip });
     prevSteps = m.steps;

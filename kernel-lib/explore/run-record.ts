@@ -11,7 +11,10 @@ export const OPT_BP = 2;
 export const OPT_DB = 4;
 export const OPT_PF = 8;
 export const OPTION_KINDS: { bit: number; kind: ScheduleEventKind }[] = [
-  { bit: OPT_NMI, kind: 'nmi' }, { bit: OPT_BP, kind: 'bp' }, { bit: OPT_DB, kind: 'db' }, { bit: OPT_PF, kind: 'pf' },
+  { bit: OPT_NMI, kind: 'nmi' },
+  { bit: OPT_BP, kind: 'bp' },
+  { bit: OPT_DB, kind: 'db' },
+  { bit: OPT_PF, kind: 'pf' },
 ];
 
 /** What a subtree holds: schedules and violated invariants, from each of its run's boundaries. */
@@ -68,5 +71,8 @@ export class RunRecord {
   endSteps = -1;
   endLo = 0;
   endHi = 0;
-  constructor(readonly startSteps: number, readonly root: boolean) {}
+  constructor(
+    readonly startSteps: number,
+    readonly root: boolean,
+  ) {}
 }

@@ -79,8 +79,12 @@ interface Variant {
 export function sampleWorkload(o: SampleOptions & { workload: WorkloadId }): SampleReport {
   const t0 = Date.now();
   const design = typeof o.design === 'string' ? getDesign(o.design) : o.design;
-  if (!Number.isSafeInteger(o.samples) || o.samples <= 0) throw new Error(`samples must be a positive integer, not ${o.samples}`);
-  if (o.samples > MAX_SAMPLES) throw new Error(`${o.samples} samples is more than ${MAX_SAMPLES.toLocaleString('en-US')} per workload: explore exhaustively instead, or sample in batches`);
+  if (!Number.isSafeInteger(o.samples) || o.samples <= 0)
+    throw new Error(`samples must be a positive integer, not ${o.samples}`);
+  if (o.samples > MAX_SAMPLES)
+    throw new Error(
+      `${o.samples} samples is more than ${MAX_SAMPLES.toLocaleString('en-US')} per workload: explore exhaustively instead, or sample in batches`,
+    );
   const depth = o.depth ?? DEFAULT_BOUND.depth;
   const exceptions = o.exceptions ?? DEFAULT_BOUND.exceptions;
   const seed = o.seed ?? 1;
@@ -109,14 +113,16 @@ export function sampleWorkload(o: SampleOptions & { workload: WorkloadId }): Sam
         verdict = v.explorer.evaluate(events, { nmis: depth - nmis, exceptions: exceptions - excs });
         // Each check replays the schedule from the steady state.
         steps += v.explorer.machine.steps - v.explorer.kernel.steadyState.machine.cpu.steps;
-        if (verdict.error !== undefined) throw new Error(`sampling drew a schedule its own replay rejects: ${verdict.error}`);
+        if (verdict.error !== undefined)
+          throw new Error(`sampling drew a schedule its own replay rejects: ${verdict.error}`);
         choices = verdict.next;
       }
       if (verdict === null) break; // the workload offers no first event at all
       seen.add(`${v.userRsp ?? ''}|${formatScheduleSteps({ events })}`);
       for (const found of verdict.violations) {
         const old = best.get(found.invariant);
-        if (old === undefined || compareSchedules(found.events, old.violation.events) < 0) best.set(found.invariant, { violation: found, userRsp: v.userRsp });
+        if (old === undefined || compareSchedules(found.events, old.violation.events) < 0)
+          best.set(found.invariant, { violation: found, userRsp: v.userRsp });
       }
     }
   } finally {
@@ -128,15 +134,28 @@ export function sampleWorkload(o: SampleOptions & { workload: WorkloadId }): Sam
     if (b === undefined) continue;
     const schedule: Schedule = { userRsp: b.userRsp, events: b.violation.events };
     violations.push({
-      invariant: info.id, number: info.number, title: info.title,
+      invariant: info.id,
+      number: info.number,
+      title: info.title,
       schedule: labelSchedule(buildKernel({ design, workload: o.workload, userRsp: b.userRsp }), schedule),
-      scheduleSteps: formatScheduleSteps(schedule), events: schedule.events,
-      ...(b.userRsp !== undefined ? { userRsp: b.userRsp } : {}), summary: b.violation.summary,
+      scheduleSteps: formatScheduleSteps(schedule),
+      events: schedule.events,
+      ...(b.userRsp !== undefined ? { userRsp: b.userRsp } : {}),
+      summary: b.violation.summary,
     });
   }
   return {
-    design: design.id, workload: o.workload, mode: 'sampled', depth, exceptions, seed,
-    samples: o.samples, distinct: seen.size, verdict: violations.length > 0 ? 'violated' : 'none found', steps, ms: Date.now() - t0,
+    design: design.id,
+    workload: o.workload,
+    mode: 'sampled',
+    depth,
+    exceptions,
+    seed,
+    samples: o.samples,
+    distinct: seen.size,
+    verdict: violations.length > 0 ? 'violated' : 'none found',
+    steps,
+    ms: Date.now() - t0,
     userRsps: variants.map((v) => (v.userRsp === undefined ? 'default' : `0x${v.userRsp.toString(16)}`)),
     violations,
   };

@@ -33,8 +33,7 @@ export interface Schedule {
 
 /** A position as written in a schedule string, before it is resolved against a run. */
 export type SchedulePosition =
-  | { type: 'step'; step: number }
-  | { type: 'label'; label: string; offset: bigint; occurrence: number };
+  { type: 'step'; step: number } | { type: 'label'; label: string; offset: bigint; occurrence: number };
 
 export interface ParsedEvent {
   kind: ScheduleEventKind;
@@ -52,7 +51,10 @@ export class ScheduleSyntaxError extends Error {}
 /** Parse the string form; throws ScheduleSyntaxError with the offending item. */
 export function parseSchedule(text: string): ParsedSchedule {
   const out: ParsedSchedule = { events: [] };
-  const items = text.split(',').map((s) => s.replace(/\s+/g, '')).filter((s) => s.length > 0);
+  const items = text
+    .split(',')
+    .map((s) => s.replace(/\s+/g, ''))
+    .filter((s) => s.length > 0);
   items.forEach((item, i) => {
     const rsp = /^rsp=(0x[0-9a-f]+|\d+)$/i.exec(item);
     if (rsp) {
@@ -72,7 +74,11 @@ export function parseSchedule(text: string): ParsedSchedule {
     if (!l) throw new ScheduleSyntaxError(`'${item}': WHERE must be a step count or LABEL[+OFFSET][#K]`);
     const occurrence = l[3] === undefined ? 1 : Number(l[3]);
     if (occurrence < 1) throw new ScheduleSyntaxError(`'${item}': #K counts from 1`);
-    out.events.push({ kind, where: { type: 'label', label: l[1], offset: l[2] === undefined ? 0n : BigInt(l[2]), occurrence }, text: item });
+    out.events.push({
+      kind,
+      where: { type: 'label', label: l[1], offset: l[2] === undefined ? 0n : BigInt(l[2]), occurrence },
+      text: item,
+    });
   });
   return out;
 }

@@ -23,15 +23,36 @@ import type { Kernel, ExceptionKind } from '../harness/kernel';
 import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
 import { INVARIANTS, InvariantId } from './invariants';
 import {
-  MonitorState, OpenContext, ContextState, contextDigest, currentState, firstChangedSlot, interruptedState, join, readWords,
-  sameAsCpu, sameState, stateDifferences,
+  MonitorState,
+  OpenContext,
+  ContextState,
+  contextDigest,
+  currentState,
+  firstChangedSlot,
+  interruptedState,
+  join,
+  readWords,
+  sameAsCpu,
+  sameState,
+  stateDifferences,
 } from './monitor';
 import type { LoggedEvent } from '../machine/event-log';
 import type { Insn } from '../isa/insn';
 import { ScheduleEvent, compareSchedules } from './schedule';
 import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
 import { StateTable } from './state-table';
-import { Cursor, LATCH, OPT_BP, OPT_DB, OPT_NMI, OPT_PF, OPTION_KINDS, PathEvent, RunRecord, SubtreeResult } from './run-record';
+import {
+  Cursor,
+  LATCH,
+  OPT_BP,
+  OPT_DB,
+  OPT_NMI,
+  OPT_PF,
+  OPTION_KINDS,
+  PathEvent,
+  RunRecord,
+  SubtreeResult,
+} from './run-record';
 import { emptyObjectArray } from '../machine/object-array';
 
 export interface SearchBound {
@@ -110,8 +131,13 @@ export class Explorer {
 
   private readonly regions: HashRegion[];
   /** The stacks an interrupted context's live stack is checked on: top as halves, size. */
-  private readonly liveStacks = ([[LAYOUT.kernelStackTop, THREAD_SIZE], [LAYOUT.debugStackTop, DEBUG_STKSZ], [LAYOUT.userStackTop, LAYOUT.userStackSize]] as [bigint, number][])
-    .map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
+  private readonly liveStacks = (
+    [
+      [LAYOUT.kernelStackTop, THREAD_SIZE],
+      [LAYOUT.debugStackTop, DEBUG_STKSZ],
+      [LAYOUT.userStackTop, LAYOUT.userStackSize],
+    ] as [bigint, number][]
+  ).map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
   private readonly hasher: StateHasher;
   private readonly points = new Map<number, { hi: number; kinds: number; cr2: bigint }>();
   private readonly expectedFaults = new Set<string>();
@@ -177,7 +203,9 @@ export class Explorer {
       this.pointInsns.push(insn);
       this.pointKinds.push(kinds);
       this.points.set(Number(a & 0xffffffffn) | 0, {
-        hi: Number(a >> 32n) | 0, kinds, cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
+        hi: Number(a >> 32n) | 0,
+        kinds,
+        cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
       });
     }
     // Faults the design raises on purpose are no violation of invariant 4 (its manifest says where).
@@ -221,7 +249,14 @@ export class Explorer {
       const r = this.run;
       if (r === null) return;
       // The quick path inline: most boundaries log nothing and need only a few checks.
-      if (!this.slowNext && mm.cpu.log.length === this.logSeen && !r.root && mm.cpu.lastRetStep !== mm.cpu.steps - 1 && this.observeQuick(mm, r)) return;
+      if (
+        !this.slowNext &&
+        mm.cpu.log.length === this.logSeen &&
+        !r.root &&
+        mm.cpu.lastRetStep !== mm.cpu.steps - 1 &&
+        this.observeQuick(mm, r)
+      )
+        return;
       this.observe(mm, false);
     };
     m.onBoundary(this.hookFn);
@@ -383,7 +418,9 @@ export class Explorer {
       this.stats.steps += cpu.steps - before;
     }
     if (cpu.cur.lo !== lo || cpu.cur.hi !== hi || cpu.steps !== steps) {
-      throw new Error(`explorer: replay diverged at step ${steps - this.steadySteps} (expected a boundary at ${this.where(join(lo, hi))}, at ${this.where(m.rip)})`);
+      throw new Error(
+        `explorer: replay diverged at step ${steps - this.steadySteps} (expected a boundary at ${this.where(join(lo, hi))}, at ${this.where(m.rip)})`,
+      );
     }
   }
 
@@ -485,28 +522,56 @@ export class Explorer {
   private collected: FoundViolation[] | null = null;
 
   /** Go to boundary `index` of run `r` (walked by `cursor`), raise the option there, explore what follows. */
-  private branch(r: RunRecord, index: number, bit: number, nLeft: number, eLeft: number, cursor: Cursor, keepSuffixes: boolean): SubtreeResult {
+  private branch(
+    r: RunRecord,
+    index: number,
+    bit: number,
+    nLeft: number,
+    eLeft: number,
+    cursor: Cursor,
+    keepSuffixes: boolean,
+  ): SubtreeResult {
     const m = this.machine;
     this.moveTo(cursor, r.steps[index], r.insn[index]);
     cursor.here = false; // the event and what follows it move the machine away
     const kind = OPTION_KINDS.find((o) => o.bit === bit)!.kind;
-    const event: PathEvent = { kind, step: m.steps - this.steadySteps, at: m.rip, bit, lo: m.cpu.cur.lo, hi: m.cpu.cur.hi };
+    const event: PathEvent = {
+      kind,
+      step: m.steps - this.steadySteps,
+      at: m.rip,
+      bit,
+      lo: m.cpu.cur.lo,
+      hi: m.cpu.cur.hi,
+    };
     const logFrom = m.log.length; // the event's own log entries are the child's to read
     this.hookOn();
     this.apply(bit, m);
     this.path.push(event);
-    const result = this.explore(r.mon[index], bit === OPT_NMI ? nLeft - 1 : nLeft, bit === OPT_NMI ? eLeft : eLeft - 1, logFrom, keepSuffixes);
+    const result = this.explore(
+      r.mon[index],
+      bit === OPT_NMI ? nLeft - 1 : nLeft,
+      bit === OPT_NMI ? eLeft : eLeft - 1,
+      logFrom,
+      keepSuffixes,
+    );
     this.path.pop();
     return result;
   }
 
   /** Run on from here with no further event (the leaf), then branch off every boundary it passed. */
-  private explore(mon: MonitorState, nLeft: number, eLeft: number, logFrom: number, keepSuffixes: boolean): SubtreeResult {
+  private explore(
+    mon: MonitorState,
+    nLeft: number,
+    eLeft: number,
+    logFrom: number,
+    keepSuffixes: boolean,
+  ): SubtreeResult {
     const m = this.machine;
     const r = new RunRecord(m.steps, false);
     // The branches are taken walking this run again from its start (hook off), not replaying the
     // whole path for each. A leaf with no options left needs no checkpoint.
-    const cursor: Cursor = nLeft > 0 || eLeft > 0 ? this.cursorHere() : { checkpoint: null, steps: -1, insn: null, here: false };
+    const cursor: Cursor =
+      nLeft > 0 || eLeft > 0 ? this.cursorHere() : { checkpoint: null, steps: -1, insn: null, here: false };
     cursor.here = false;
     this.nLeft = nLeft;
     this.eLeft = eLeft;
@@ -627,7 +692,14 @@ export class Explorer {
     if (i + 1 < r.steps.length) {
       if (j < child.steps.length) return child.steps[j] === r.steps[i + 1] && child.insn[j] === r.insn[i + 1] ? j : -1;
       const next = r.insn[i + 1];
-      if (j === child.steps.length && child.end === 'memo' && child.endSteps === r.steps[i + 1] && child.endLo === next.lo && child.endHi === next.hi) return j;
+      if (
+        j === child.steps.length &&
+        child.end === 'memo' &&
+        child.endSteps === r.steps[i + 1] &&
+        child.endLo === next.lo &&
+        child.endHi === next.hi
+      )
+        return j;
     }
     return -1;
   }
@@ -644,11 +716,17 @@ export class Explorer {
       const f = this.kernel.failure();
       const what = f ? `${f.message}${f.where ? ` at ${f.where}` : ''}` : `halted at ${this.where(m.rip)}`;
       if (f && /changed/.test(f.message)) {
-        if (!this.seen(r, 'transparency')) this.violation(r, 'transparency', () => `the interrupted code found its state changed (oops: ${what})`);
+        if (!this.seen(r, 'transparency'))
+          this.violation(r, 'transparency', () => `the interrupted code found its state changed (oops: ${what})`);
       } else if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `kernel oops: ${what}`);
     } else {
       r.end = 'budget';
-      this.violation(r, 'termination', () => `not back in the interrupted code ${this.bound.maxStepsAfterEvent} steps after the last event (at ${this.where(m.rip)}, ${this.mon.contexts.length} event(s) not returned)`);
+      this.violation(
+        r,
+        'termination',
+        () =>
+          `not back in the interrupted code ${this.bound.maxStepsAfterEvent} steps after the last event (at ${this.where(m.rip)}, ${this.mon.contexts.length} event(s) not returned)`,
+      );
     }
   }
 
@@ -672,7 +750,8 @@ export class Explorer {
     }
     // Invariant 6: CPL 0 at a lower-half (user-controlled) address.
     if (cpu.cpl === 0 && cpu.cur.hi >= 0 && !r.root) {
-      if ((r.seen & BIT.privilege) === 0) this.violation(r, 'privilege', () => `executing ${this.where(cpu.rip)} (a user address) with CPL 0`);
+      if ((r.seen & BIT.privilege) === 0)
+        this.violation(r, 'privilege', () => `executing ${this.where(cpu.rip)} (a user address) with CPL 0`);
     }
     if (r.root) {
       if (!first && cpu.cur.lo === this.startAddressLo && cpu.cur.hi === this.startAddressHi) {
@@ -691,18 +770,31 @@ export class Explorer {
       if (changed && (r.seen & BIT['reentrant-handler']) === 0) {
         const re = peek32(m, this.reenteredPage, this.reenteredWord);
         if (re !== this.reenteredBase) {
-          this.violation(r, 'reentrant-handler', () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
+          this.violation(
+            r,
+            'reentrant-handler',
+            () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`,
+          );
         }
       }
       if (this.mon.contexts.length === 0 && !cpu.nmiBlocked && !cpu.nmiPending) {
         // The episode is over: every event returned, nothing blocked or latched.
         const re = peek32(m, this.reenteredPage, this.reenteredWord);
         if (re !== this.reenteredBase && (r.seen & BIT['reentrant-handler']) === 0) {
-          this.violation(r, 'reentrant-handler', () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`);
+          this.violation(
+            r,
+            'reentrant-handler',
+            () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`,
+          );
         }
         if (this.mon.unservedRuns >= 0) {
           const d = m.log[this.mon.unservedLog];
-          this.violation(r, 'lost-nmi', () => `the NMI delivered at ${this.where(d?.rip ?? 0n)} (step ${(d?.step ?? 0) - this.steadySteps}) was never handled: no do_nmi run began after it, and the interrupted code is running again`);
+          this.violation(
+            r,
+            'lost-nmi',
+            () =>
+              `the NMI delivered at ${this.where(d?.rip ?? 0n)} (step ${(d?.step ?? 0) - this.steadySteps}) was never handled: no do_nmi run began after it, and the interrupted code is running again`,
+          );
         }
         r.end = 'quiescent';
         m.requestStop('quiescent');
@@ -724,7 +816,12 @@ export class Explorer {
     }
     let slot = -1;
     // Hash after logged events (where different paths meet again) and where an exception may be raised.
-    if (!r.root && !this.evaluating && (changed || (opts & ~OPT_NMI) !== 0) && (!this.sparse || this.alwaysHashLeaves || this.leafHashes(cpu.steps - r.startSteps))) {
+    if (
+      !r.root &&
+      !this.evaluating &&
+      (changed || (opts & ~OPT_NMI) !== 0) &&
+      (!this.sparse || this.alwaysHashLeaves || this.leafHashes(cpu.steps - r.startSteps))
+    ) {
       this.stats.visits++;
       const key = this.hasher.key(this.mon.digest, this.nLeft * 16 + this.eLeft);
       const found = this.memoIndex.get(key);
@@ -734,7 +831,11 @@ export class Explorer {
       }
       if (found >= 0) {
         if (this.memoCount[found] < 0) {
-          this.violation(r, 'termination', () => `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`);
+          this.violation(
+            r,
+            'termination',
+            () => `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`,
+          );
           r.end = 'cycle';
         } else {
           this.stats.hits++;
@@ -754,7 +855,7 @@ export class Explorer {
     }
     // What the fast path reuses until the next logged event (nothing else changes NMI blocking
     // or the latch).
-    this.nmiOpts = (this.nLeft > 0 && !(cpu.nmiBlocked && cpu.nmiPending) ? OPT_NMI : 0);
+    this.nmiOpts = this.nLeft > 0 && !(cpu.nmiBlocked && cpu.nmiPending) ? OPT_NMI : 0;
     if (this.nmiOpts !== 0 && cpu.nmiBlocked && !cpu.nmiPending) this.nmiOpts |= LATCH;
     this.slowNext = false;
     r.steps.push(cpu.steps);
@@ -833,8 +934,14 @@ export class Explorer {
           const vector = e.vector ?? 0;
           if (contexts === null) contexts = this.mon.contexts.slice();
           contexts.push({
-            vector, name: e.name ?? `vector ${vector}`, logIndex: i, state,
-            stackLo: state.regs[8], stackHi: state.regs[9], stack, digest: contextDigest(state, stack, vector),
+            vector,
+            name: e.name ?? `vector ${vector}`,
+            logIndex: i,
+            state,
+            stackLo: state.regs[8],
+            stackHi: state.regs[9],
+            stack,
+            digest: contextDigest(state, stack, vector),
           });
           if (vector === Vector.NMI) {
             unservedRuns = this.nmiRuns(m);
@@ -858,15 +965,25 @@ export class Explorer {
           break;
         }
         case 'double-fault':
-          if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `double fault: ${e.detail ?? ''} (at ${this.where(e.rip ?? 0n)})`);
+          if (!this.seen(r, 'fault'))
+            this.violation(r, 'fault', () => `double fault: ${e.detail ?? ''} (at ${this.where(e.rip ?? 0n)})`);
           break;
         case 'shutdown':
           if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `shutdown: ${e.detail ?? ''}`);
           break;
         case 'fault': {
           if (e.detail === 'injected' || r.root) break;
-          if (!this.expectedFaults.has(faultKey(e)) && !this.intendedFaults.has(faultKey(e)) && !this.seen(r, 'fault')) {
-            this.violation(r, 'fault', () => `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`);
+          if (
+            !this.expectedFaults.has(faultKey(e)) &&
+            !this.intendedFaults.has(faultKey(e)) &&
+            !this.seen(r, 'fault')
+          ) {
+            this.violation(
+              r,
+              'fault',
+              () =>
+                `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`,
+            );
           }
           break;
         }
@@ -896,14 +1013,21 @@ export class Explorer {
       const ctx = list[c];
       if (ctx.state.ripLo !== toLo || ctx.state.ripHi !== toHi || ctx.state.cs !== toCs) continue;
       if (!this.seen(r, 'transparency')) {
-        const same = after !== null ? sameState(ctx.state, after, cr2IsContext) : sameAsCpu(ctx.state, cpu, cr2IsContext);
+        const same =
+          after !== null ? sameState(ctx.state, after, cr2IsContext) : sameAsCpu(ctx.state, cpu, cr2IsContext);
         const changed = ctx.stack === null ? -1 : firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
         if (!same || changed >= 0) {
           // The words only now, on a violation.
           const back = after ?? currentState(m);
           const diffs = stateDifferences(ctx.state, back, cr2IsContext);
-          if (changed >= 0) diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
-          this.violation(r, 'transparency', () => `${ctx.name} ${how} to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`);
+          if (changed >= 0)
+            diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
+          this.violation(
+            r,
+            'transparency',
+            () =>
+              `${ctx.name} ${how} to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`,
+          );
         }
       }
       list.length = c;
@@ -927,7 +1051,8 @@ export class Explorer {
     }
     const contexts = this.mon.contexts.slice();
     this.returnTo(m, r, contexts, after, 'returned without IRET (ret)');
-    if (contexts.length !== this.mon.contexts.length) this.mon = MonitorState.of(contexts, this.mon.unservedRuns, this.mon.unservedLog);
+    if (contexts.length !== this.mon.contexts.length)
+      this.mon = MonitorState.of(contexts, this.mon.unservedRuns, this.mon.unservedLog);
   }
 
   /**
@@ -971,7 +1096,8 @@ export class Explorer {
       return;
     }
     const old = this.best.get(inv);
-    if (old === undefined || compareSchedules(this.path, old.events) < 0) this.best.set(inv, { invariant: inv, events: events(), summary: summary() });
+    if (old === undefined || compareSchedules(this.path, old.events) < 0)
+      this.best.set(inv, { invariant: inv, events: events(), summary: summary() });
   }
 
   where(address: bigint): string {

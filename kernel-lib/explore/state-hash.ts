@@ -110,17 +110,26 @@ export class StateHasher {
   private readonly entryB = new Int32Array(1);
 
   /** Take `m` at the reference state (its memory's current base snapshot) with these regions. */
-  constructor(private readonly m: Machine, regions: readonly HashRegion[], reference: MemorySnapshot) {
+  constructor(
+    private readonly m: Machine,
+    regions: readonly HashRegion[],
+    reference: MemorySnapshot,
+  ) {
     this.reference = reference;
     for (const r of regions) {
       let hp = this.byKey.get(r.page);
       if (hp === undefined) {
         const page = m.memory.pages.get(r.page) ?? null;
         hp = {
-          key: r.page, index: this.pages.length, salt: Math.imul((r.page % 0x40000000) ^ Math.floor(r.page / 0x40000000), 0x2545f491) ^ 0x5bd1e995,
-          mask: new Uint8Array(1024), page, live: page === null ? new Int32Array(1024) : wordsOf(page),
+          key: r.page,
+          index: this.pages.length,
+          salt: Math.imul((r.page % 0x40000000) ^ Math.floor(r.page / 0x40000000), 0x2545f491) ^ 0x5bd1e995,
+          mask: new Uint8Array(1024),
+          page,
+          live: page === null ? new Int32Array(1024) : wordsOf(page),
           reference: page === null ? new Int32Array(1024) : wordsOf(page).slice(),
-          seen: new Int32Array(1024), before: new Int32Array(1024),
+          seen: new Int32Array(1024),
+          before: new Int32Array(1024),
         };
         this.byKey.set(r.page, hp);
         this.pages.push(hp);
@@ -153,28 +162,50 @@ export class StateHasher {
       b ^= b >>> 15;
     }
     const cur = cpu.cur;
-    const flags = (cpu.nmiBlocked ? 1 : 0) | (cpu.nmiPending ? 2 : 0) | (cpu.debugTrapPending ? 4 : 0) | (cpu.halted ? 8 : 0) |
-      (cpu.shutdownReason !== null ? 16 : 0) | (cpu.csl << 5);
-    a = mixA(a, cur.lo); b = mixB(b, cur.lo);
-    a = mixA(a, cur.hi); b = mixB(b, cur.hi);
+    const flags =
+      (cpu.nmiBlocked ? 1 : 0) |
+      (cpu.nmiPending ? 2 : 0) |
+      (cpu.debugTrapPending ? 4 : 0) |
+      (cpu.halted ? 8 : 0) |
+      (cpu.shutdownReason !== null ? 16 : 0) |
+      (cpu.csl << 5);
+    a = mixA(a, cur.lo);
+    b = mixB(b, cur.lo);
+    a = mixA(a, cur.hi);
+    b = mixB(b, cur.hi);
     const rflags = cpu.readRflags();
-    a = mixA(a, rflags); b = mixB(b, rflags);
+    a = mixA(a, rflags);
+    b = mixB(b, rflags);
     const seg = cpu.cpl | (cpu.cs << 2) | (cpu.ss << 18);
-    a = mixA(a, seg); b = mixB(b, seg);
-    a = mixA(a, cpu.gsBaseLo); b = mixB(b, cpu.gsBaseLo);
-    a = mixA(a, cpu.gsBaseHi); b = mixB(b, cpu.gsBaseHi);
-    a = mixA(a, cpu.kgsLo); b = mixB(b, cpu.kgsLo);
-    a = mixA(a, cpu.kgsHi); b = mixB(b, cpu.kgsHi);
-    a = mixA(a, cpu.cr2Lo); b = mixB(b, cpu.cr2Lo);
-    a = mixA(a, cpu.cr2Hi); b = mixB(b, cpu.cr2Hi);
-    a = mixA(a, cpu.idtBaseLo); b = mixB(b, cpu.idtBaseLo);
-    a = mixA(a, cpu.idtBaseHi); b = mixB(b, cpu.idtBaseHi);
-    a = mixA(a, flags); b = mixB(b, flags);
-    a = mixA(a, cpu.fsBaseLo); b = mixB(b, cpu.fsBaseLo);
-    a = mixA(a, cpu.fsBaseHi); b = mixB(b, cpu.fsBaseHi);
+    a = mixA(a, seg);
+    b = mixB(b, seg);
+    a = mixA(a, cpu.gsBaseLo);
+    b = mixB(b, cpu.gsBaseLo);
+    a = mixA(a, cpu.gsBaseHi);
+    b = mixB(b, cpu.gsBaseHi);
+    a = mixA(a, cpu.kgsLo);
+    b = mixB(b, cpu.kgsLo);
+    a = mixA(a, cpu.kgsHi);
+    b = mixB(b, cpu.kgsHi);
+    a = mixA(a, cpu.cr2Lo);
+    b = mixB(b, cpu.cr2Lo);
+    a = mixA(a, cpu.cr2Hi);
+    b = mixB(b, cpu.cr2Hi);
+    a = mixA(a, cpu.idtBaseLo);
+    b = mixB(b, cpu.idtBaseLo);
+    a = mixA(a, cpu.idtBaseHi);
+    b = mixB(b, cpu.idtBaseHi);
+    a = mixA(a, flags);
+    b = mixB(b, flags);
+    a = mixA(a, cpu.fsBaseLo);
+    b = mixB(b, cpu.fsBaseLo);
+    a = mixA(a, cpu.fsBaseHi);
+    b = mixB(b, cpu.fsBaseHi);
     this.memorySums();
-    a = mixA(a, this.sumA); b = mixB(b, this.sumB);
-    a = mixA(a, this.sumB); b = mixB(b, this.sumA);
+    a = mixA(a, this.sumA);
+    b = mixB(b, this.sumB);
+    a = mixA(a, this.sumB);
+    b = mixB(b, this.sumA);
     return (a >>> 0) * 2097152 + (b >>> 11);
   }
 

@@ -1,8 +1,32 @@
 // The harness: the small kernel around a design (see kernel.S and kernel.ts).
-export { buildKernel, assembleDesign, harnessSources, Kernel, WORKLOADS, REQUIRED_LABELS, KNOWN_LABELS } from './kernel';
-export type {
-  ArmedException, AssembleDesignResult, BuildKernelOptions, DoNmiRun, ExceptionKind, ExceptionPoint, KernelFailure,
-  KernelSnapshot, WorkloadId,
+export {
+  buildKernel,
+  assembleDesign,
+  harnessSources,
+  Kernel,
+  WORKLOADS,
+  REQUIRED_LABELS,
+  KNOWN_LABELS,
 } from './kernel';
-export { DEBUG_STKSZ, EXCEPTION_STKSZ, LAYOUT, OOPS_REASONS, PERCPU, PT_REGS, THREAD_SIZE, harnessSymbols } from './layout';
+export type {
+  ArmedException,
+  AssembleDesignResult,
+  BuildKernelOptions,
+  DoNmiRun,
+  ExceptionKind,
+  ExceptionPoint,
+  KernelFailure,
+  KernelSnapshot,
+  WorkloadId,
+} from './kernel';
+export {
+  DEBUG_STKSZ,
+  EXCEPTION_STKSZ,
+  LAYOUT,
+  OOPS_REASONS,
+  PERCPU,
+  PT_REGS,
+  THREAD_SIZE,
+  harnessSymbols,
+} from './layout';
 export type { PercpuVar } from './layout';

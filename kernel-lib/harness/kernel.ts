@@ -12,18 +12,48 @@ import type { MachineEvent } from '../machine/event-log';
 import { Gate } from '../machine/descriptors';
 import type { Design } from '../designs/manifest';
 import { getDesign } from '../designs/registry';
-import { harnessSymbols, LAYOUT, OOPS_REASONS, PERCPU, PercpuVar, EXCEPTION_STKSZ, DEBUG_STKSZ, THREAD_SIZE } from './layout';
+import {
+  harnessSymbols,
+  LAYOUT,
+  OOPS_REASONS,
+  PERCPU,
+  PercpuVar,
+  EXCEPTION_STKSZ,
+  DEBUG_STKSZ,
+  THREAD_SIZE,
+} from './layout';
 
 export type WorkloadId = 'kernel' | 'user' | 'syscall' | 'debug';
 export const WORKLOADS: readonly WorkloadId[] = ['kernel', 'user', 'syscall', 'debug'];
 
 /** Where each workload starts, and the label that marks its steady state. */
-const WORKLOAD_SETUP: Record<WorkloadId, { entry: string; steady: string; mode: 'kernel' | 'user'; describe: string }> = {
-  kernel: { entry: 'kernel_workload', steady: 'kernel_loop', mode: 'kernel', describe: 'kernel code on the task kernel stack' },
-  user: { entry: 'user_workload', steady: 'user_loop', mode: 'user', describe: 'user code that never touches its stack' },
-  syscall: { entry: 'syscall_workload', steady: 'syscall_loop', mode: 'user', describe: 'user code making system calls in a loop' },
-  debug: { entry: 'debug_workload', steady: 'do_int3_work', mode: 'kernel', describe: 'a #BP handler running on the debug stack' },
-};
+const WORKLOAD_SETUP: Record<WorkloadId, { entry: string; steady: string; mode: 'kernel' | 'user'; describe: string }> =
+  {
+    kernel: {
+      entry: 'kernel_workload',
+      steady: 'kernel_loop',
+      mode: 'kernel',
+      describe: 'kernel code on the task kernel stack',
+    },
+    user: {
+      entry: 'user_workload',
+      steady: 'user_loop',
+      mode: 'user',
+      describe: 'user code that never touches its stack',
+    },
+    syscall: {
+      entry: 'syscall_workload',
+      steady: 'syscall_loop',
+      mode: 'user',
+      describe: 'user code making system calls in a loop',
+    },
+    debug: {
+      entry: 'debug_workload',
+      steady: 'do_int3_work',
+      mode: 'kernel',
+      describe: 'a #BP handler running on the debug stack',
+    },
+  };
 
 export type ExceptionKind = 'bp' | 'db' | 'pf';
 
@@ -126,11 +156,20 @@ export function harnessSources(): { prelude: string; kernel: string } {
 
 /** Labels from the source contract: `nmi` is required, the rest the views and explorer understand. */
 export const REQUIRED_LABELS = ['nmi'] as const;
-export const KNOWN_LABELS = ['nmi', 'first_nmi', 'nested_nmi', 'nested_nmi_out', 'restart_nmi', 'repeat_nmi', 'end_repeat_nmi', 'nmi_swapgs', 'nmi_restore'] as const;
+export const KNOWN_LABELS = [
+  'nmi',
+  'first_nmi',
+  'nested_nmi',
+  'nested_nmi_out',
+  'restart_nmi',
+  'repeat_nmi',
+  'end_repeat_nmi',
+  'nmi_swapgs',
+  'nmi_restore',
+] as const;
 
 export type AssembleDesignResult =
-  | { ok: true; program: Program; warnings: Diagnostic[] }
-  | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
+  { ok: true; program: Program; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 const programCache = new Map<string, AssembleDesignResult>();
 
@@ -183,27 +222,43 @@ export function assembleDesign(design: Design): AssembleDesignResult {
       result = {
         ok: false,
         warnings: r.warnings,
-        errors: missing.map((l) => ({ ...loc, severity: 'error' as const, message: `a design must define the label '${l}' in .text (the NMI gate's handler)` })),
+        errors: missing.map((l) => ({
+          ...loc,
+          severity: 'error' as const,
+          message: `a design must define the label '${l}' in .text (the NMI gate's handler)`,
+        })),
       };
     } else {
-      const badGates = Object.entries(design.harness.gates ?? {}).filter(([, label]) => r.program.symbols.get(label)?.section !== '.text');
+      const badGates = Object.entries(design.harness.gates ?? {}).filter(
+        ([, label]) => r.program.symbols.get(label)?.section !== '.text',
+      );
       if (badGates.length > 0) {
         const loc = { file: design.fileName, line: 1, column: 1, text: '' };
         result = {
           ok: false,
           warnings: r.warnings,
-          errors: badGates.map(([v, l]) => ({ ...loc, severity: 'error' as const, message: `harness.gates: vector ${v} names '${l}', which is not a label in .text` })),
+          errors: badGates.map(([v, l]) => ({
+            ...loc,
+            severity: 'error' as const,
+            message: `harness.gates: vector ${v} names '${l}', which is not a label in .text`,
+          })),
         };
       } else {
         const loc = { file: design.fileName, line: 1, column: 1, text: '' };
         const labelErrors = [
-          ...(design.returnsWithoutIret ?? []).filter((label) => !labelsRet(r.program, label))
+          ...(design.returnsWithoutIret ?? [])
+            .filter((label) => !labelsRet(r.program, label))
             .map((l) => `returnsWithoutIret: '${l}' must be a label in .text on a ret instruction`),
-          ...(design.intendedFaults ?? []).filter((f) => r.program.symbols.get(f.at)?.section !== '.text')
+          ...(design.intendedFaults ?? [])
+            .filter((f) => r.program.symbols.get(f.at)?.section !== '.text')
             .map((f) => `intendedFaults: '${f.at}' is not a label in .text`),
         ];
         if (labelErrors.length > 0) {
-          result = { ok: false, warnings: r.warnings, errors: labelErrors.map((message) => ({ ...loc, severity: 'error' as const, message })) };
+          result = {
+            ok: false,
+            warnings: r.warnings,
+            errors: labelErrors.map((message) => ({ ...loc, severity: 'error' as const, message })),
+          };
         } else result = { ok: true, program: r.program, warnings: r.warnings };
       }
     }
@@ -223,9 +278,18 @@ function labelsRet(program: Program, label: string): boolean {
 function exceptionPointsFor(m: Machine, workload: WorkloadId): ExceptionPoint[] {
   const all: ExceptionKind[] = ['bp', 'db', 'pf'];
   const points: ExceptionPoint[] = ['nmi_point_early', 'nmi_point_middle', 'nmi_point_late'].map((label) => ({
-    label, address: m.symbol(label), in: 'do_nmi' as const, kinds: all,
+    label,
+    address: m.symbol(label),
+    in: 'do_nmi' as const,
+    kinds: all,
   }));
-  if (workload === 'kernel') points.push({ label: 'kernel_fault_point', address: m.symbol('kernel_fault_point'), in: 'workload', kinds: ['pf'] });
+  if (workload === 'kernel')
+    points.push({
+      label: 'kernel_fault_point',
+      address: m.symbol('kernel_fault_point'),
+      in: 'workload',
+      kinds: ['pf'],
+    });
   return points;
 }
 
@@ -263,7 +327,9 @@ export class Kernel {
     this.workload = workload;
     const m = new Machine();
     this.machine = m;
-    m.load(program, { sections: { '.user': { user: true, writable: false }, '.udata': { user: true, writable: true } } });
+    m.load(program, {
+      sections: { '.user': { user: true, writable: false }, '.udata': { user: true, writable: true } },
+    });
     setUpCpu(m, design);
     // A run begins at do_nmi_body: with Linux 4.2's guard, do_nmi itself may just latch and return.
     [this.doNmiLo, this.doNmiHi] = split(m.symbol('do_nmi_body'));
@@ -322,7 +388,12 @@ export class Kernel {
       // do_nmi's first instruction is about to run, unless the run stops here; settlePending()
       // confirms it at the next boundary by the step count and the guest's own run counter.
       if (this.pending === null || this.pending.step !== m.steps) {
-        this.pending = { step: m.steps, logIndex: m.log.length, counter: m.memory.peekU64(this.nmiRunsAddress) ?? 0n, rsp: m.reg('rsp') };
+        this.pending = {
+          step: m.steps,
+          logIndex: m.log.length,
+          counter: m.memory.peekU64(this.nmiRunsAddress) ?? 0n,
+          rsp: m.reg('rsp'),
+        };
       }
     }
   }
@@ -342,7 +413,14 @@ export class Kernel {
     // One instruction into do_nmi this run has not yet raised nmi_in_progress: a non-zero value
     // means an earlier run is still open.
     const inProgress = m.memory.peekU64(this.inProgressAddress) ?? 0n;
-    this.runs.push({ run: Number(counter), step: p.step, logIndex: p.logIndex, nmi, rsp: p.rsp, reentered: inProgress !== 0n });
+    this.runs.push({
+      run: Number(counter),
+      step: p.step,
+      logIndex: p.logIndex,
+      nmi,
+      rsp: p.rsp,
+      reentered: inProgress !== 0n,
+    });
   }
 
   // ---- schedules -------------------------------------------------------------------------------
@@ -416,7 +494,8 @@ export class Kernel {
     const last = runs.length > 0 ? runs[runs.length - 1].logIndex : 0;
     const log = this.machine.log;
     const out: MachineEvent[] = [];
-    for (let i = last; i < log.length; i++) if (log[i].kind === 'deliver' && log[i].vector === Vector.NMI) out.push(log[i]);
+    for (let i = last; i < log.length; i++)
+      if (log[i].kind === 'deliver' && log[i].vector === Vector.NMI) out.push(log[i]);
     return out;
   }
 
@@ -462,9 +541,12 @@ export class Kernel {
 
 function injectedFor(a: ArmState): { type: 'exception'; vector: number; errorCode?: number; cr2?: bigint } {
   switch (a.kind) {
-    case 'bp': return { type: 'exception', vector: Vector.BP };
-    case 'db': return { type: 'exception', vector: Vector.DB };
-    default: return { type: 'exception', vector: Vector.PF, errorCode: 0, cr2: a.cr2 }; // supervisor read, not present
+    case 'bp':
+      return { type: 'exception', vector: Vector.BP };
+    case 'db':
+      return { type: 'exception', vector: Vector.DB };
+    default:
+      return { type: 'exception', vector: Vector.PF, errorCode: 0, cr2: a.cr2 }; // supervisor read, not present
   }
 }
 
@@ -485,7 +567,12 @@ function setUpCpu(m: Machine, design?: Design): void {
   m.map(L.userStackTop - BigInt(L.userStackSize), L.userStackSize, { user: true });
 
   const gates = (debugIst: number): Record<number, Omit<Gate, 'selector' | 'present'>> => {
-    const g = (label: string, ist: number, dpl: 0 | 3 = 0) => ({ handler: m.symbol(label), ist, type: 'interrupt' as const, dpl });
+    const g = (label: string, ist: number, dpl: 0 | 3 = 0) => ({
+      handler: m.symbol(label),
+      ist,
+      type: 'interrupt' as const,
+      dpl,
+    });
     const table: Record<number, Omit<Gate, 'selector' | 'present'>> = {};
     for (let v = 0; v < 32; v++) table[v] = g('unexpected_exception', 0);
     table[Vector.DB] = g('debug', debugIst);

@@ -68,9 +68,28 @@ export type PercpuVar = keyof typeof PERCPU;
 
 /** struct pt_regs offsets (Linux x86-64). */
 export const PT_REGS = {
-  R15: 0, R14: 8, R13: 16, R12: 24, RBP: 32, RBX: 40, R11: 48, R10: 56, R9: 64, R8: 72,
-  RAX: 80, RCX: 88, RDX: 96, RSI: 104, RDI: 112, ORIG_RAX: 120,
-  RIP: 128, CS: 136, EFLAGS: 144, RSP: 152, SS: 160, SIZEOF_PTREGS: 168,
+  R15: 0,
+  R14: 8,
+  R13: 16,
+  R12: 24,
+  RBP: 32,
+  RBX: 40,
+  R11: 48,
+  R10: 56,
+  R9: 64,
+  R8: 72,
+  RAX: 80,
+  RCX: 88,
+  RDX: 96,
+  RSI: 104,
+  RDI: 112,
+  ORIG_RAX: 120,
+  RIP: 128,
+  CS: 136,
+  EFLAGS: 144,
+  RSP: 152,
+  SS: 160,
+  SIZEOF_PTREGS: 168,
 } as const;
 
 /** Why the harness kernel gave up (`oops_reason`); the labels are the failure kinds the API reports. */

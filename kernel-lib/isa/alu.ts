@@ -14,7 +14,15 @@ function setSZP32(m: ExecContext, r: number): void {
 }
 
 /** a + b + carryIn. CF/OF/SF/ZF/AF/PF all defined. */
-export function add(m: ExecContext, size: number, aLo: number, aHi: number, bLo: number, bHi: number, cin: number): number {
+export function add(
+  m: ExecContext,
+  size: number,
+  aLo: number,
+  aHi: number,
+  bLo: number,
+  bHi: number,
+  cin: number,
+): number {
   if (size === 8) {
     const sLo = (aLo >>> 0) + (bLo >>> 0) + cin;
     const rLo = sLo | 0;
@@ -55,7 +63,15 @@ export function add(m: ExecContext, size: number, aLo: number, aHi: number, bLo:
 }
 
 /** a - b - borrowIn (SUB, SBB, CMP, NEG). All six flags defined. */
-export function sub(m: ExecContext, size: number, aLo: number, aHi: number, bLo: number, bHi: number, bin: number): number {
+export function sub(
+  m: ExecContext,
+  size: number,
+  aLo: number,
+  aHi: number,
+  bLo: number,
+  bHi: number,
+  bin: number,
+): number {
   if (size === 8) {
     const dLo = (aLo >>> 0) - (bLo >>> 0) - bin;
     const rLo = dLo | 0;
@@ -135,7 +151,14 @@ export function neg(m: ExecContext, size: number, aLo: number, aHi: number): num
  * counts; AF is undefined (set to 0). For 8/16-bit SHL/SHR with count >= width, CF is undefined;
  * NMI Lab reports the bit that a wide shift would have moved out.
  */
-export function shift(m: ExecContext, kind: 'shl' | 'shr' | 'sar', size: number, aLo: number, aHi: number, countIn: number): number {
+export function shift(
+  m: ExecContext,
+  kind: 'shl' | 'shr' | 'sar',
+  size: number,
+  aLo: number,
+  aHi: number,
+  countIn: number,
+): number {
   const count = countIn & (size === 8 ? 63 : 31);
   if (count === 0) {
     m.tHi = size === 8 ? aHi : 0;
@@ -164,7 +187,7 @@ export function shift(m: ExecContext, kind: 'shl' | 'shr' | 'sar', size: number,
     m.of = 0;
   }
   r = bits === 32 ? r | 0 : r & mask;
-  m.sf = ((r >>> (bits - 1)) & 1);
+  m.sf = (r >>> (bits - 1)) & 1;
   m.zf = (r & mask) === 0 ? 1 : 0;
   m.af = 0;
   m.pfByte = r & 0xff;

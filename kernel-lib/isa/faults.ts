@@ -18,7 +18,17 @@ export const Vector = {
 } as const;
 
 export const VECTOR_NAMES: Record<number, string> = {
-  0: '#DE', 1: '#DB', 2: 'NMI', 3: '#BP', 6: '#UD', 8: '#DF', 10: '#TS', 11: '#NP', 12: '#SS', 13: '#GP', 14: '#PF',
+  0: '#DE',
+  1: '#DB',
+  2: 'NMI',
+  3: '#BP',
+  6: '#UD',
+  8: '#DF',
+  10: '#TS',
+  11: '#NP',
+  12: '#SS',
+  13: '#GP',
+  14: '#PF',
 };
 
 export function vectorName(vector: number): string {
@@ -27,7 +37,9 @@ export function vectorName(vector: number): string {
 
 /** Vectors that push an error code in 64-bit mode (SDM 6.13, 6.14.4). */
 export function pushesErrorCode(vector: number): boolean {
-  return vector === 8 || vector === 10 || vector === 11 || vector === 12 || vector === 13 || vector === 14 || vector === 17;
+  return (
+    vector === 8 || vector === 10 || vector === 11 || vector === 12 || vector === 13 || vector === 14 || vector === 17
+  );
 }
 
 /** #PF error code bits (SDM 4.7). */

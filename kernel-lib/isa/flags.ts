@@ -32,5 +32,17 @@ for (let b = 0; b < 256; b++) {
 }
 
 export const FLAG_NAMES: Record<string, number> = {
-  cf: CF, pf: PF, af: AF, zf: ZF, sf: SF, tf: TF, if: IF, df: DF, of: OF, nt: NT, rf: RF, ac: AC, id: ID,
+  cf: CF,
+  pf: PF,
+  af: AF,
+  zf: ZF,
+  sf: SF,
+  tf: TF,
+  if: IF,
+  df: DF,
+  of: OF,
+  nt: NT,
+  rf: RF,
+  ac: AC,
+  id: ID,
 };

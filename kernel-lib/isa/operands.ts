@@ -147,7 +147,15 @@ export function readMemory(m: ExecContext, size: number, lo: number, hi: number,
   }
 }
 
-export function writeMemory(m: ExecContext, size: number, lo: number, hi: number, vLo: number, vHi: number, acc: number): void {
+export function writeMemory(
+  m: ExecContext,
+  size: number,
+  lo: number,
+  hi: number,
+  vLo: number,
+  vHi: number,
+  acc: number,
+): void {
   switch (size) {
     case 8:
       m.memory.write64(lo, hi, vLo, vHi, acc);

@@ -10,8 +10,19 @@ import { CpuFault, Vector } from './faults';
 import { DF, IF, PARITY, RF, VM } from './flags';
 import type { ExecFn, Insn } from './insn';
 import {
-  COperand, K_IMM, K_MEM, K_REG, RSP, accessFor, compileOperand, effectiveAddress, readMemory, readOperand,
-  readRegister, writeMemory, writeRegister,
+  COperand,
+  K_IMM,
+  K_MEM,
+  K_REG,
+  RSP,
+  accessFor,
+  compileOperand,
+  effectiveAddress,
+  readMemory,
+  readOperand,
+  readRegister,
+  writeMemory,
+  writeRegister,
 } from './operands';
 
 export class UnsupportedInstruction extends Error {}
@@ -36,7 +47,7 @@ function stackAcc(m: ExecContext): number {
 export function push64(m: ExecContext, lo: number, hi: number): void {
   const sLo = m.rl[RSP];
   const newLo = (sLo - 8) | 0;
-  const newHi = ((sLo >>> 0) < 8 ? m.rh[RSP] - 1 : m.rh[RSP]) | 0;
+  const newHi = (sLo >>> 0 < 8 ? m.rh[RSP] - 1 : m.rh[RSP]) | 0;
   m.memory.write64(newLo, newHi, lo, hi, stackAcc(m));
   m.rl[RSP] = newLo;
   m.rh[RSP] = newHi;
@@ -66,7 +77,15 @@ function checkCanonical(lo: number, hi: number, what: string): void {
 }
 
 /** Write a result to a register or memory destination (a memory destination was probed already). */
-function writeDest(m: ExecContext, c: COperand, size: number, lo: number, hi: number, eaLo: number, eaHi: number): void {
+function writeDest(
+  m: ExecContext,
+  c: COperand,
+  size: number,
+  lo: number,
+  hi: number,
+  eaLo: number,
+  eaHi: number,
+): void {
   if (c.kind === K_REG) writeRegister(m, c, size, lo, hi);
   else writeMemory(m, size, eaLo, eaHi, lo, hi, accessFor(m, c));
 }
@@ -101,13 +120,25 @@ export function conditionHolds(m: ExecContext, cond: Cond): boolean {
 
 type BinaryOp = 'add' | 'adc' | 'sub' | 'sbb' | 'and' | 'or' | 'xor' | 'cmp' | 'test';
 
-function binaryResult(m: ExecContext, op: BinaryOp, size: number, aLo: number, aHi: number, bLo: number, bHi: number): number {
+function binaryResult(
+  m: ExecContext,
+  op: BinaryOp,
+  size: number,
+  aLo: number,
+  aHi: number,
+  bLo: number,
+  bHi: number,
+): number {
   switch (op) {
-    case 'add': return alu.add(m, size, aLo, aHi, bLo, bHi, 0);
-    case 'adc': return alu.add(m, size, aLo, aHi, bLo, bHi, m.cf);
+    case 'add':
+      return alu.add(m, size, aLo, aHi, bLo, bHi, 0);
+    case 'adc':
+      return alu.add(m, size, aLo, aHi, bLo, bHi, m.cf);
     case 'sub':
-    case 'cmp': return alu.sub(m, size, aLo, aHi, bLo, bHi, 0);
-    case 'sbb': return alu.sub(m, size, aLo, aHi, bLo, bHi, m.cf);
+    case 'cmp':
+      return alu.sub(m, size, aLo, aHi, bLo, bHi, 0);
+    case 'sbb':
+      return alu.sub(m, size, aLo, aHi, bLo, bHi, m.cf);
     case 'and':
     case 'test': {
       const lo = aLo & bLo;
@@ -184,7 +215,11 @@ function compileBinary(op: BinaryOp, size: number, src: COperand, dst: COperand)
 }
 
 /** Read-modify-write of a single destination operand (NOT, NEG, INC, DEC, shifts). */
-function compileUnary(size: number, dst: COperand, compute: (m: ExecContext, lo: number, hi: number) => number): ExecFn {
+function compileUnary(
+  size: number,
+  dst: COperand,
+  compute: (m: ExecContext, lo: number, hi: number) => number,
+): ExecFn {
   if (dst.kind === K_REG) {
     return (m, insn) => {
       const aLo = readRegister(m, dst, size);
@@ -305,7 +340,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
   // Immediates of 64-bit operations are sign-extended imm32, except `mov $imm64, %reg` (movabs);
   // the assembler has already rejected imm32 overflow, so the value is used as evaluated.
   const ops = insn.operands.map((o, i) => {
-    const opSize = insn.op === 'movzx' || insn.op === 'movsx' ? (i === 0 ? insn.srcSize ?? 1 : size) : size;
+    const opSize = insn.op === 'movzx' || insn.op === 'movsx' ? (i === 0 ? (insn.srcSize ?? 1) : size) : size;
     return compileOperand(o, opSize, nextAddress);
   });
   switch (insn.op) {
@@ -346,7 +381,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
           const v = readOperand(m, src, 2);
           const sLo = m.rl[RSP];
           const newLo = (sLo - 2) | 0;
-          const newHi = ((sLo >>> 0) < 2 ? m.rh[RSP] - 1 : m.rh[RSP]) | 0;
+          const newHi = (sLo >>> 0 < 2 ? m.rh[RSP] - 1 : m.rh[RSP]) | 0;
           m.memory.write16(newLo, newHi, v, stackAcc(m));
           m.rl[RSP] = newLo;
           m.rh[RSP] = newHi;
@@ -425,7 +460,15 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
         m.popRflags(lo);
         return next(m, me);
       };
-    case 'add': case 'adc': case 'sub': case 'sbb': case 'and': case 'or': case 'xor': case 'cmp': case 'test':
+    case 'add':
+    case 'adc':
+    case 'sub':
+    case 'sbb':
+    case 'and':
+    case 'or':
+    case 'xor':
+    case 'cmp':
+    case 'test':
       return compileBinary(insn.op, size, ops[0], ops[1]);
     case 'not':
       return compileUnary(size, ops[0], (m, lo, hi) => {
@@ -438,7 +481,9 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
       return compileUnary(size, ops[0], (m, lo, hi) => alu.incdec(m, size, lo, hi, false));
     case 'dec':
       return compileUnary(size, ops[0], (m, lo, hi) => alu.incdec(m, size, lo, hi, true));
-    case 'shl': case 'shr': case 'sar': {
+    case 'shl':
+    case 'shr':
+    case 'sar': {
       const kind = insn.op;
       if (ops.length === 1) return compileUnary(size, ops[0], (m, lo, hi) => alu.shift(m, kind, size, lo, hi, 1));
       const count = ops[0];
@@ -536,7 +581,8 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
     }
     case 'jmp': {
       const [t] = ops;
-      if (insn.operands[0].kind === 'target') return (m, me) => (me.target !== null ? me.target : m.insnAt(...targetHalves(insn)));
+      if (insn.operands[0].kind === 'target')
+        return (m, me) => (me.target !== null ? me.target : m.insnAt(...targetHalves(insn)));
       const read = compileBranchTarget(t);
       return (m) => {
         const lo = read(m);

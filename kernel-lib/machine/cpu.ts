@@ -3,7 +3,25 @@
 import { ACC_FETCH_BIT, ACC_STACK_BIT, ACC_USER_BIT } from '../isa/access';
 import type { ExecContext } from '../isa/context';
 import { CpuFault, Vector } from '../isa/faults';
-import { AC, ARITH_FLAGS, CF, DF, IF, IOPL, NT, OF, PARITY, PF, POPF_MASK, RESERVED1, RF, SF, TF, AF, ZF } from '../isa/flags';
+import {
+  AC,
+  ARITH_FLAGS,
+  CF,
+  DF,
+  IF,
+  IOPL,
+  NT,
+  OF,
+  PARITY,
+  PF,
+  POPF_MASK,
+  RESERVED1,
+  RF,
+  SF,
+  TF,
+  AF,
+  ZF,
+} from '../isa/flags';
 import { Insn } from '../isa/insn';
 import { LINUX_GDT, MSR, SELECTORS, SELECTOR_TI, SegmentDescriptor, descriptorFor } from './descriptors';
 import { deliverEvent } from './delivery';
@@ -99,7 +117,12 @@ export class Cpu implements ExecContext {
   /** FRED's current stack level (0..3). */
   csl = 0;
   /** FRED configuration (MSRs IA32_FRED_RSP0..3, STKLVLS, CONFIG): set up once, not snapshotted. */
-  fredRsp: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+  fredRsp: [number, number][] = [
+    [0, 0],
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ];
   fredLevels: Record<number, number> = {};
   fredEntry = 0n;
   /** Set when the CPU shut down (triple fault); the machine no longer runs. */
@@ -191,7 +214,8 @@ export class Cpu implements ExecContext {
     const slot = (lo >>> 2) & (CODE_CACHE_SIZE - 1);
     if (this.codeCacheVersion === this.memory.mapVersion) {
       const cached = this.codeCache[slot];
-      if (cached !== null && cached.lo === lo && cached.hi === hi && (this.cpl !== 3 || this.codeCacheUser[slot] === 1)) return cached;
+      if (cached !== null && cached.lo === lo && cached.hi === hi && (this.cpl !== 3 || this.codeCacheUser[slot] === 1))
+        return cached;
     } else {
       this.codeCache.fill(null);
       this.codeCacheVersion = this.memory.mapVersion;
@@ -222,9 +246,14 @@ export class Cpu implements ExecContext {
 
   readRflags(): number {
     return (
-      (this.flagsOther & ~ARITH_FLAGS) | RESERVED1 |
-      (this.cf ? F_CF : 0) | (PARITY[this.pfByte] ? F_PF : 0) | (this.af ? F_AF : 0) |
-      (this.zf ? F_ZF : 0) | (this.sf ? F_SF : 0) | (this.of ? F_OF : 0)
+      (this.flagsOther & ~ARITH_FLAGS) |
+      RESERVED1 |
+      (this.cf ? F_CF : 0) |
+      (PARITY[this.pfByte] ? F_PF : 0) |
+      (this.af ? F_AF : 0) |
+      (this.zf ? F_ZF : 0) |
+      (this.sf ? F_SF : 0) |
+      (this.of ? F_OF : 0)
     );
   }
 
@@ -250,7 +279,7 @@ export class Cpu implements ExecContext {
     const old = this.readRflags();
     let mask = POPF_MASK;
     if (this.cpl !== 0) mask &= ~IOPL;
-    if (this.cpl > ((old & IOPL) >>> 12)) mask &= ~IF;
+    if (this.cpl > (old & IOPL) >>> 12) mask &= ~IF;
     return ((old & ~mask) | (value & mask)) & ~RF;
   }
 
@@ -258,12 +287,18 @@ export class Cpu implements ExecContext {
 
   readSegment(seg: string): number {
     switch (seg) {
-      case 'cs': return this.cs;
-      case 'ss': return this.ss;
-      case 'ds': return this.ds;
-      case 'es': return this.es;
-      case 'fs': return this.fsSel;
-      default: return this.gsSel;
+      case 'cs':
+        return this.cs;
+      case 'ss':
+        return this.ss;
+      case 'ds':
+        return this.ds;
+      case 'es':
+        return this.es;
+      case 'fs':
+        return this.fsSel;
+      default:
+        return this.gsSel;
     }
   }
 
@@ -274,10 +309,17 @@ export class Cpu implements ExecContext {
   readControlLo(cr: number): number {
     let v: bigint;
     switch (cr) {
-      case 0: v = this.cr0; break;
-      case 2: v = joinU64(this.cr2Lo, this.cr2Hi); break;
-      case 3: v = this.cr3; break;
-      default: v = this.cr4;
+      case 0:
+        v = this.cr0;
+        break;
+      case 2:
+        v = joinU64(this.cr2Lo, this.cr2Hi);
+        break;
+      case 3:
+        v = this.cr3;
+        break;
+      default:
+        v = this.cr4;
     }
     const [lo, hi] = splitU64(v);
     this.tHi = hi;
@@ -287,10 +329,18 @@ export class Cpu implements ExecContext {
   writeControl(cr: number, lo: number, hi: number): void {
     const v = joinU64(lo, hi);
     switch (cr) {
-      case 0: this.cr0 = v; break;
-      case 2: this.cr2Lo = lo; this.cr2Hi = hi; break;
-      case 3: this.cr3 = v; break;
-      default: this.cr4 = v;
+      case 0:
+        this.cr0 = v;
+        break;
+      case 2:
+        this.cr2Lo = lo;
+        this.cr2Hi = hi;
+        break;
+      case 3:
+        this.cr3 = v;
+        break;
+      default:
+        this.cr4 = v;
     }
   }
 
@@ -387,9 +437,11 @@ export class Cpu implements ExecContext {
 
     const rpl = csSel & 3;
     if ((csSel & ~3) === 0) throw this.gp(0, 'IRET to a null CS');
-    if ((csSel & SELECTOR_TI) !== 0) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} names an LDT entry, and there is no LDT`);
+    if ((csSel & SELECTOR_TI) !== 0)
+      throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} names an LDT entry, and there is no LDT`);
     const csDesc = descriptorFor(this.gdt, csSel);
-    if (!csDesc || csDesc.kind !== 'code') throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} is not a code segment`);
+    if (!csDesc || csDesc.kind !== 'code')
+      throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} is not a code segment`);
     if (rpl < this.cpl) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} has RPL ${rpl} < CPL ${this.cpl}`);
     if (csDesc.dpl !== rpl) throw this.gp(csSel & 0xfffc, `IRET: CS ${hex16(csSel)} DPL ${csDesc.dpl} != RPL ${rpl}`);
     if (!csDesc.long) throw this.gp(csSel & 0xfffc, 'IRET to compatibility mode is not modelled');
@@ -397,7 +449,8 @@ export class Cpu implements ExecContext {
       // 64-bit mode allows a null SS only when returning to CPL < 3.
       if (rpl === 3) throw this.gp(0, 'IRET to CPL 3 with a null SS');
     } else {
-      if ((ssSel & SELECTOR_TI) !== 0) throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} names an LDT entry, and there is no LDT`);
+      if ((ssSel & SELECTOR_TI) !== 0)
+        throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} names an LDT entry, and there is no LDT`);
       const ssDesc = descriptorFor(this.gdt, ssSel);
       if (!ssDesc || ssDesc.kind !== 'data' || !ssDesc.writable || (ssSel & 3) !== rpl || ssDesc.dpl !== rpl) {
         throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} does not fit CS ${hex16(csSel)}`);
@@ -421,7 +474,7 @@ export class Cpu implements ExecContext {
     const old = this.readRflags();
     let mask = POPF_MASK | RF;
     if (this.cpl !== 0) mask &= ~IOPL;
-    if (this.cpl > ((old & IOPL) >>> 12)) mask &= ~IF;
+    if (this.cpl > (old & IOPL) >>> 12) mask &= ~IF;
     return (old & ~mask) | (value & mask);
   }
 
@@ -433,7 +486,14 @@ export class Cpu implements ExecContext {
   syscall(insn: Insn): Insn {
     if (this.fred && this.cpl === 3) {
       // Under FRED, SYSCALL is delivered as an event (type "other", vector 1): no syscall gap.
-      deliverEvent(this, { vector: 1, errorCode: 0, source: 'trap', returnLo: insn.nextLo, returnHi: insn.nextHi, fredType: FRED_TYPE.OTHER });
+      deliverEvent(this, {
+        vector: 1,
+        errorCode: 0,
+        source: 'trap',
+        returnLo: insn.nextLo,
+        returnHi: insn.nextHi,
+        fredType: FRED_TYPE.OTHER,
+      });
       return this.cur;
     }
     const flags = this.readRflags();
@@ -523,14 +583,22 @@ export class Cpu implements ExecContext {
 
   readMsr(n: number): bigint {
     switch (n) {
-      case MSR.EFER: return this.efer;
-      case MSR.STAR: return this.star;
-      case MSR.LSTAR: return this.lstar;
-      case MSR.FMASK: return this.fmask;
-      case MSR.FS_BASE: return this.fsBase;
-      case MSR.GS_BASE: return this.gsBase;
-      case MSR.KERNEL_GS_BASE: return this.kernelGsBase;
-      default: throw this.gp(0, `rdmsr of unmodelled MSR 0x${n.toString(16)}`);
+      case MSR.EFER:
+        return this.efer;
+      case MSR.STAR:
+        return this.star;
+      case MSR.LSTAR:
+        return this.lstar;
+      case MSR.FMASK:
+        return this.fmask;
+      case MSR.FS_BASE:
+        return this.fsBase;
+      case MSR.GS_BASE:
+        return this.gsBase;
+      case MSR.KERNEL_GS_BASE:
+        return this.kernelGsBase;
+      default:
+        throw this.gp(0, `rdmsr of unmodelled MSR 0x${n.toString(16)}`);
     }
   }
 
@@ -539,14 +607,33 @@ export class Cpu implements ExecContext {
       if (!isCanonicalHi(Number((v >> 32n) & 0xffffffffn) | 0)) throw this.gp(0, 'wrmsr of a non-canonical address');
     };
     switch (n) {
-      case MSR.EFER: this.efer = v; return;
-      case MSR.STAR: this.star = v; return;
-      case MSR.LSTAR: canonical(); this.lstar = v; return;
-      case MSR.FMASK: this.fmask = v & 0xffffffffn; return;
-      case MSR.FS_BASE: canonical(); this.fsBase = v; return;
-      case MSR.GS_BASE: canonical(); this.gsBase = v; return;
-      case MSR.KERNEL_GS_BASE: canonical(); this.kernelGsBase = v; return;
-      default: throw this.gp(0, `wrmsr of unmodelled MSR 0x${n.toString(16)}`);
+      case MSR.EFER:
+        this.efer = v;
+        return;
+      case MSR.STAR:
+        this.star = v;
+        return;
+      case MSR.LSTAR:
+        canonical();
+        this.lstar = v;
+        return;
+      case MSR.FMASK:
+        this.fmask = v & 0xffffffffn;
+        return;
+      case MSR.FS_BASE:
+        canonical();
+        this.fsBase = v;
+        return;
+      case MSR.GS_BASE:
+        canonical();
+        this.gsBase = v;
+        return;
+      case MSR.KERNEL_GS_BASE:
+        canonical();
+        this.kernelGsBase = v;
+        return;
+      default:
+        throw this.gp(0, `wrmsr of unmodelled MSR 0x${n.toString(16)}`);
     }
   }
 
@@ -567,7 +654,6 @@ export class Cpu implements ExecContext {
   fallthrough(insn: Insn): Insn {
     return insn.next !== null ? insn.next : this.insnAt(insn.nextLo, insn.nextHi);
   }
-
 }
 
 function slotLo(lo: number, n: number): number {
@@ -586,4 +672,3 @@ function isCanonicalHi(hi: number): boolean {
 function hex16(v: number): string {
   return `0x${v.toString(16)}`;
 }
-

@@ -27,10 +27,18 @@ type FaultClass = 'benign' | 'contributory' | 'page-fault' | 'double-fault';
 
 function classOf(vector: number): FaultClass {
   switch (vector) {
-    case 0: case 10: case 11: case 12: case 13: return 'contributory';
-    case 14: return 'page-fault';
-    case 8: return 'double-fault';
-    default: return 'benign';
+    case 0:
+    case 10:
+    case 11:
+    case 12:
+    case 13:
+      return 'contributory';
+    case 14:
+      return 'page-fault';
+    case 8:
+      return 'double-fault';
+    default:
+      return 'benign';
   }
 }
 
@@ -84,9 +92,21 @@ export function deliverEvent(cpu: Cpu, event: PendingEvent): boolean {
         d.name = '#DF';
         d.detail = `${vectorName(e.vector)} while delivering ${vectorName(current.vector)}`;
         // The saved CS:RIP of a #DF is undefined (SDM 6.15); NMI Lab saves the first event's.
-        current = { vector: Vector.DF, errorCode: 0, source: 'fault', returnLo: current.returnLo, returnHi: current.returnHi };
+        current = {
+          vector: Vector.DF,
+          errorCode: 0,
+          source: 'fault',
+          returnLo: current.returnLo,
+          returnHi: current.returnHi,
+        };
       } else {
-        current = { vector: e.vector, errorCode: e.errorCode, source: 'fault', returnLo: current.returnLo, returnHi: current.returnHi };
+        current = {
+          vector: e.vector,
+          errorCode: e.errorCode,
+          source: 'fault',
+          returnLo: current.returnLo,
+          returnHi: current.returnHi,
+        };
       }
     }
   }
@@ -130,7 +150,8 @@ function pushFrame(cpu: Cpu, ev: PendingEvent): void {
   const ext = ev.source === 'software' ? 0 : 1;
   const idtCode = (ev.vector << 3) | 2 | ext;
   const gateOffset = ev.vector * GATE_SIZE;
-  if (gateOffset + GATE_SIZE - 1 > cpu.idtLimit) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'vector beyond the IDT limit');
+  if (gateOffset + GATE_SIZE - 1 > cpu.idtLimit)
+    throw new CpuFault(Vector.GP, idtCode, 0, 0, 'vector beyond the IDT limit');
   const gLo = offset(cpu.idtBaseLo, cpu.idtBaseHi, gateOffset);
   const gHi = carried;
   const q0lo = mem.read64(gLo, gHi, 0);
@@ -138,7 +159,8 @@ function pushFrame(cpu: Cpu, ev: PendingEvent): void {
   const q1lo = mem.read64(offset(gLo, gHi, 8), carried, 0);
   const attr = (q0hi >>> 8) & 0xff;
   const type = attr & 0xf;
-  if (type !== 0xe && type !== 0xf) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'IDT entry is not an interrupt or trap gate');
+  if (type !== 0xe && type !== 0xf)
+    throw new CpuFault(Vector.GP, idtCode, 0, 0, 'IDT entry is not an interrupt or trap gate');
   const dpl = (attr >>> 5) & 3;
   // INT3 and INT n from user mode need a gate with DPL 3 (SDM 6.12.1.1).
   if (ev.source === 'software' && dpl < cpu.cpl) throw new CpuFault(Vector.GP, idtCode, 0, 0, 'gate DPL below CPL');

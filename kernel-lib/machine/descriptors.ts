@@ -40,7 +40,10 @@ export const SELECTOR_TI = 4;
  * TI bit set names an LDT entry (SDM 3.4.2); NMI Lab has no LDT, as if LDTR held the null
  * selector, and a reference through a null LDTR faults #GP (SDM vol. 2, LLDT).
  */
-export function descriptorFor(gdt: ReadonlyArray<SegmentDescriptor | null>, selector: number): SegmentDescriptor | null {
+export function descriptorFor(
+  gdt: ReadonlyArray<SegmentDescriptor | null>,
+  selector: number,
+): SegmentDescriptor | null {
   if ((selector & SELECTOR_TI) !== 0) return null;
   return gdt[(selector & 0xffff) >> 3] ?? null;
 }

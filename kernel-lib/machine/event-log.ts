@@ -80,7 +80,10 @@ export class LoggedEvent implements MachineEvent {
   cr2Lo = 0;
   cr2Hi = 0;
 
-  constructor(readonly kind: MachineEventKind, readonly step: number) {}
+  constructor(
+    readonly kind: MachineEventKind,
+    readonly step: number,
+  ) {}
 
   at(lo: number, hi: number): this {
     this.ripLo = lo;
@@ -127,7 +130,20 @@ export class LoggedEvent implements MachineEvent {
   /** A plain object with every field that is set (for JSON, tests and views). */
   toJSON(): MachineEvent {
     const out: MachineEvent = { kind: this.kind, step: this.step };
-    const keys = ['vector', 'name', 'errorCode', 'toCs', 'fromCs', 'ist', 'level', 'detail', 'rip', 'toRip', 'toRsp', 'cr2'] as const;
+    const keys = [
+      'vector',
+      'name',
+      'errorCode',
+      'toCs',
+      'fromCs',
+      'ist',
+      'level',
+      'detail',
+      'rip',
+      'toRip',
+      'toRsp',
+      'cr2',
+    ] as const;
     for (const k of keys) {
       const v = this[k];
       if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;

@@ -12,7 +12,7 @@
 // Reconstructed where the public documents are thin (said here and in the lessons):
 // - RFLAGS after delivery is 0x2 (every flag clear); CR2 is also loaded for #PF, besides the
 //   event data; SYSCALL from ring 3 is delivered as an event of type "other" (7), vector 1.
-import { ACC_STACK_BIT, ACC_USER_BIT } from '../isa/access';
+import { ACC_STACK_BIT } from '../isa/access';
 import { CpuFault, Vector, pushesErrorCode, vectorName } from '../isa/faults';
 import { RESERVED1 } from '../isa/flags';
 import type { Insn } from '../isa/insn';
@@ -30,7 +30,15 @@ export const FRED_MSR = {
 } as const;
 
 /** Event types in the SS slot (bits 51:48). */
-export const FRED_TYPE = { EXTERNAL: 0, NMI: 2, HW_EXCEPTION: 3, SW_INTERRUPT: 4, PRIV_SW_EXCEPTION: 5, SW_EXCEPTION: 6, OTHER: 7 } as const;
+export const FRED_TYPE = {
+  EXTERNAL: 0,
+  NMI: 2,
+  HW_EXCEPTION: 3,
+  SW_INTERRUPT: 4,
+  PRIV_SW_EXCEPTION: 5,
+  SW_EXCEPTION: 6,
+  OTHER: 7,
+} as const;
 
 /** Linux's stack levels (arch/x86/kernel/fred.c): #DB 1, NMI and #MC 2, #DF 3, the rest 0. */
 export const LINUX_FRED_LEVELS: Record<number, number> = { 1: 1, 2: 2, 18: 2, 8: 3 };
@@ -72,7 +80,7 @@ export function pushFredFrame(cpu: Cpu, ev: FredEvent): void {
   const mem = cpu.memory;
   const fromUser = cpu.cpl === 3;
   // Per-vector levels (IA32_FRED_STKLVLS) cover exceptions and NMI; SYSCALL ("other") uses 0.
-  const eventLevel = ev.type === FRED_TYPE.OTHER ? 0 : cpu.fredLevels[ev.vector] ?? 0;
+  const eventLevel = ev.type === FRED_TYPE.OTHER ? 0 : (cpu.fredLevels[ev.vector] ?? 0);
   let level: number;
   let rspLo: number;
   let rspHi: number;
@@ -164,7 +172,8 @@ export function fredReturn(cpu: Cpu, insn: Insn, toUser: boolean): Insn {
   const ssSel = ssSlot & 0xffff;
   const top = ripHi >> 15;
   if (top !== 0 && top !== -1) throw new CpuFault(Vector.GP, 0, 0, 0, `${name} to a non-canonical RIP`);
-  if (toUser ? (csSel & 3) !== 3 : (csSel & 3) !== 0) throw new CpuFault(Vector.GP, 0, 0, 0, `${name}: CS ${csSel.toString(16)} has the wrong privilege`);
+  if (toUser ? (csSel & 3) !== 3 : (csSel & 3) !== 0)
+    throw new CpuFault(Vector.GP, 0, 0, 0, `${name}: CS ${csSel.toString(16)} has the wrong privilege`);
   // Commit.
   if ((ssSlot & NMI_BIT) !== 0 && cpu.nmiBlocked) {
     cpu.nmiBlocked = false;

@@ -15,8 +15,22 @@ import { Memory, MemorySnapshot, PageFlags, joinU64, pageNumberOf, splitU64 } fr
 import { emptyObjectArray } from './object-array';
 
 export const GPR_NAMES = [
-  'rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15',
+  'rax',
+  'rcx',
+  'rdx',
+  'rbx',
+  'rsp',
+  'rbp',
+  'rsi',
+  'rdi',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
 ] as const;
 export type GprName = (typeof GPR_NAMES)[number];
 
@@ -49,9 +63,7 @@ export interface RunResult {
 
 export type BoundaryHook = (m: Machine) => void;
 
-export type InjectedEvent =
-  | { type: 'nmi' }
-  | { type: 'exception'; vector: number; errorCode?: number; cr2?: bigint };
+export type InjectedEvent = { type: 'nmi' } | { type: 'exception'; vector: number; errorCode?: number; cr2?: bigint };
 
 export type NmiOutcome = 'delivered' | 'latched' | 'collapsed' | 'shutdown';
 
@@ -89,7 +101,9 @@ const NO_EVENTS: InjectedEvent[] = emptyObjectArray();
 /** A program that assembled but uses a form the machine does not model. */
 export class LoadError extends Error {
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(`cannot load program:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}: ${d.text}`).join('\n')}`);
+    super(
+      `cannot load program:\n${diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}: ${d.text}`).join('\n')}`,
+    );
   }
 }
 
@@ -98,7 +112,12 @@ class Outcome implements RunResult {
   private text: string | null = null;
   private readonly ripLo: number;
   private readonly ripHi: number;
-  constructor(private readonly machine: Machine, readonly stop: StopReason, readonly steps: number, private readonly max: number) {
+  constructor(
+    private readonly machine: Machine,
+    readonly stop: StopReason,
+    readonly steps: number,
+    private readonly max: number,
+  ) {
     this.ripLo = machine.cpu.cur.lo;
     this.ripHi = machine.cpu.cur.hi;
   }
@@ -184,7 +203,8 @@ export class Machine {
     };
     for (const insn of this.insns) {
       const user = pageUser(insn.lo, insn.hi);
-      if (insn.next === null && pageUser(insn.nextLo, insn.nextHi) === user) insn.next = codeAt(insn.nextLo, insn.nextHi);
+      if (insn.next === null && pageUser(insn.nextLo, insn.nextHi) === user)
+        insn.next = codeAt(insn.nextLo, insn.nextHi);
       const t = insn.src?.operands[0];
       if (insn.target === null && t && t.kind === 'target') {
         const [tLo, tHi] = splitU64(t.address);
@@ -194,7 +214,10 @@ export class Machine {
   }
 
   /** Write an IDT of gates at `base` (mapped if needed) and load IDTR with all 256 vectors. */
-  installIdt(base: bigint, gates: Record<number, Omit<Gate, 'selector' | 'present'> & Partial<Pick<Gate, 'selector' | 'present'>>>): this {
+  installIdt(
+    base: bigint,
+    gates: Record<number, Omit<Gate, 'selector' | 'present'> & Partial<Pick<Gate, 'selector' | 'present'>>>,
+  ): this {
     const size = 256 * GATE_SIZE;
     if (!this.memory.pageFor(base)) this.map(base, size, { writable: true });
     this.memory.poke(base, new Uint8Array(size));
@@ -207,7 +230,10 @@ export class Machine {
     return this;
   }
 
-  setGate(vector: number, gate: Omit<Gate, 'selector' | 'present'> & Partial<Pick<Gate, 'selector' | 'present'>>): this {
+  setGate(
+    vector: number,
+    gate: Omit<Gate, 'selector' | 'present'> & Partial<Pick<Gate, 'selector' | 'present'>>,
+  ): this {
     const full: Gate = { selector: SELECTORS.KERNEL_CS, present: true, ...gate };
     this.memory.poke(this.cpu.idtBase + BigInt(vector * GATE_SIZE), encodeGate(full));
     return this;
@@ -219,7 +245,8 @@ export class Machine {
     this.memory.poke(base, new Uint8Array(TSS_SIZE));
     this.cpu.trBase = base;
     if (tss.rsp0 !== undefined) this.memory.pokeU64(base + BigInt(TSS_RSP0), tss.rsp0);
-    for (const [n, top] of Object.entries(tss.ist ?? {})) this.memory.pokeU64(base + BigInt(tssIstOffset(Number(n))), top);
+    for (const [n, top] of Object.entries(tss.ist ?? {}))
+      this.memory.pokeU64(base + BigInt(tssIstOffset(Number(n))), top);
     return this;
   }
 
@@ -227,7 +254,11 @@ export class Machine {
    * Switch event delivery to FRED (fred.ts): events enter at `entry` (+256 from ring 0), stack
    * levels per vector (default Linux's: #DB 1, NMI 2, #DF 3), and a stack top per level.
    */
-  enableFred(config: { entry: string | bigint; stacks: Partial<Record<0 | 1 | 2 | 3, bigint>>; levels?: Record<number, number> }): this {
+  enableFred(config: {
+    entry: string | bigint;
+    stacks: Partial<Record<0 | 1 | 2 | 3, bigint>>;
+    levels?: Record<number, number>;
+  }): this {
     const cpu = this.cpu;
     cpu.fred = true;
     cpu.csl = 0;
@@ -468,7 +499,13 @@ export class Machine {
     const cpu = this.cpu;
     cpu.nmiBlocked = true;
     cpu.event('nmi-blocked').at(cpu.cur.lo, cpu.cur.hi);
-    return deliverEvent(cpu, { vector: Vector.NMI, errorCode: 0, source: 'nmi', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
+    return deliverEvent(cpu, {
+      vector: Vector.NMI,
+      errorCode: 0,
+      source: 'nmi',
+      returnLo: cpu.cur.lo,
+      returnHi: cpu.cur.hi,
+    });
   }
 
   /**
@@ -482,7 +519,13 @@ export class Machine {
       if (cpu.shutdownReason !== null) return 'shutdown';
       if (cpu.debugTrapPending) {
         cpu.debugTrapPending = false;
-        deliverEvent(cpu, { vector: Vector.DB, errorCode: 0, source: 'trap', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
+        deliverEvent(cpu, {
+          vector: Vector.DB,
+          errorCode: 0,
+          source: 'trap',
+          returnLo: cpu.cur.lo,
+          returnHi: cpu.cur.hi,
+        });
         continue;
       }
       if (this.injected.length > 0) {
@@ -495,7 +538,13 @@ export class Machine {
           logged.vector = ev.vector;
           logged.name = vectorName(ev.vector);
           logged.detail = 'injected';
-          deliverEvent(cpu, { vector: ev.vector, errorCode: ev.errorCode ?? 0, source: 'fault', returnLo: cpu.cur.lo, returnHi: cpu.cur.hi });
+          deliverEvent(cpu, {
+            vector: ev.vector,
+            errorCode: ev.errorCode ?? 0,
+            source: 'fault',
+            returnLo: cpu.cur.lo,
+            returnHi: cpu.cur.hi,
+          });
         }
         continue;
       }
@@ -521,7 +570,9 @@ export class Machine {
   /** An instruction raised an exception: record it and deliver it. */
   private takeFault(e: unknown, insn: Insn): void {
     if (!(e instanceof CpuFault)) {
-      const where = insn.src ? `${insn.src.loc.file}:${insn.src.loc.line}: ${insn.src.text}` : `0x${insn.address.toString(16)}`;
+      const where = insn.src
+        ? `${insn.src.loc.file}:${insn.src.loc.line}: ${insn.src.text}`
+        : `0x${insn.address.toString(16)}`;
       throw new Error(`internal error executing ${where}: ${(e as Error)?.stack ?? e}`);
     }
     const cpu = this.cpu;
@@ -623,7 +674,11 @@ export class Machine {
           break;
         }
       }
-      if (hook !== null && (this.hookCur !== cpu.cur || this.hookSteps !== cpu.steps) && (changed || first || !cpu.attentionOnChange)) {
+      if (
+        hook !== null &&
+        (this.hookCur !== cpu.cur || this.hookSteps !== cpu.steps) &&
+        (changed || first || !cpu.attentionOnChange)
+      ) {
         this.hookCur = cpu.cur;
         this.hookSteps = cpu.steps;
         hook(this);
@@ -687,12 +742,18 @@ export class Machine {
   describeStop(stop: StopReason, max: number, rip: bigint = this.rip): string {
     const at = () => this.symbolize(rip) ?? `0x${rip.toString(16)}`;
     switch (stop) {
-      case 'hlt': return `halted at ${at()}`;
-      case 'budget': return `step budget of ${max} exhausted at ${at()} (the guest may be looping)`;
-      case 'shutdown': return `shutdown: ${this.cpu.shutdownReason}`;
-      case 'breakpoint': return `breakpoint at ${at()}`;
-      case 'until': return `reached ${at()}`;
-      default: return 'stopped by the boundary hook';
+      case 'hlt':
+        return `halted at ${at()}`;
+      case 'budget':
+        return `step budget of ${max} exhausted at ${at()} (the guest may be looping)`;
+      case 'shutdown':
+        return `shutdown: ${this.cpu.shutdownReason}`;
+      case 'breakpoint':
+        return `breakpoint at ${at()}`;
+      case 'until':
+        return `reached ${at()}`;
+      default:
+        return 'stopped by the boundary hook';
     }
   }
 
@@ -740,8 +801,13 @@ export class Machine {
     const mark = this.memory.journalMark();
     if (mark === null) return null;
     return {
-      memory: null, mark, cpu: new CpuState(this.cpu), logLength: this.cpu.log.length,
-      injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(), hookCur: this.hookCur, hookSteps: this.hookSteps,
+      memory: null,
+      mark,
+      cpu: new CpuState(this.cpu),
+      logLength: this.cpu.log.length,
+      injected: this.injected.length === 0 ? NO_EVENTS : this.injected.slice(),
+      hookCur: this.hookCur,
+      hookSteps: this.hookSteps,
     };
   }
 

@@ -88,6 +88,7 @@ export class MemorySnapshot {
   ) {}
 
   pageAt(key: number): Page | null {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- walks the parent chain from here
     for (let s: MemorySnapshot | null = this; s !== null; s = s.parent) {
       const page = s.delta.get(key);
       if (page !== undefined) return page;
@@ -99,6 +100,7 @@ export class MemorySnapshot {
   allPages(): Map<number, Page | null> {
     if (this.resolved === null) {
       const chain: MemorySnapshot[] = [];
+      // eslint-disable-next-line @typescript-eslint/no-this-alias -- walks the parent chain from here
       for (let s: MemorySnapshot | null = this; s !== null; s = s.parent) chain.push(s);
       const all = new Map<number, Page | null>();
       for (let i = chain.length - 1; i >= 0; i--) for (const [k, p] of chain[i].delta) all.set(k, p);
@@ -190,7 +192,8 @@ export class Memory {
 
   private forgetTlbEntry(key: number): void {
     const slot = key % TLB_SIZE;
-    if (this.tlbLoPage[slot] === key % 1048576 && this.tlbHi[slot] === (Math.floor(key / 1048576) | 0)) this.tlbLoPage[slot] = -1;
+    if (this.tlbLoPage[slot] === key % 1048576 && this.tlbHi[slot] === (Math.floor(key / 1048576) | 0))
+      this.tlbLoPage[slot] = -1;
   }
 
   private flushTlb(): void {
@@ -222,7 +225,8 @@ export class Memory {
       this.tlbPage[slot] = page;
     }
     const user = page.user; // read even for supervisor accesses, so its load has type feedback
-    if ((acc & ACC_USER) !== 0 && !user) throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
+    if ((acc & ACC_USER) !== 0 && !user)
+      throw this.pageFault(lo, hi, acc, write, true, 'user access to a supervisor page');
     if (write) {
       // CR0.WP is set (as Linux sets it): supervisor writes honour read-only pages too.
       if (!page.writable) throw this.pageFault(lo, hi, acc, write, true, 'write to a read-only page');
@@ -232,7 +236,10 @@ export class Memory {
   }
 
   private pageFault(lo: number, hi: number, acc: number, write: boolean, present: boolean, reason: string): CpuFault {
-    const code = (present ? PF_PRESENT : 0) | (write ? PF_WRITE : 0) | ((acc & ACC_USER) !== 0 ? PF_USER : 0) |
+    const code =
+      (present ? PF_PRESENT : 0) |
+      (write ? PF_WRITE : 0) |
+      ((acc & ACC_USER) !== 0 ? PF_USER : 0) |
       ((acc & ACC_FETCH) !== 0 ? PF_FETCH : 0);
     return new CpuFault(Vector.PF, code, lo, hi, reason);
   }
@@ -272,7 +279,8 @@ export class Memory {
       const live = this.pages.get(key) as Page;
       return live.shared ? this.copyOnWrite(key, live) : live;
     }
-    if (needed > this.journalPage.length) this.resizeJournal(Math.min(this.journalCapacity, Math.max(needed, 2 * this.journalPage.length)));
+    if (needed > this.journalPage.length)
+      this.resizeJournal(Math.min(this.journalCapacity, Math.max(needed, 2 * this.journalPage.length)));
     if (stamps === null) stamps = page.stamps = new Int32Array(SLOTS_PER_PAGE);
     const view = page.view;
     for (let slot = first; slot <= last; slot++) {
@@ -407,7 +415,12 @@ export class Memory {
       page.view.setInt32(off + 4, vHi, true);
       return;
     }
-    this.writeBytesChecked(lo, hi, [vLo, vLo >>> 8, vLo >>> 16, vLo >>> 24, vHi, vHi >>> 8, vHi >>> 16, vHi >>> 24], acc);
+    this.writeBytesChecked(
+      lo,
+      hi,
+      [vLo, vLo >>> 8, vLo >>> 16, vLo >>> 24, vHi, vHi >>> 8, vHi >>> 16, vHi >>> 24],
+      acc,
+    );
   }
 
   write32(lo: number, hi: number, v: number, acc: number): void {
@@ -452,7 +465,7 @@ export class Memory {
       for (let i = 0; i < count; i++) {
         this.write64(aLo, aHi, values[2 * i], values[2 * i + 1], acc);
         const next = (aLo + 8) | 0;
-        if ((next >>> 0) < (aLo >>> 0)) aHi = (aHi + 1) | 0;
+        if (next >>> 0 < aLo >>> 0) aHi = (aHi + 1) | 0;
         aLo = next;
       }
       return;
@@ -469,7 +482,7 @@ export class Memory {
     this.translate(lo, hi, acc, true);
     const endLo = (lo + n - 1) | 0;
     if ((endLo & ~0xfff) !== (lo & ~0xfff)) {
-      const endHi = (hi + ((endLo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      const endHi = (hi + (endLo >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
       this.translate(endLo, endHi, acc, true);
     }
   }
@@ -505,7 +518,7 @@ export class Memory {
   peek(address: bigint, length: number): Uint8Array | null {
     const out = new Uint8Array(length);
     let a = BigInt.asUintN(64, address);
-    for (let done = 0; done < length; ) {
+    for (let done = 0; done < length;) {
       const page = this.pages.get(Number(a >> 12n));
       if (!page) return null;
       const off = Number(a & 0xfffn);
@@ -529,7 +542,7 @@ export class Memory {
   poke(address: bigint, bytes: Uint8Array): void {
     // A page at a time: loading a program and writing two IDTs poke thousands of bytes.
     let a = BigInt.asUintN(64, address);
-    for (let done = 0; done < bytes.length; ) {
+    for (let done = 0; done < bytes.length;) {
       const key = Number(a >> 12n);
       let page = this.pages.get(key);
       if (!page) throw new Error(`poke: address 0x${a.toString(16)} is not mapped`);
@@ -679,7 +692,13 @@ export class Memory {
    * mark no longer applies (the journal started over, overflowed, or pages were mapped since).
    */
   undoTo(mark: { position: number; epoch: number }): boolean {
-    if (!this.journaling || this.dirty.length !== 0 || mark.epoch !== this.journalEpoch || mark.position > this.journalLength) return false;
+    if (
+      !this.journaling ||
+      this.dirty.length !== 0 ||
+      mark.epoch !== this.journalEpoch ||
+      mark.position > this.journalLength
+    )
+      return false;
     this.undoDownTo(mark.position);
     return true;
   }

@@ -31,15 +31,22 @@ export function scriptJson(value: unknown): string {
  */
 export function chartHtml(chart: Chart, options: { id?: string } = {}): string {
   const id = options.id ?? newChartId();
-  const spec = { data: chart.figure.data, layout: chart.figure.layout, config: { responsive: true, displaylogo: false, ...(chart.figure.config ?? {}) } };
-  const script = `(function(){var id=${scriptJson(id)};var el=document.getElementById(id);var fb=document.getElementById(id+"-static");`
-    + `if(!el||!window.Plotly){return;}var spec=${scriptJson(spec)};el.style.display="block";`
-    + `var restore=function(){el.style.display="none";if(fb){fb.style.display="block";}};`
-    + `try{if(fb){fb.style.display="none";}var p=window.Plotly.newPlot(el,spec.data,spec.layout,spec.config);if(p&&p.then){p.then(null,restore);}}catch(e){restore();}})();`;
-  return `<div class="nmilab-chart" style="${css({ margin: '6px 0px 10px 0px' })}">`
-    + `<div id="${id}-static">${chart.fallback}</div>`
-    + `<div id="${id}" style="${css({ display: 'none', width: '100%', height: `${chart.height}px` })}"></div>`
-    + `<script type="text/javascript">${script}</script></div>`;
+  const spec = {
+    data: chart.figure.data,
+    layout: chart.figure.layout,
+    config: { responsive: true, displaylogo: false, ...(chart.figure.config ?? {}) },
+  };
+  const script =
+    `(function(){var id=${scriptJson(id)};var el=document.getElementById(id);var fb=document.getElementById(id+"-static");` +
+    `if(!el||!window.Plotly){return;}var spec=${scriptJson(spec)};el.style.display="block";` +
+    `var restore=function(){el.style.display="none";if(fb){fb.style.display="block";}};` +
+    `try{if(fb){fb.style.display="none";}var p=window.Plotly.newPlot(el,spec.data,spec.layout,spec.config);if(p&&p.then){p.then(null,restore);}}catch(e){restore();}})();`;
+  return (
+    `<div class="nmilab-chart" style="${css({ margin: '6px 0px 10px 0px' })}">` +
+    `<div id="${id}-static">${chart.fallback}</div>` +
+    `<div id="${id}" style="${css({ display: 'none', width: '100%', height: `${chart.height}px` })}"></div>` +
+    `<script type="text/javascript">${script}</script></div>`
+  );
 }
 
 let bundleCache: string | null = null;
@@ -51,7 +58,7 @@ export function plotlyBundlePath(): string {
 
 /** The installed plotly.js version. */
 export function plotlyVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('plotly.js-dist/package.json') as { version: string }).version;
 }
 
@@ -62,9 +69,13 @@ export function plotlyVersion(): string {
  */
 export function plotlyLoaderHtml(): string {
   if (bundleCache === null) {
-    const source = fs.readFileSync(plotlyBundlePath(), 'utf8').replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
-    bundleCache = `<script type="text/javascript">/* plotly.js ${plotlyVersion()} from node_modules/plotly.js-dist, inlined by NMI Lab */\n`
-      + `if(!window.Plotly){(function(module,exports,define){\n${source}\n}).call(window);}\n</script>`;
+    const source = fs
+      .readFileSync(plotlyBundlePath(), 'utf8')
+      .replace(/<\/(script)/gi, '<\\/$1')
+      .replace(/<!--/g, '<\\!--');
+    bundleCache =
+      `<script type="text/javascript">/* plotly.js ${plotlyVersion()} from node_modules/plotly.js-dist, inlined by NMI Lab */\n` +
+      `if(!window.Plotly){(function(module,exports,define){\n${source}\n}).call(window);}\n</script>`;
   }
   return bundleCache;
 }

@@ -137,11 +137,26 @@ export function interruptedRsp(m: Machine, ctx: EventContext, contexts?: readonl
  * `repeat_nmi` path runs after an IRET, in no event's context). Return null to keep the default.
  * `symbol` is the symbolized RIP ('repeat_nmi+0x8'), `base` the default name.
  */
-export type ContextClassifier = (info: { rip: bigint; symbol: string | null; base: string; baseKind: string; cpl: number; m: Machine }) => string | { label: string; kind: string } | null;
+export type ContextClassifier = (info: {
+  rip: bigint;
+  symbol: string | null;
+  base: string;
+  baseKind: string;
+  cpl: number;
+  m: Machine;
+}) => string | { label: string; kind: string } | null;
 
 /** A classifier that names RIP ranges: `{ repeat: ['repeat_nmi', 'end_repeat_nmi'] }` (end exclusive). */
-export function classifyByLabels(m: Machine, ranges: Record<string, [string, string]>, kind = 'repeat'): ContextClassifier {
-  const resolved = Object.keys(ranges).map((label) => ({ label, lo: m.symbol(ranges[label][0]), hi: m.symbol(ranges[label][1]) }));
+export function classifyByLabels(
+  m: Machine,
+  ranges: Record<string, [string, string]>,
+  kind = 'repeat',
+): ContextClassifier {
+  const resolved = Object.keys(ranges).map((label) => ({
+    label,
+    lo: m.symbol(ranges[label][0]),
+    hi: m.symbol(ranges[label][1]),
+  }));
   return ({ rip }) => {
     for (const r of resolved) if (rip >= r.lo && rip < r.hi) return { label: r.label, kind };
     return null;
@@ -149,7 +164,11 @@ export function classifyByLabels(m: Machine, ranges: Record<string, [string, str
 }
 
 /** The running context's name and swatch kind: the innermost open event, else 'kernel' or 'user'. */
-export function currentContext(m: Machine, active: readonly EventContext[], classify?: ContextClassifier): { label: string; kind: string } {
+export function currentContext(
+  m: Machine,
+  active: readonly EventContext[],
+  classify?: ContextClassifier,
+): { label: string; kind: string } {
   const top = active.length > 0 ? active[active.length - 1] : null;
   const base = top ? top.label : m.cpl === 3 ? 'user' : 'kernel';
   const baseKind = top ? top.kind : m.cpl === 3 ? 'user' : 'kernel';

@@ -1,8 +1,23 @@
 // Views: stack diagrams, traces and plots, as text (terminal) and HTML (notebooks, exported pages).
 export { captureAround, captureStack, captureStacks } from './stack';
-export type { CaptureOptions, SlotOwner, SlotWrites, StackAnnotation, StackDiagram, DiagramSlot, StackSpec } from './stack';
+export type {
+  CaptureOptions,
+  SlotOwner,
+  SlotWrites,
+  StackAnnotation,
+  StackDiagram,
+  DiagramSlot,
+  StackSpec,
+} from './stack';
 export { beforeAfterHtml, stackToHtml, stackToText, stacksToHtml, stacksToText } from './stack-render';
-export { ContextTracker, classifyByLabels, currentContext, eventContexts, frameSlotNames, interruptedRsp } from './contexts';
+export {
+  ContextTracker,
+  classifyByLabels,
+  currentContext,
+  eventContexts,
+  frameSlotNames,
+  interruptedRsp,
+} from './contexts';
 export type { ContextClassifier, ContextHistory, EventContext } from './contexts';
 export { TraceRecorder, recordTrace } from './trace';
 export type { MemoryChange, RegisterChange, Trace, TraceOptions, TraceStep, WatchedStack } from './trace';

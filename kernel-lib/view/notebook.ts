@@ -13,7 +13,7 @@ export interface DisplaySink {
 /** tslab's display when running inside a tslab kernel, else null. */
 export function tslabSink(): DisplaySink | null {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const tslab = require('tslab') as { display?: DisplaySink };
     if (!tslab.display) return null;
     const display = tslab.display;

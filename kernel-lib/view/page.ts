@@ -14,14 +14,18 @@ export interface PageOptions {
 export function exportHtmlPage(parts: readonly Viewable[], options: PageOptions = {}): string {
   const title = options.title ?? 'NMI Lab';
   let plotlySent = !!options.withoutPlotly;
-  const body = parts.map((p) => {
-    let html = viewToHtml(p);
-    if (isChart(p) && !plotlySent) {
-      plotlySent = true;
-      html = plotlyLoaderHtml() + html;
-    }
-    return `<section style="${css({ margin: '0px 0px 14px 0px' })}">${html}</section>`;
-  }).join('\n');
-  return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head>\n`
-    + `<body style="${css({ 'font-family': SANS, margin: '16px 24px', color: '#222222', background: '#ffffff' })}">\n<h1 style="${css({ 'font-size': '20px', margin: '0px 0px 12px 0px' })}">${esc(title)}</h1>\n${body}\n</body></html>\n`;
+  const body = parts
+    .map((p) => {
+      let html = viewToHtml(p);
+      if (isChart(p) && !plotlySent) {
+        plotlySent = true;
+        html = plotlyLoaderHtml() + html;
+      }
+      return `<section style="${css({ margin: '0px 0px 14px 0px' })}">${html}</section>`;
+    })
+    .join('\n');
+  return (
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head>\n` +
+    `<body style="${css({ 'font-family': SANS, margin: '16px 24px', color: '#222222', background: '#ffffff' })}">\n<h1 style="${css({ 'font-size': '20px', margin: '0px 0px 12px 0px' })}">${esc(title)}</h1>\n${body}\n</body></html>\n`
+  );
 }

@@ -55,7 +55,8 @@ export function viewToHtml(x: Viewable): string {
   if (isPair(x)) return beforeAfterHtml(x.before, x.after, x.title);
   if (isTraceView(x)) return traceToHtml(x.trace, x.options);
   if (isTrace(x)) return traceToHtml(x);
-  if ('heading' in (x as object)) return `<h3 style="${css({ 'font-family': SANS, margin: '18px 0px 6px 0px' })}">${esc((x as { heading: string }).heading)}</h3>`;
+  if ('heading' in (x as object))
+    return `<h3 style="${css({ 'font-family': SANS, margin: '18px 0px 6px 0px' })}">${esc((x as { heading: string }).heading)}</h3>`;
   return (x as { html: string }).html;
 }
 

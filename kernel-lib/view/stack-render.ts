@@ -34,7 +34,9 @@ export function stackToText(d: StackDiagram): string {
   const ownerW = Math.max(5, ...d.slots.map((s) => ownerText(s.owner).length));
   const boxW = valueW + 2;
   const lines: string[] = [headline(d)];
-  lines.push(`  ${'offset'.padEnd(7)} ${'address'.padEnd(18)}  ${'value'.padEnd(boxW)}  ${'slot'.padEnd(labelW)}  ${'owner'.padEnd(ownerW)}`.trimEnd());
+  lines.push(
+    `  ${'offset'.padEnd(7)} ${'address'.padEnd(18)}  ${'value'.padEnd(boxW)}  ${'slot'.padEnd(labelW)}  ${'owner'.padEnd(ownerW)}`.trimEnd(),
+  );
   const rule = (title: string | null) => {
     const name = title ? `[ ${title} ]` : '';
     const dashes = '-'.repeat(Math.max(0, boxW - name.length - 2));
@@ -48,10 +50,13 @@ export function stackToText(d: StackDiagram): string {
       group = g;
     }
     const mark = s.changed ? '*' : ' ';
-    const was = s.changed && s.previous !== undefined ? `  (was ${s.previous === null ? 'unmapped' : hexShort(s.previous)})` : '';
+    const was =
+      s.changed && s.previous !== undefined ? `  (was ${s.previous === null ? 'unmapped' : hexShort(s.previous)})` : '';
     const arrows = s.markers.map((x) => `<-- ${x}`).join('  ');
-    const label = s.free && !s.label ? '' : s.label ?? '';
-    lines.push(`${mark} ${offsetText(s).padEnd(7)} ${hex64(s.address)} | ${valueText(s).padEnd(valueW)} | ${label.padEnd(labelW)}  ${ownerText(s.owner).padEnd(ownerW)}  ${arrows}${was}`.trimEnd());
+    const label = s.free && !s.label ? '' : (s.label ?? '');
+    lines.push(
+      `${mark} ${offsetText(s).padEnd(7)} ${hex64(s.address)} | ${valueText(s).padEnd(valueW)} | ${label.padEnd(labelW)}  ${ownerText(s.owner).padEnd(ownerW)}  ${arrows}${was}`.trimEnd(),
+    );
   }
   lines.push(rule(null));
   if (d.clipped > 0) lines.push(`  ... ${d.clipped} more slot(s) down to RSP not shown`);
@@ -64,7 +69,12 @@ export function stacksToText(diagrams: readonly StackDiagram[]): string {
   return diagrams.map(stackToText).join('\n\n');
 }
 
-const CELL = { padding: '1px 8px', 'border-bottom': '1px solid #ffffff', 'white-space': 'nowrap', 'vertical-align': 'middle' };
+const CELL = {
+  padding: '1px 8px',
+  'border-bottom': '1px solid #ffffff',
+  'white-space': 'nowrap',
+  'vertical-align': 'middle',
+};
 
 function groupRuns(slots: readonly DiagramSlot[]): { group: string | null; start: number; length: number }[] {
   const runs: { group: string | null; key: string | null; start: number; length: number }[] = [];
@@ -91,7 +101,15 @@ export function stackToHtml(d: StackDiagram): string {
   const runs = groupRuns(d.slots);
   const runAt = new Map<number, { group: string | null; length: number }>();
   for (const r of runs) runAt.set(r.start, r);
-  const th = css({ ...CELL, 'text-align': 'left', color: '#555555', 'font-weight': 'normal', 'font-size': '11px', 'border-bottom': '1px solid #bbbbbb', background: '#ffffff' });
+  const th = css({
+    ...CELL,
+    'text-align': 'left',
+    color: '#555555',
+    'font-weight': 'normal',
+    'font-size': '11px',
+    'border-bottom': '1px solid #bbbbbb',
+    background: '#ffffff',
+  });
   const rows: string[] = [];
   d.slots.forEach((s, i) => {
     const { bg, ink } = rowColors(s);
@@ -99,25 +117,48 @@ export function stackToHtml(d: StackDiagram): string {
     const boxTop = run ? '2px solid #444444' : undefined;
     const cells: string[] = [];
     if (run) {
-      cells.push(`<td rowspan="${run.length}" style="${css({ padding: '0px 6px', 'vertical-align': 'middle', 'text-align': 'right', 'font-family': SANS, 'font-size': '11px', color: '#333333', 'border-top': '2px solid #ffffff', 'border-right': run.group ? '3px solid #444444' : '3px solid #ffffff', 'white-space': 'nowrap' })}">${esc(run.group ?? '')}</td>`);
+      cells.push(
+        `<td rowspan="${run.length}" style="${css({ padding: '0px 6px', 'vertical-align': 'middle', 'text-align': 'right', 'font-family': SANS, 'font-size': '11px', color: '#333333', 'border-top': '2px solid #ffffff', 'border-right': run.group ? '3px solid #444444' : '3px solid #ffffff', 'white-space': 'nowrap' })}">${esc(run.group ?? '')}</td>`,
+      );
     }
     const base = { ...CELL, background: bg, color: ink, 'border-top': boxTop };
     const bga = ` bgcolor="${bg}"`;
     cells.push(`<td${bga} style="${css({ ...base, color: '#555555' })}">${esc(offsetText(s))}</td>`);
-    cells.push(`<td${bga} style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`);
-    const changedStyle = s.changed ? { background: '#ffe45c', color: '#000000', 'font-weight': 'bold', 'border-left': '4px solid #e0a800' } : { 'border-left': '4px solid ' + bg };
-    const was = s.changed && s.previous !== undefined ? ` title="was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}"` : '';
-    const sym = s.symbol ? ` <span style="${css({ color: '#0b5394', 'font-weight': 'bold' })}">&lt;${esc(s.symbol)}&gt;</span>` : '';
+    cells.push(
+      `<td${bga} style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`,
+    );
+    const changedStyle = s.changed
+      ? { background: '#ffe45c', color: '#000000', 'font-weight': 'bold', 'border-left': '4px solid #e0a800' }
+      : { 'border-left': '4px solid ' + bg };
+    const was =
+      s.changed && s.previous !== undefined
+        ? ` title="was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}"`
+        : '';
+    const sym = s.symbol
+      ? ` <span style="${css({ color: '#0b5394', 'font-weight': 'bold' })}">&lt;${esc(s.symbol)}&gt;</span>`
+      : '';
     const value = s.value === null ? '<i>unmapped</i>' : esc(hexShort(s.value));
-    cells.push(`<td${was} bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}</td>`);
+    cells.push(
+      `<td${was} bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}</td>`,
+    );
     cells.push(`<td${bga} style="${css({ ...base, 'font-family': SANS })}">${esc(s.label ?? '')}</td>`);
     const ownerTitle = s.owner ? ownerText(s.owner) : '';
-    cells.push(`<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`);
-    const marks = s.markers.map((x) => `<span style="${css({ color: x === 'RSP' ? '#c62828' : '#6a1b9a', 'font-weight': 'bold' })}">&#9664; ${esc(x)}</span>`);
+    cells.push(
+      `<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`,
+    );
+    const marks = s.markers.map(
+      (x) =>
+        `<span style="${css({ color: x === 'RSP' ? '#c62828' : '#6a1b9a', 'font-weight': 'bold' })}">&#9664; ${esc(x)}</span>`,
+    );
     // Also in words, so the change reads where styles are stripped.
-    if (s.changed) marks.push(`<span style="${css({ color: '#8a6d00', 'font-size': '11px' })}">&#10033; changed${s.previous !== undefined ? `, was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}` : ''}</span>`);
+    if (s.changed)
+      marks.push(
+        `<span style="${css({ color: '#8a6d00', 'font-size': '11px' })}">&#10033; changed${s.previous !== undefined ? `, was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}` : ''}</span>`,
+      );
     const markers = marks.join('<br>');
-    cells.push(`<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '12px', background: '#ffffff' })}">${markers}</td>`);
+    cells.push(
+      `<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '12px', background: '#ffffff' })}">${markers}</td>`,
+    );
     rows.push(`<tr>${cells.join('')}</tr>`);
   });
   const header = `<tr><th style="${th}"></th><th style="${th}">offset</th><th style="${th}">address</th><th style="${th}">value</th><th style="${th}">slot</th><th style="${th}">owner</th><th style="${th}"></th></tr>`;
@@ -125,21 +166,34 @@ export function stackToHtml(d: StackDiagram): string {
   const title = `<div style="${css({ 'font-family': SANS, 'font-size': '13px', 'margin-bottom': '4px', color: '#222222' })}"><b>${esc(d.name)}</b> <span style="${css({ color: '#666666' })}">&middot; T = ${esc(hex64(d.top))} &middot; step ${d.step} &middot; ${esc(rspText)}${d.caption ? ` &middot; ${esc(d.caption)}` : ''}</span></div>`;
   const notes: string[] = [];
   if (d.clipped > 0) notes.push(`&hellip; ${d.clipped} more slot(s) down to RSP not shown`);
-  const legend = d.owners.map((o) => chip(o.label + (o.stale ? ' (returned)' : ''), o.stale ? { strong: '#e6e6e6', light: '#f2f2f2', ink: '#666666' } : swatch(o.kind))).join(' ');
-  const changed = d.compared ? `<span style="${css({ display: 'inline-block', background: '#ffe45c', 'border-left': '4px solid #e0a800', padding: '0px 6px', 'font-size': '11px' })}">&#10033; changed since the previous capture</span>` : '';
+  const legend = d.owners
+    .map((o) =>
+      chip(
+        o.label + (o.stale ? ' (returned)' : ''),
+        o.stale ? { strong: '#e6e6e6', light: '#f2f2f2', ink: '#666666' } : swatch(o.kind),
+      ),
+    )
+    .join(' ');
+  const changed = d.compared
+    ? `<span style="${css({ display: 'inline-block', background: '#ffe45c', 'border-left': '4px solid #e0a800', padding: '0px 6px', 'font-size': '11px' })}">&#10033; changed since the previous capture</span>`
+    : '';
   const foot = `<div style="${css({ 'font-family': SANS, 'font-size': '11px', color: '#555555', 'margin-top': '4px' })}">${legend}${changed}${notes.length ? `<div>${notes.join('<br>')}</div>` : ''}</div>`;
   return `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', margin: '4px 12px 8px 0px' })}">${title}<table style="${css({ 'border-collapse': 'collapse', 'font-family': MONO, 'font-size': '12px', 'line-height': '1.35', border: '0px' })}">${header}${rows.join('')}</table>${foot}</div>`;
 }
 
 /** Several diagrams side by side (they wrap on narrow screens). */
 export function stacksToHtml(diagrams: readonly StackDiagram[], title?: string): string {
-  const head = title ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>` : '';
+  const head = title
+    ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>`
+    : '';
   return `<div>${head}${diagrams.map(stackToHtml).join('')}</div>`;
 }
 
 /** A before/after pair: the after diagram should have been captured with `previous: before`. */
 export function beforeAfterHtml(before: StackDiagram, after: StackDiagram, title?: string): string {
   const arrow = `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', 'font-size': '28px', color: '#888888', margin: '120px 10px 0px 0px' })}">&#10148;</div>`;
-  const head = title ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>` : '';
+  const head = title
+    ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>`
+    : '';
   return `<div>${head}${stackToHtml(before)}${arrow}${stackToHtml(after)}</div>`;
 }

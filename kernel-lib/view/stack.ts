@@ -123,7 +123,7 @@ function annotationLabels(spec: StackSpec): Map<bigint, Label> {
     const first = a.address !== undefined ? a.address : spec.top - BigInt(Math.abs(a.offset ?? 8));
     const group = a.group ?? (labels.length === 1 ? labels[0] : null);
     for (let i = 0; i < count; i++) {
-      const label = labels.length === 1 ? labels[0] : labels[i] ?? labels[labels.length - 1];
+      const label = labels.length === 1 ? labels[0] : (labels[i] ?? labels[labels.length - 1]);
       out.set(first - BigInt(8 * i), { label, group, owner: a.owner });
     }
   }
@@ -137,7 +137,13 @@ const MASK = 0xfffffffffffffff8n;
  * place takes over); each context still running owns the slots between its frame and where it was
  * interrupted (or the current RSP for the innermost one).
  */
-function ownersFromLog(m: Machine, spec: StackSpec, lo: bigint, contexts: EventContext[], active: EventContext[]): Map<bigint, SlotOwner> {
+function ownersFromLog(
+  m: Machine,
+  spec: StackSpec,
+  lo: bigint,
+  contexts: EventContext[],
+  active: EventContext[],
+): Map<bigint, SlotOwner> {
   const owners = new Map<bigint, SlotOwner>();
   const hi = spec.top;
   const onStack = (a: bigint) => a >= lo && a < hi;
@@ -145,7 +151,14 @@ function ownersFromLog(m: Machine, spec: StackSpec, lo: bigint, contexts: EventC
     if (ctx.frameLo === undefined) continue;
     for (let i = 0; i < ctx.frameBytes / 8; i++) {
       const a = ctx.frameLo + BigInt(8 * i);
-      if (onStack(a)) owners.set(a, { label: ctx.label, kind: ctx.kind, role: 'frame', stale: ctx.returnedAt !== null, step: ctx.step + 1 });
+      if (onStack(a))
+        owners.set(a, {
+          label: ctx.label,
+          kind: ctx.kind,
+          role: 'frame',
+          stale: ctx.returnedAt !== null,
+          step: ctx.step + 1,
+        });
     }
   }
   const rsp = m.reg('rsp');
@@ -231,8 +244,14 @@ export function captureStack(m: Machine, spec: StackSpec, options: CaptureOption
     let owner: SlotOwner | null = null;
     // The last writer wins: a delivery rewrites its whole frame even where a value did not change,
     // which a trace's value comparison cannot see.
-    const frameStep = fromLog?.role === 'frame' ? fromLog.step ?? -1 : -1;
-    if (written && written.step > frameStep) owner = { label: written.label, kind: written.kind, role: fromLog?.role === 'frame' && fromLog.label === written.label ? 'frame' : 'data', step: written.step };
+    const frameStep = fromLog?.role === 'frame' ? (fromLog.step ?? -1) : -1;
+    if (written && written.step > frameStep)
+      owner = {
+        label: written.label,
+        kind: written.kind,
+        role: fromLog?.role === 'frame' && fromLog.label === written.label ? 'frame' : 'data',
+        step: written.step,
+      };
     else if (fromLog) owner = fromLog;
     else if (ann?.owner) owner = { label: ann.owner, kind: 'annotation', role: 'annotation' };
     let label = ann?.label ?? null;
@@ -283,17 +302,33 @@ export function captureStack(m: Machine, spec: StackSpec, options: CaptureOption
 }
 
 /** Capture several stacks at once (same moment), each compared with the matching previous capture by name. */
-export function captureStacks(m: Machine, specs: readonly StackSpec[], options: { previous?: readonly StackDiagram[]; writes?: SlotWrites; caption?: string } = {}): StackDiagram[] {
+export function captureStacks(
+  m: Machine,
+  specs: readonly StackSpec[],
+  options: { previous?: readonly StackDiagram[]; writes?: SlotWrites; caption?: string } = {},
+): StackDiagram[] {
   return specs.map((spec) => {
-    const previous = options.previous ? options.previous.filter((d) => d.name === spec.name)[0] ?? null : null;
+    const previous = options.previous ? (options.previous.filter((d) => d.name === spec.name)[0] ?? null) : null;
     return captureStack(m, spec, { previous, writes: options.writes, caption: options.caption });
   });
 }
 
 /** A before/after pair around whatever `action` does (a step, a run to a label, raising an NMI). */
-export function captureAround(m: Machine, spec: StackSpec, action: (m: Machine) => unknown, options: { writes?: () => SlotWrites; before?: string; after?: string } = {}): { before: StackDiagram; after: StackDiagram } {
-  const before = captureStack(m, spec, { caption: options.before ?? `before (step ${m.steps})`, writes: options.writes?.() });
+export function captureAround(
+  m: Machine,
+  spec: StackSpec,
+  action: (m: Machine) => unknown,
+  options: { writes?: () => SlotWrites; before?: string; after?: string } = {},
+): { before: StackDiagram; after: StackDiagram } {
+  const before = captureStack(m, spec, {
+    caption: options.before ?? `before (step ${m.steps})`,
+    writes: options.writes?.(),
+  });
   action(m);
-  const after = captureStack(m, spec, { previous: before, caption: options.after ?? `after (step ${m.steps})`, writes: options.writes?.() });
+  const after = captureStack(m, spec, {
+    previous: before,
+    caption: options.after ?? `after (step ${m.steps})`,
+    writes: options.writes?.(),
+  });
   return { before, after };
 }

@@ -102,8 +102,15 @@ export class TraceRecorder {
   private hookContext: { label: string; kind: string } | null = null;
   private hookLogLength = 0;
 
-  constructor(readonly m: Machine, private readonly options: TraceOptions = {}) {
-    this.watched = (options.watch ?? []).map((w) => ({ name: w.name, top: w.top, bytes: (w as WatchedStack).bytes ?? 512 }));
+  constructor(
+    readonly m: Machine,
+    private readonly options: TraceOptions = {},
+  ) {
+    this.watched = (options.watch ?? []).map((w) => ({
+      name: w.name,
+      top: w.top,
+      bytes: (w as WatchedStack).bytes ?? 512,
+    }));
     this.memories = this.watched.map((w) => this.read(w));
     this.keep = options.keep ?? 20000;
     this.tracker.advance(m.log);
@@ -153,7 +160,8 @@ export class TraceRecorder {
     const ctx = this.hookContext ?? { label: 'kernel', kind: 'kernel' };
     const after = regsOf(m);
     const regs: RegisterChange[] = [];
-    for (let i = 0; i < REG_NAMES.length; i++) if (before[i] !== after[i]) regs.push({ name: REG_NAMES[i], before: before[i], after: after[i] });
+    for (let i = 0; i < REG_NAMES.length; i++)
+      if (before[i] !== after[i]) regs.push({ name: REG_NAMES[i], before: before[i], after: after[i] });
     const owner = deliveredDuring ? currentContext(m, this.tracker.active, this.options.classify) : ctx;
     const mem: MemoryChange[] = [];
     this.watched.forEach((w, wi) => {
@@ -167,7 +175,12 @@ export class TraceRecorder {
         for (let k = 0; k < 8; k++) if (old[off + k] !== now[off + k]) same = false;
         if (same) continue;
         const address = base + BigInt(off);
-        mem.push({ address, where: `${w.name} T-${Number(w.top - address)}`, before: u64(old, off), after: u64(now, off) });
+        mem.push({
+          address,
+          where: `${w.name} T-${Number(w.top - address)}`,
+          before: u64(old, off),
+          after: u64(now, off),
+        });
         this.writes.set(address, { step: m.steps, label: owner.label, kind: owner.kind });
       }
     });
@@ -242,7 +255,10 @@ function u64(b: Uint8Array, off: number): bigint {
 }
 
 /** Record a run: `recordTrace(m, { watch: stacks, hook, until: 'repeat_nmi', maxSteps: 2000 })`. */
-export function recordTrace(m: Machine, options: TraceOptions & { until?: string | bigint | ((m: Machine) => boolean); maxSteps?: number }): Trace {
+export function recordTrace(
+  m: Machine,
+  options: TraceOptions & { until?: string | bigint | ((m: Machine) => boolean); maxSteps?: number },
+): Trace {
   const r = new TraceRecorder(m, options);
   try {
     return r.run({ until: options.until, maxSteps: options.maxSteps });

@@ -16,18 +16,31 @@ function main(argv: string[]): void {
   const env = jupyterEnv();
   const app = process.env.NMI_LAB_JUPYTER_APP ?? (has(env, 'lab') ? 'lab' : has(env, 'notebook') ? 'notebook' : null);
   if (!app) {
-    process.stderr.write('jupyter: neither JupyterLab nor the classic Notebook is installed.\n'
-      + '  Debian/Ubuntu: sudo apt-get install jupyter-notebook   elsewhere: pip install jupyterlab\n');
+    process.stderr.write(
+      'jupyter: neither JupyterLab nor the classic Notebook is installed.\n' +
+        '  Debian/Ubuntu: sudo apt-get install jupyter-notebook   elsewhere: pip install jupyterlab\n',
+    );
     process.exitCode = 2;
     return;
   }
   // Containers often run as root, which Jupyter refuses without --allow-root; it still listens on loopback only.
   const root = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--allow-root'] : [];
-  const args = [app, '--no-browser', '--ip=127.0.0.1', `--notebook-dir=${path.join(PROJECT_ROOT, 'notebooks')}`, ...root, ...argv];
-  process.stdout.write(`starting: jupyter ${args.join(' ')}\n(kernel "TypeScript" = tslab; open the URL with the token below; Ctrl-C to stop)\n`);
+  const args = [
+    app,
+    '--no-browser',
+    '--ip=127.0.0.1',
+    `--notebook-dir=${path.join(PROJECT_ROOT, 'notebooks')}`,
+    ...root,
+    ...argv,
+  ];
+  process.stdout.write(
+    `starting: jupyter ${args.join(' ')}\n(kernel "TypeScript" = tslab; open the URL with the token below; Ctrl-C to stop)\n`,
+  );
   const child = spawn('jupyter', args, { env, stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code) => { process.exitCode = code ?? 0; });
+  child.on('exit', (code) => {
+    process.exitCode = code ?? 0;
+  });
 }
 
 main(process.argv.slice(2));

@@ -21,22 +21,34 @@ const files = {
   'package.json': `${JSON.stringify({ name: 'nmi-lab', private: true, main: 'index.js', types: 'index.d.ts' }, null, 2)}\n`,
 };
 for (const [name, target] of Object.entries(entries)) {
-  files[`${name}.js`] = `${header}'use strict';\nrequire('../../bin/ts-register');\nmodule.exports = require('../../${target}.ts');\n`;
+  files[`${name}.js`] =
+    `${header}'use strict';\nrequire('../../bin/ts-register');\nmodule.exports = require('../../${target}.ts');\n`;
   files[`${name}.d.ts`] = `${header}export * from '../../${target}';\n`;
 }
 
 /** Writes the shim if it differs; returns how many files changed. */
 function linkPackage() {
   let stat = null;
-  try { stat = fs.lstatSync(dir); } catch { /* absent */ }
+  try {
+    stat = fs.lstatSync(dir);
+  } catch {
+    /* absent */
+  }
   if (stat && stat.isSymbolicLink()) fs.unlinkSync(dir);
   fs.mkdirSync(dir, { recursive: true });
   let changed = 0;
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(dir, name);
     let old = null;
-    try { old = fs.readFileSync(file, 'utf8'); } catch { /* absent */ }
-    if (old !== text) { fs.writeFileSync(file, text); changed++; }
+    try {
+      old = fs.readFileSync(file, 'utf8');
+    } catch {
+      /* absent */
+    }
+    if (old !== text) {
+      fs.writeFileSync(file, text);
+      changed++;
+    }
   }
   return changed;
 }
@@ -45,5 +57,6 @@ module.exports = { linkPackage, packageDir: dir };
 
 if (require.main === module) {
   const changed = linkPackage();
-  if (process.argv.includes('--verbose') || changed) process.stdout.write(`nmi-lab: node_modules/nmi-lab ${changed ? 'written' : 'up to date'}\n`);
+  if (process.argv.includes('--verbose') || changed)
+    process.stdout.write(`nmi-lab: node_modules/nmi-lab ${changed ? 'written' : 'up to date'}\n`);
 }

@@ -9,7 +9,9 @@ function main(argv: string[]): number {
   const known = new Set(['--student', '--reference', '--check']);
   const unknown = argv.filter((a) => !known.has(a));
   if (unknown.length > 0) {
-    process.stderr.write(`notebooks: unknown argument ${unknown.join(' ')}\nusage: npm run notebooks [-- --student | --reference | --check]\n`);
+    process.stderr.write(
+      `notebooks: unknown argument ${unknown.join(' ')}\nusage: npm run notebooks [-- --student | --reference | --check]\n`,
+    );
     return 2;
   }
   try {

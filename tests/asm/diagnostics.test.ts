@@ -6,12 +6,12 @@ describe('error reporting', () => {
     const src = [
       'start:',
       '  movq %rax, %rbx',
-      '  frob %rax',          // 3: unknown mnemonic
-      '  movl %rax, %ebx',    // 4: size mismatch
-      '  jmp nowhere',        // 5: undefined symbol
-      '  iret',               // 6: iret without q
+      '  frob %rax', // 3: unknown mnemonic
+      '  movl %rax, %ebx', // 4: size mismatch
+      '  jmp nowhere', // 5: undefined symbol
+      '  iret', // 6: iret without q
       '  addq $0x123456789, %rax', // 7: immediate too wide
-      '  call also_missing',  // 8: undefined symbol
+      '  call also_missing', // 8: undefined symbol
       '  ret',
     ].join('\n');
     const r = assemble({ files: [{ name: 'entry.S', text: src }] });
@@ -63,9 +63,41 @@ describe('error reporting', () => {
   });
 
   it('never throws on garbage input', () => {
-    const garbage = ['(((', '$$$', 'movq ,,', ')', '.quad )', '.macro', '.endr', '.rept x', '"unterminated', "'", 'mov (%rax', '1:: 2:',
-      '.section', '.irp', '#if', '#define', '#include', 'jmp *', 'lock', 'lock; lock', '.set', '= 3', 'x = ', '.byte "a"',
-      '.fill -1', '.skip 1<<62', '\\', 'mov %gs:', '.popsection', '.exitm', '.if', '.else', '.endif'];
+    const garbage = [
+      '(((',
+      '$$$',
+      'movq ,,',
+      ')',
+      '.quad )',
+      '.macro',
+      '.endr',
+      '.rept x',
+      '"unterminated',
+      "'",
+      'mov (%rax',
+      '1:: 2:',
+      '.section',
+      '.irp',
+      '#if',
+      '#define',
+      '#include',
+      'jmp *',
+      'lock',
+      'lock; lock',
+      '.set',
+      '= 3',
+      'x = ',
+      '.byte "a"',
+      '.fill -1',
+      '.skip 1<<62',
+      '\\',
+      'mov %gs:',
+      '.popsection',
+      '.exitm',
+      '.if',
+      '.else',
+      '.endif',
+    ];
     for (const g of garbage) {
       const r = assemble({ files: [{ name: 'g.S', text: g + '\n' }] });
       expect(typeof r.ok).toBe('boolean');

@@ -10,7 +10,9 @@ const bytes = (p: ReturnType<typeof asm>, name: string): number[] => Array.from(
 
 describe('data directives', () => {
   it('.quad/.long/.int/.word/.short/.byte little-endian, with symbols', () => {
-    const p = asm('.data\nd: .quad 0x1122334455667788, d\n.long 1, -1\n.int 2\n.word 0x1234\n.short 5\n.byte 1, 2, 0xff\n');
+    const p = asm(
+      '.data\nd: .quad 0x1122334455667788, d\n.long 1, -1\n.int 2\n.word 0x1234\n.short 5\n.byte 1, 2, 0xff\n',
+    );
     const b = bytes(p, '.data');
     const base = section(p, '.data').address;
     expect(b.slice(0, 8)).toEqual([0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
@@ -47,7 +49,9 @@ describe('data directives', () => {
 
 describe('symbols', () => {
   it('.set/.equ/= and predefined symbols', () => {
-    const p = asm('.set A, 3\n.equ B, A*2\nC = B + 1\nmovq $C+__KERNEL_CS, %rax\n', { symbols: { __KERNEL_CS: 0x10n } });
+    const p = asm('.set A, 3\n.equ B, A*2\nC = B + 1\nmovq $C+__KERNEL_CS, %rax\n', {
+      symbols: { __KERNEL_CS: 0x10n },
+    });
     expect(p.instructions[0].operands[0]).toEqual({ kind: 'imm', value: 0x17n });
     expect(p.symbols.get('C')).toEqual({ name: 'C', value: 7n, section: null, global: false });
     expect(p.symbols.has('__KERNEL_CS')).toBe(false);
@@ -62,7 +66,10 @@ describe('symbols', () => {
     const p = asm('.globl nmi, other\n.global third\nnmi: other: third: nop\nlocal_one: nop\n');
     expect(['nmi', 'other', 'third'].map((n) => p.symbols.get(n)!.global)).toEqual([true, true, true]);
     expect(p.symbols.get('local_one')!.global).toBe(false);
-    expect(errorsOf('x: nop\nx: nop\n')[0]).toMatchObject({ line: 2, message: expect.stringMatching(/already defined/) });
+    expect(errorsOf('x: nop\nx: nop\n')[0]).toMatchObject({
+      line: 2,
+      message: expect.stringMatching(/already defined/),
+    });
   });
 
   it('numeric local labels are not in the symbol table', () => {
@@ -79,7 +86,10 @@ describe('sections', () => {
   it('default .text base, others page-aligned after the highest one, in order of appearance', () => {
     const p = asm('nop\n.data\n.quad 1\n.section .entry.text, "ax"\nret\n.bss\n.skip 8\n');
     expect(p.sections.map((s) => [s.name, s.address])).toEqual([
-      ['.text', TEXT], ['.data', TEXT + 0x1000n], ['.entry.text', TEXT + 0x2000n], ['.bss', TEXT + 0x3000n],
+      ['.text', TEXT],
+      ['.data', TEXT + 0x1000n],
+      ['.entry.text', TEXT + 0x2000n],
+      ['.bss', TEXT + 0x3000n],
     ]);
     expect(bytes(p, '.text')).toEqual([0x90]);
     expect(bytes(p, '.bss')).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
@@ -94,7 +104,9 @@ describe('sections', () => {
   });
 
   it('.pushsection/.popsection and .previous', () => {
-    const p = asm('a: nop\n.pushsection .data\nd: .byte 1\n.popsection\nb: nop\n.data\n.previous\nc: nop\n.previous\ne: .byte 2\n');
+    const p = asm(
+      'a: nop\n.pushsection .data\nd: .byte 1\n.popsection\nb: nop\n.data\n.previous\nc: nop\n.previous\ne: .byte 2\n',
+    );
     expect([sym(p, 'a'), sym(p, 'b'), sym(p, 'c')].map((v) => v - TEXT)).toEqual([0n, 1n, 2n]);
     expect(p.symbols.get('d')!.section).toBe('.data');
     expect(p.symbols.get('e')!).toMatchObject({ section: '.data', value: sym(p, 'd') + 1n });
@@ -103,7 +115,8 @@ describe('sections', () => {
 
 describe('accepted and rejected directives', () => {
   it('ignores CFI, .type, .size, .file, .loc, .ident, .code64', () => {
-    const src = '.file "x.c"\n.code64\n.type f, @function\nf:\n.cfi_startproc\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset rip, 0\n.loc 1 2 3\nnop\n.cfi_endproc\n.size f, .-f\n.ident "gcc"\n';
+    const src =
+      '.file "x.c"\n.code64\n.type f, @function\nf:\n.cfi_startproc\n.cfi_adjust_cfa_offset 8\n.cfi_rel_offset rip, 0\n.loc 1 2 3\nnop\n.cfi_endproc\n.size f, .-f\n.ident "gcc"\n';
     expect(asm(src).instructions).toHaveLength(1);
   });
 
@@ -113,7 +126,9 @@ describe('accepted and rejected directives', () => {
   });
 
   it('.if/.else/.endif and .ifdef', () => {
-    const p = asm('X = 1\n.if X\na: nop\n.else\nb: nop\n.endif\n.ifdef Y\nc: nop\n.elseif X == 1\nd: nop\n.endif\n.ifndef Y\ne: nop\n.endif\n');
+    const p = asm(
+      'X = 1\n.if X\na: nop\n.else\nb: nop\n.endif\n.ifdef Y\nc: nop\n.elseif X == 1\nd: nop\n.endif\n.ifndef Y\ne: nop\n.endif\n',
+    );
     expect([...p.symbols.keys()].sort()).toEqual(['X', 'a', 'd', 'e']);
   });
 

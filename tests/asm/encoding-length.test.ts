@@ -13,7 +13,9 @@ describe('encoding length estimate vs as --64', () => {
   });
 
   it('addresses are cumulative lengths', () => {
-    const r = assemble({ files: [{ name: 'a.S', text: GAS_LENGTHS.map(([l]) => l).join('\n') + '\nfoo: repeat_nmi:\n' }] });
+    const r = assemble({
+      files: [{ name: 'a.S', text: GAS_LENGTHS.map(([l]) => l).join('\n') + '\nfoo: repeat_nmi:\n' }],
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     let address = 0xffffffff81000000n;
@@ -28,6 +30,8 @@ describe('encoding length estimate vs as --64', () => {
   });
 
   it('uses disp32 for symbolic displacements even when they turn out small', () => {
-    expect(lengthsOf(['.set OFF, 8', 'movq OFF(%rsp), %rax', 'movq later(%rsp), %rax', '.set later, 8'])).toEqual([5, 8]);
+    expect(lengthsOf(['.set OFF, 8', 'movq OFF(%rsp), %rax', 'movq later(%rsp), %rax', '.set later, 8'])).toEqual([
+      5, 8,
+    ]);
   });
 });

@@ -10,14 +10,45 @@ const value = (text: string, symbols: Record<string, bigint> = {}): bigint => {
 
 describe('constant expressions', () => {
   it.each<[string, bigint]>([
-    ['42', 42n], ['0x2a', 42n], ['0X2A', 42n], ['0b101010', 42n], ['052', 42n], ['0', 0n],
-    ["'a'", 97n], ["'a", 97n], ["'\\n'", 10n],
-    ['-6*8', -48n], ['11*8', 88n], ['(11*8)', 88n], ['1<<3', 8n], ['~0', -1n], ['!0', 1n], ['!5', 0n],
-    ['7/2', 3n], ['-7/2', -3n], ['-7%2', -1n], ['-8>>1', -4n], ['6&3', 2n], ['6|1', 7n], ['6^3', 5n],
-    ['3>2', -1n], ['3<2', 0n], ['2==2', -1n], ['2!=2', 0n], ['2<>3', -1n], ['2<=2', -1n], ['1>=2', 0n],
-    ['1&&2', 1n], ['0||0', 0n],
-    ['2==1+1', -1n], ['1+2*3', 7n], ['(1+2)*3', 9n], ['6 & 3 << 1', 6n],
-    ['0xffffffff81000000', 0xffffffff81000000n], ['0xffffffffffffffff + 1', 0n], ['1 << 64', 0n],
+    ['42', 42n],
+    ['0x2a', 42n],
+    ['0X2A', 42n],
+    ['0b101010', 42n],
+    ['052', 42n],
+    ['0', 0n],
+    ["'a'", 97n],
+    ["'a", 97n],
+    ["'\\n'", 10n],
+    ['-6*8', -48n],
+    ['11*8', 88n],
+    ['(11*8)', 88n],
+    ['1<<3', 8n],
+    ['~0', -1n],
+    ['!0', 1n],
+    ['!5', 0n],
+    ['7/2', 3n],
+    ['-7/2', -3n],
+    ['-7%2', -1n],
+    ['-8>>1', -4n],
+    ['6&3', 2n],
+    ['6|1', 7n],
+    ['6^3', 5n],
+    ['3>2', -1n],
+    ['3<2', 0n],
+    ['2==2', -1n],
+    ['2!=2', 0n],
+    ['2<>3', -1n],
+    ['2<=2', -1n],
+    ['1>=2', 0n],
+    ['1&&2', 1n],
+    ['0||0', 0n],
+    ['2==1+1', -1n],
+    ['1+2*3', 7n],
+    ['(1+2)*3', 9n],
+    ['6 & 3 << 1', 6n],
+    ['0xffffffff81000000', 0xffffffff81000000n],
+    ['0xffffffffffffffff + 1', 0n],
+    ['1 << 64', 0n],
     ['-0x8000000000000000', -0x8000000000000000n],
   ])('%s = %s', (text, expected) => {
     expect(value(text)).toBe(expected);
@@ -48,7 +79,26 @@ describe('constant expressions', () => {
 
 // Property: the evaluator agrees with a straightforward BigInt evaluation of the same tree.
 type Tree = { leaf: bigint } | { op: BinaryOp; a: Tree; b: Tree } | { un: '-' | '~' | '!'; a: Tree };
-const OPS: BinaryOp[] = ['+', '-', '*', '/', '%', '<<', '>>', '&', '|', '^', '==', '!=', '<', '>', '<=', '>=', '&&', '||'];
+const OPS: BinaryOp[] = [
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '<<',
+  '>>',
+  '&',
+  '|',
+  '^',
+  '==',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+];
 
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
 function reference(t: Tree): bigint | 'div0' {
@@ -63,24 +113,42 @@ function reference(t: Tree): bigint | 'div0' {
   if (a === 'div0' || b === 'div0') return 'div0';
   const T = -1n;
   switch (t.op) {
-    case '+': return s64(a + b);
-    case '-': return s64(a - b);
-    case '*': return s64(a * b);
-    case '/': return b === 0n ? 'div0' : s64(a / b);
-    case '%': return b === 0n ? 'div0' : s64(a % b);
-    case '<<': return b < 0n || b > 63n ? 0n : s64(a << b);
-    case '>>': return b < 0n || b > 63n ? (a < 0n ? -1n : 0n) : a >> b;
-    case '&': return a & b;
-    case '|': return a | b;
-    case '^': return a ^ b;
-    case '==': return a === b ? T : 0n;
-    case '!=': return a !== b ? T : 0n;
-    case '<': return a < b ? T : 0n;
-    case '>': return a > b ? T : 0n;
-    case '<=': return a <= b ? T : 0n;
-    case '>=': return a >= b ? T : 0n;
-    case '&&': return a !== 0n && b !== 0n ? 1n : 0n;
-    case '||': return a !== 0n || b !== 0n ? 1n : 0n;
+    case '+':
+      return s64(a + b);
+    case '-':
+      return s64(a - b);
+    case '*':
+      return s64(a * b);
+    case '/':
+      return b === 0n ? 'div0' : s64(a / b);
+    case '%':
+      return b === 0n ? 'div0' : s64(a % b);
+    case '<<':
+      return b < 0n || b > 63n ? 0n : s64(a << b);
+    case '>>':
+      return b < 0n || b > 63n ? (a < 0n ? -1n : 0n) : a >> b;
+    case '&':
+      return a & b;
+    case '|':
+      return a | b;
+    case '^':
+      return a ^ b;
+    case '==':
+      return a === b ? T : 0n;
+    case '!=':
+      return a !== b ? T : 0n;
+    case '<':
+      return a < b ? T : 0n;
+    case '>':
+      return a > b ? T : 0n;
+    case '<=':
+      return a <= b ? T : 0n;
+    case '>=':
+      return a >= b ? T : 0n;
+    case '&&':
+      return a !== 0n && b !== 0n ? 1n : 0n;
+    case '||':
+      return a !== 0n || b !== 0n ? 1n : 0n;
   }
 }
 function print(t: Tree): string {
@@ -91,7 +159,9 @@ function print(t: Tree): string {
 const tree: fc.Arbitrary<Tree> = fc.letrec<{ t: Tree }>((tie) => ({
   t: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.oneof(fc.bigInt(-1000n, 1000n), fc.bigInt(-(1n << 63n), (1n << 64n) - 1n), fc.bigInt(0n, 70n)).map((leaf) => ({ leaf })),
+    fc
+      .oneof(fc.bigInt(-1000n, 1000n), fc.bigInt(-(1n << 63n), (1n << 64n) - 1n), fc.bigInt(0n, 70n))
+      .map((leaf) => ({ leaf })),
     fc.record({ op: fc.constantFrom(...OPS), a: tie('t'), b: tie('t') }),
     fc.record({ un: fc.constantFrom<'-' | '~' | '!'>('-', '~', '!'), a: tie('t') }),
   ),
@@ -114,14 +184,26 @@ describe('expression evaluator (property)', () => {
   });
 
   it('applyBinary keeps values in [-2^63, 2^64)', () => {
-    fc.assert(fc.property(fc.constantFrom(...OPS), fc.bigInt(-(1n << 63n), (1n << 64n) - 1n), fc.bigInt(1n, 1n << 40n), (op, a, b) => {
-      const v = applyBinary(op, a, b);
-      expect(v >= -(1n << 63n) && v < 1n << 64n).toBe(true);
-    }));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...OPS),
+        fc.bigInt(-(1n << 63n), (1n << 64n) - 1n),
+        fc.bigInt(1n, 1n << 40n),
+        (op, a, b) => {
+          const v = applyBinary(op, a, b);
+          expect(v >= -(1n << 63n) && v < 1n << 64n).toBe(true);
+        },
+      ),
+    );
   });
 
   it('parses every printed tree back to the same shape of value', () => {
     const e: Expr = parseExpr('((1 + 2) * 3)');
-    expect(e).toEqual({ k: 'bin', op: '*', a: { k: 'bin', op: '+', a: { k: 'num', v: 1n }, b: { k: 'num', v: 2n } }, b: { k: 'num', v: 3n } });
+    expect(e).toEqual({
+      k: 'bin',
+      op: '*',
+      a: { k: 'bin', op: '+', a: { k: 'num', v: 1n }, b: { k: 'num', v: 2n } },
+      b: { k: 'num', v: 3n },
+    });
   });
 });

@@ -1,18 +1,47 @@
 import { assemble } from '../../kernel-lib/asm';
 import { asm, errorsOf, only, sym, TEXT, warningsOf } from './helpers';
 
-const reg = (r: number, size: 1 | 2 | 4 | 8, high8 = false) => (high8 ? { kind: 'reg', reg: r, size, high8 } : { kind: 'reg', reg: r, size });
-const mem = (base: number | 'rip' | null, disp: bigint, extra: object = {}) => ({ kind: 'mem', base, index: null, scale: 1, disp, seg: null, ...extra });
+const reg = (r: number, size: 1 | 2 | 4 | 8, high8 = false) =>
+  high8 ? { kind: 'reg', reg: r, size, high8 } : { kind: 'reg', reg: r, size };
+const mem = (base: number | 'rip' | null, disp: bigint, extra: object = {}) => ({
+  kind: 'mem',
+  base,
+  index: null,
+  scale: 1,
+  disp,
+  seg: null,
+  ...extra,
+});
 const imm = (value: bigint) => ({ kind: 'imm', value });
 
 describe('operand sizes', () => {
   it.each<[string, string, number]>([
-    ['mov %rax, %rbx', 'mov', 8], ['add $1, %al', 'add', 1], ['movw %ax, (%rdi)', 'mov', 2], ['movl $1, (%rdi)', 'mov', 4],
-    ['subq $8, %rsp', 'sub', 8], ['salq $3, %rax', 'shl', 8], ['sar %cl, %r9d', 'sar', 4], ['incb (%rax)', 'inc', 1],
-    ['push %rax', 'push', 8], ['pushw %ax', 'push', 2], ['popq (%rsp)', 'pop', 8], ['push $1', 'push', 8], ['pushfq', 'pushf', 8],
-    ['popf', 'popf', 8], ['xchg %eax, %ebx', 'xchg', 4], ['lea 8(%rsp), %ecx', 'lea', 4], ['movabs $1, %rax', 'mov', 8],
-    ['testb $1, (%rax)', 'test', 1], ['not %r8', 'not', 8], ['negw %dx', 'neg', 2], ['cmpxchgq %rcx, (%rdx)', 'cmpxchg', 8],
-    ['imul %rbx, %rax', 'imul', 8], ['jmp *%rax', 'jmp', 8], ['ret', 'ret', 0], ['iretq', 'iret', 8], ['sysretq', 'sysret', 8],
+    ['mov %rax, %rbx', 'mov', 8],
+    ['add $1, %al', 'add', 1],
+    ['movw %ax, (%rdi)', 'mov', 2],
+    ['movl $1, (%rdi)', 'mov', 4],
+    ['subq $8, %rsp', 'sub', 8],
+    ['salq $3, %rax', 'shl', 8],
+    ['sar %cl, %r9d', 'sar', 4],
+    ['incb (%rax)', 'inc', 1],
+    ['push %rax', 'push', 8],
+    ['pushw %ax', 'push', 2],
+    ['popq (%rsp)', 'pop', 8],
+    ['push $1', 'push', 8],
+    ['pushfq', 'pushf', 8],
+    ['popf', 'popf', 8],
+    ['xchg %eax, %ebx', 'xchg', 4],
+    ['lea 8(%rsp), %ecx', 'lea', 4],
+    ['movabs $1, %rax', 'mov', 8],
+    ['testb $1, (%rax)', 'test', 1],
+    ['not %r8', 'not', 8],
+    ['negw %dx', 'neg', 2],
+    ['cmpxchgq %rcx, (%rdx)', 'cmpxchg', 8],
+    ['imul %rbx, %rax', 'imul', 8],
+    ['jmp *%rax', 'jmp', 8],
+    ['ret', 'ret', 0],
+    ['iretq', 'iret', 8],
+    ['sysretq', 'sysret', 8],
   ])('%s -> %s size %d', (text, op, size) => {
     expect(only(text)).toMatchObject({ op, size });
   });
@@ -23,8 +52,16 @@ describe('operand sizes', () => {
     if (!r.ok) return;
     expect(r.program.instructions[1]).toMatchObject({ op: 'cmp', size: 4 });
     expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatchObject({ severity: 'warning', file: 'entry.S', line: 2, column: 3, text: '  cmp $1, -8(%rsp)' });
-    expect(r.warnings[0].message).toBe("no instruction mnemonic suffix given and no register operands; using default for `cmp'");
+    expect(r.warnings[0]).toMatchObject({
+      severity: 'warning',
+      file: 'entry.S',
+      line: 2,
+      column: 3,
+      text: '  cmp $1, -8(%rsp)',
+    });
+    expect(r.warnings[0].message).toBe(
+      "no instruction mnemonic suffix given and no register operands; using default for `cmp'",
+    );
     expect(r.program.warnings).toEqual(r.warnings);
   });
 
@@ -60,8 +97,22 @@ describe('operands', () => {
 
   it('memory forms', () => {
     expect(only('movq (%rax), %rbx').operands[0]).toEqual(mem(0, 0n));
-    expect(only('movq 8(%rax,%rcx,4), %rbx').operands[0]).toEqual({ kind: 'mem', base: 0, index: 1, scale: 4, disp: 8n, seg: null });
-    expect(only('movq (,%rcx,8), %rbx').operands[0]).toEqual({ kind: 'mem', base: null, index: 1, scale: 8, disp: 0n, seg: null });
+    expect(only('movq 8(%rax,%rcx,4), %rbx').operands[0]).toEqual({
+      kind: 'mem',
+      base: 0,
+      index: 1,
+      scale: 4,
+      disp: 8n,
+      seg: null,
+    });
+    expect(only('movq (,%rcx,8), %rbx').operands[0]).toEqual({
+      kind: 'mem',
+      base: null,
+      index: 1,
+      scale: 8,
+      disp: 0n,
+      seg: null,
+    });
     expect(only('movq 0x1000, %rbx').operands[0]).toEqual(mem(null, 0x1000n));
     expect(only('movq %gs:0x10, %rbx').operands[0]).toEqual(mem(null, 0x10n, { seg: 'gs' }));
     expect(only('movq %gs:8(%rax), %rbx').operands[0]).toEqual(mem(0, 8n, { seg: 'gs' }));
@@ -102,31 +153,89 @@ describe('operands', () => {
 
 describe('mnemonics', () => {
   const conds: Array<[string, string]> = [
-    ['jo', 'o'], ['jno', 'no'], ['jb', 'b'], ['jc', 'b'], ['jnae', 'b'], ['jae', 'ae'], ['jnb', 'ae'], ['jnc', 'ae'],
-    ['je', 'e'], ['jz', 'e'], ['jne', 'ne'], ['jnz', 'ne'], ['jbe', 'be'], ['jna', 'be'], ['ja', 'a'], ['jnbe', 'a'],
-    ['js', 's'], ['jns', 'ns'], ['jp', 'p'], ['jpe', 'p'], ['jnp', 'np'], ['jpo', 'np'], ['jl', 'l'], ['jnge', 'l'],
-    ['jge', 'ge'], ['jnl', 'ge'], ['jle', 'le'], ['jng', 'le'], ['jg', 'g'], ['jnle', 'g'],
+    ['jo', 'o'],
+    ['jno', 'no'],
+    ['jb', 'b'],
+    ['jc', 'b'],
+    ['jnae', 'b'],
+    ['jae', 'ae'],
+    ['jnb', 'ae'],
+    ['jnc', 'ae'],
+    ['je', 'e'],
+    ['jz', 'e'],
+    ['jne', 'ne'],
+    ['jnz', 'ne'],
+    ['jbe', 'be'],
+    ['jna', 'be'],
+    ['ja', 'a'],
+    ['jnbe', 'a'],
+    ['js', 's'],
+    ['jns', 'ns'],
+    ['jp', 'p'],
+    ['jpe', 'p'],
+    ['jnp', 'np'],
+    ['jpo', 'np'],
+    ['jl', 'l'],
+    ['jnge', 'l'],
+    ['jge', 'ge'],
+    ['jnl', 'ge'],
+    ['jle', 'le'],
+    ['jng', 'le'],
+    ['jg', 'g'],
+    ['jnle', 'g'],
   ];
   it.each(conds)('%s -> jcc %s', (m, cond) => {
     expect(only(`1: ${m} 1b`)).toMatchObject({ op: 'jcc', cond, length: 6 });
   });
 
   it.each<[string, string, number, number?]>([
-    ['movzbl %al, %eax', 'movzx', 4, 1], ['movzbw (%rax), %ax', 'movzx', 2, 1], ['movzbq %al, %rax', 'movzx', 8, 1],
-    ['movzwl %ax, %eax', 'movzx', 4, 2], ['movzwq (%rsi), %rax', 'movzx', 8, 2], ['movsbl %al, %eax', 'movsx', 4, 1],
-    ['movsbw %al, %ax', 'movsx', 2, 1], ['movsbq %al, %rax', 'movsx', 8, 1], ['movswl %ax, %eax', 'movsx', 4, 2],
-    ['movswq %ax, %rax', 'movsx', 8, 2], ['movslq %eax, %rax', 'movsx', 8, 4], ['movzx %al, %ecx', 'movzx', 4, 1],
-    ['movsx %ax, %rcx', 'movsx', 8, 2], ['movsxd %eax, %rcx', 'movsx', 8, 4],
+    ['movzbl %al, %eax', 'movzx', 4, 1],
+    ['movzbw (%rax), %ax', 'movzx', 2, 1],
+    ['movzbq %al, %rax', 'movzx', 8, 1],
+    ['movzwl %ax, %eax', 'movzx', 4, 2],
+    ['movzwq (%rsi), %rax', 'movzx', 8, 2],
+    ['movsbl %al, %eax', 'movsx', 4, 1],
+    ['movsbw %al, %ax', 'movsx', 2, 1],
+    ['movsbq %al, %rax', 'movsx', 8, 1],
+    ['movswl %ax, %eax', 'movsx', 4, 2],
+    ['movswq %ax, %rax', 'movsx', 8, 2],
+    ['movslq %eax, %rax', 'movsx', 8, 4],
+    ['movzx %al, %ecx', 'movzx', 4, 1],
+    ['movsx %ax, %rcx', 'movsx', 8, 2],
+    ['movsxd %eax, %rcx', 'movsx', 8, 4],
   ])('%s -> %s %d from %d', (text, op, size, srcSize) => {
     expect(only(text)).toMatchObject({ op, size, srcSize });
   });
 
   it.each<[string, string]>([
-    ['int3', 'int3'], ['int $3', 'int3'], ['ud2', 'ud2'], ['hlt', 'hlt'], ['nop', 'nop'], ['cli', 'cli'], ['sti', 'sti'],
-    ['std', 'std'], ['cld', 'cld'], ['iretq', 'iret'], ['swapgs', 'swapgs'], ['rdmsr', 'rdmsr'], ['wrmsr', 'wrmsr'],
-    ['syscall', 'syscall'], ['sysretq', 'sysret'], ['erets', 'erets'], ['eretu', 'eretu'], ['pushfq', 'pushf'], ['popfq', 'popf'],
-    ['ret $8', 'ret'], ['retq', 'ret'], ['sal %rax', 'shl'], ['shlq %rax', 'shl'], ['movabsq $0x123456789, %rax', 'mov'],
-    ['lock cmpxchgq %rcx, (%rdx)', 'cmpxchg'], ['lock incl (%rax)', 'inc'], ['imul $3, %rax, %rbx', 'imul'], ['imul $3, %rax', 'imul'],
+    ['int3', 'int3'],
+    ['int $3', 'int3'],
+    ['ud2', 'ud2'],
+    ['hlt', 'hlt'],
+    ['nop', 'nop'],
+    ['cli', 'cli'],
+    ['sti', 'sti'],
+    ['std', 'std'],
+    ['cld', 'cld'],
+    ['iretq', 'iret'],
+    ['swapgs', 'swapgs'],
+    ['rdmsr', 'rdmsr'],
+    ['wrmsr', 'wrmsr'],
+    ['syscall', 'syscall'],
+    ['sysretq', 'sysret'],
+    ['erets', 'erets'],
+    ['eretu', 'eretu'],
+    ['pushfq', 'pushf'],
+    ['popfq', 'popf'],
+    ['ret $8', 'ret'],
+    ['retq', 'ret'],
+    ['sal %rax', 'shl'],
+    ['shlq %rax', 'shl'],
+    ['movabsq $0x123456789, %rax', 'mov'],
+    ['lock cmpxchgq %rcx, (%rdx)', 'cmpxchg'],
+    ['lock incl (%rax)', 'inc'],
+    ['imul $3, %rax, %rbx', 'imul'],
+    ['imul $3, %rax', 'imul'],
   ])('%s -> %s', (text, op) => {
     expect(only(text).op).toBe(op);
   });
@@ -154,7 +263,9 @@ describe('immediates', () => {
   it('64-bit operations take sign-extended 32-bit immediates', () => {
     expect(only('addq $0xffffffff81000000, %rax').operands[0]).toEqual(imm(0xffffffff81000000n));
     expect(only('andq $-8, %rsp').operands[0]).toEqual(imm(-8n));
-    expect(errorsOf('addq $0x123456789, %rax')[0].message).toBe('immediate 0x123456789 does not fit in a sign-extended 32-bit field; use movabs');
+    expect(errorsOf('addq $0x123456789, %rax')[0].message).toBe(
+      'immediate 0x123456789 does not fit in a sign-extended 32-bit field; use movabs',
+    );
     expect(errorsOf('pushq $0x80000000')[0].message).toMatch(/sign-extended 32-bit/);
     expect(errorsOf('movq $0x123456789, (%rax)')[0].message).toMatch(/sign-extended 32-bit/);
   });
@@ -168,8 +279,10 @@ describe('immediates', () => {
   it('symbols as 64-bit immediates must fit sign-extended 32 bits', () => {
     const errs = errorsOf('movq $target, %rax\ntarget:\n', { sectionBases: { '.text': 0x123456789000n } });
     expect(errs[0].message).toMatch(/use movabs/);
-    expect(asm('movabsq $target, %rax\ntarget:\n', { sectionBases: { '.text': 0x123456789000n } }).instructions[0].operands[0])
-      .toEqual(imm(0x12345678900an));
+    expect(
+      asm('movabsq $target, %rax\ntarget:\n', { sectionBases: { '.text': 0x123456789000n } }).instructions[0]
+        .operands[0],
+    ).toEqual(imm(0x12345678900an));
   });
 
   it('narrow immediates that do not fit are truncated with a warning', () => {

@@ -20,9 +20,19 @@ first_nmi: nop
 `);
     const [c1, ja, sub, c2, jb, jmp] = p.instructions;
     expect(p.instructions.map((i) => i.text)).toEqual([
-      'cmpq %rdx, 4*8(%rsp)', 'ja first_nmi', 'subq $4096, %rdx', 'cmpq %rdx, 4*8(%rsp)', 'jb first_nmi', 'jmp nested_nmi', 'nop', 'nop',
+      'cmpq %rdx, 4*8(%rsp)',
+      'ja first_nmi',
+      'subq $4096, %rdx',
+      'cmpq %rdx, 4*8(%rsp)',
+      'jb first_nmi',
+      'jmp nested_nmi',
+      'nop',
+      'nop',
     ]);
-    expect(c1.operands).toEqual([{ kind: 'reg', reg: 2, size: 8 }, { kind: 'mem', base: 4, index: null, scale: 1, disp: 32n, seg: null }]);
+    expect(c1.operands).toEqual([
+      { kind: 'reg', reg: 2, size: 8 },
+      { kind: 'mem', base: 4, index: null, scale: 1, disp: 32n, seg: null },
+    ]);
     expect(ja).toMatchObject({ op: 'jcc', cond: 'a', operands: [{ kind: 'target', address: sym(p, 'first_nmi') }] });
     expect(sub.operands[0]).toEqual({ kind: 'imm', value: 4096n });
     expect(c2.size).toBe(8);
@@ -46,7 +56,9 @@ load rcx, scale=2
 many 1, 2, 3
 `);
     expect(p.instructions.map((i) => i.operands[0])).toEqual([
-      expect.objectContaining({ disp: 8n }), expect.objectContaining({ disp: 16n }), expect.objectContaining({ disp: 16n }),
+      expect.objectContaining({ disp: 8n }),
+      expect.objectContaining({ disp: 16n }),
+      expect.objectContaining({ disp: 16n }),
     ]);
     expect(p.instructions.map((i) => (i.operands[1] as { reg: number }).reg)).toEqual([0, 3, 1]);
     const text = p.sections[0].bytes;
@@ -80,7 +92,9 @@ uniq
   });
 
   it('pushq_cfi-style wrappers around instructions', () => {
-    const p = asm('.macro pushq_cfi reg\n pushq \\reg\n .cfi_adjust_cfa_offset 8\n.endm\npushq_cfi %rdx\npushq_cfi $1\npushq_cfi 6*8(%rsp)\n');
+    const p = asm(
+      '.macro pushq_cfi reg\n pushq \\reg\n .cfi_adjust_cfa_offset 8\n.endm\npushq_cfi %rdx\npushq_cfi $1\npushq_cfi 6*8(%rsp)\n',
+    );
     expect(p.instructions.map((i) => i.operands[0].kind)).toEqual(['reg', 'imm', 'mem']);
   });
 
@@ -107,7 +121,9 @@ describe('.rept / .irp / .irpc', () => {
   it('.rept N repeats, with .set counters', () => {
     const p = asm('.set i, 0\n.rept 5\n pushq 6*8(%rsp)\n movq $i, %rax\n .set i, i+1\n.endr\n');
     expect(p.instructions).toHaveLength(10);
-    expect(p.instructions.filter((i) => i.op === 'mov').map((i) => (i.operands[0] as { value: bigint }).value)).toEqual([0n, 1n, 2n, 3n, 4n]);
+    expect(p.instructions.filter((i) => i.op === 'mov').map((i) => (i.operands[0] as { value: bigint }).value)).toEqual(
+      [0n, 1n, 2n, 3n, 4n],
+    );
     expect(p.instructions[0].address).toBe(TEXT);
     expect(p.instructions[2].address).toBe(TEXT + 4n + 7n);
   });
@@ -126,7 +142,9 @@ describe('.rept / .irp / .irpc', () => {
 
   it('numeric local labels are re-definable inside repeats', () => {
     const p = asm('.rept 3\n1: jmp 1b\n.endr\n');
-    expect(p.instructions.map((i) => i.operands[0])).toEqual([0n, 5n, 10n].map((d) => ({ kind: 'target', address: TEXT + d })));
+    expect(p.instructions.map((i) => i.operands[0])).toEqual(
+      [0n, 5n, 10n].map((d) => ({ kind: 'target', address: TEXT + d })),
+    );
   });
 
   it('limits expansion instead of hanging', () => {

@@ -124,7 +124,16 @@ describe('RFC-style NMI entry listing', () => {
 
   it('resolves the labels', () => {
     expect(p.symbols.get('nmi')).toMatchObject({ value: TEXT, section: '.text', global: true });
-    const order = ['nmi', 'nested_nmi', 'nested_nmi_out', 'first_nmi', 'restart_nmi', 'repeat_nmi', 'end_repeat_nmi', 'do_nmi'];
+    const order = [
+      'nmi',
+      'nested_nmi',
+      'nested_nmi_out',
+      'first_nmi',
+      'restart_nmi',
+      'repeat_nmi',
+      'end_repeat_nmi',
+      'do_nmi',
+    ];
     const values = order.map((n) => sym(p, n));
     expect([...values].sort((a, b) => (a < b ? -1 : 1))).toEqual(values);
     expect(p.symbols.get('nmi_count')!.section).toBe('.data');
@@ -134,18 +143,29 @@ describe('RFC-style NMI entry listing', () => {
     const [push, cmp, je, lea, cmpStack, ja] = p.instructions;
     expect(push).toMatchObject({ op: 'push', size: 8, operands: [{ kind: 'reg', reg: 2, size: 8 }] });
     expect(cmp).toMatchObject({ op: 'cmp', size: 4, text: 'cmpl $1, -8(%rsp)' });
-    expect(cmp.operands).toEqual([{ kind: 'imm', value: 1n }, { kind: 'mem', base: 4, index: null, scale: 1, disp: -8n, seg: null }]);
+    expect(cmp.operands).toEqual([
+      { kind: 'imm', value: 1n },
+      { kind: 'mem', base: 4, index: null, scale: 1, disp: -8n, seg: null },
+    ]);
     expect(je).toMatchObject({ op: 'jcc', cond: 'e' });
     expect(target(je)).toBe(sym(p, 'nested_nmi'));
     expect(lea.operands[0]).toMatchObject({ base: 4, disp: 48n });
     expect(cmpStack.operands[1]).toMatchObject({ base: 4, disp: 32n });
     expect(target(ja)).toBe(sym(p, 'first_nmi'));
 
-    expect(at('nested_nmi').operands[0]).toEqual({ kind: 'mem', base: null, index: null, scale: 1, disp: BigInt.asIntN(64, sym(p, 'repeat_nmi')), seg: null });
+    expect(at('nested_nmi').operands[0]).toEqual({
+      kind: 'mem',
+      base: null,
+      index: null,
+      scale: 1,
+      disp: BigInt.asIntN(64, sym(p, 'repeat_nmi')),
+      seg: null,
+    });
     const ja1 = p.instructions.find((i) => i.text === 'ja 1f')!;
     expect(target(ja1)).toBe(p.instructions.find((i) => i.text === 'leaq -6*8(%rsp), %rdi')!.address);
     expect(p.instructions.filter((i) => i.text.startsWith('pushq $__KERNEL')).map((i) => i.operands[0])).toEqual([
-      { kind: 'imm', value: 0x18n }, { kind: 'imm', value: 0x10n },
+      { kind: 'imm', value: 0x18n },
+      { kind: 'imm', value: 0x10n },
     ]);
     expect(at('nested_nmi_out')).toMatchObject({ op: 'pop' });
     expect(p.instructions.filter((i) => i.op === 'iret')).toHaveLength(2);
@@ -154,7 +174,18 @@ describe('RFC-style NMI entry listing', () => {
   it('expands the .rept frame copies', () => {
     const first = p.instructions.findIndex((i) => i.address === sym(p, 'first_nmi'));
     const copies = p.instructions.slice(first + 1, first + 11);
-    expect(copies.map((i) => (i.operands[0] as { disp: bigint }).disp)).toEqual([48n, 48n, 48n, 48n, 48n, 32n, 32n, 32n, 32n, 32n]);
+    expect(copies.map((i) => (i.operands[0] as { disp: bigint }).disp)).toEqual([
+      48n,
+      48n,
+      48n,
+      48n,
+      48n,
+      32n,
+      32n,
+      32n,
+      32n,
+      32n,
+    ]);
     expect(copies.every((i) => i.op === 'push' && i.length === 4)).toBe(true); // ff 74 24 30
     expect(at('restart_nmi').operands[0]).toEqual({ kind: 'imm', value: -1n });
     const back = p.instructions.find((i) => i.text === 'jmp restart_nmi')!;
@@ -164,7 +195,14 @@ describe('RFC-style NMI entry listing', () => {
 
   it('per-cpu rip-relative access and data', () => {
     const load = at('do_nmi');
-    expect(load.operands[0]).toEqual({ kind: 'mem', base: 'rip', index: null, scale: 1, disp: sym(p, 'nmi_count') - (load.address + BigInt(load.length)), seg: 'gs' });
+    expect(load.operands[0]).toEqual({
+      kind: 'mem',
+      base: 'rip',
+      index: null,
+      scale: 1,
+      disp: sym(p, 'nmi_count') - (load.address + BigInt(load.length)),
+      seg: 'gs',
+    });
     const data = p.sections.find((s) => s.name === '.data')!;
     expect(new DataView(data.bytes.buffer).getBigUint64(8, true)).toBe(sym(p, 'nmi'));
   });

@@ -4,10 +4,28 @@ import { assemble } from '../../kernel-lib/asm';
 function listing(blocks: number): string {
   const body: string[] = ['.macro pushq_cfi reg', ' pushq \\reg', ' .cfi_adjust_cfa_offset 8', '.endm'];
   for (let k = 0; k < blocks; k++) {
-    body.push(`case_${k}:`, '  pushq_cfi %rdx', '  cmpl $1, -8(%rsp)', `  je case_${k}_nested`, '  lea 6*8(%rsp), %rdx',
-      '  movq %gs:0x10, %rax', '  addq $(11*8), %rsp', '  leaq repeat_nmi, %rdx', '  cmpq 8(%rsp), %rdx', '  ja 1f',
-      `case_${k}_nested:`, '1: popq %rdx', '  movq $0, 10*8(%rsp)', '  movq data(%rip), %rax', '  iretq', '  # comment',
-      '  /* comment */', '  jmp case_0', '  pushq 4*8(%rsp)', '  ret');
+    body.push(
+      `case_${k}:`,
+      '  pushq_cfi %rdx',
+      '  cmpl $1, -8(%rsp)',
+      `  je case_${k}_nested`,
+      '  lea 6*8(%rsp), %rdx',
+      '  movq %gs:0x10, %rax',
+      '  addq $(11*8), %rsp',
+      '  leaq repeat_nmi, %rdx',
+      '  cmpq 8(%rsp), %rdx',
+      '  ja 1f',
+      `case_${k}_nested:`,
+      '1: popq %rdx',
+      '  movq $0, 10*8(%rsp)',
+      '  movq data(%rip), %rax',
+      '  iretq',
+      '  # comment',
+      '  /* comment */',
+      '  jmp case_0',
+      '  pushq 4*8(%rsp)',
+      '  ret',
+    );
   }
   body.push('repeat_nmi: nop', '.data', 'data: .quad 0');
   return body.join('\n');

@@ -5,11 +5,16 @@ describe('C preprocessor subset', () => {
   it('expands object-like macros and predefined defines', () => {
     const i = only('#define KCS 0x10\npushq $KCS\n');
     expect(i.operands[0]).toEqual({ kind: 'imm', value: 0x10n });
-    expect(only('movl $VALUE, %eax', { defines: { VALUE: '(3 + 4)' } }).operands[0]).toEqual({ kind: 'imm', value: 7n });
+    expect(only('movl $VALUE, %eax', { defines: { VALUE: '(3 + 4)' } }).operands[0]).toEqual({
+      kind: 'imm',
+      value: 7n,
+    });
   });
 
   it('expands function-like macros, including ENTRY(name)', () => {
-    const p = asm('#define ENTRY(name) .globl name; name:\n#define END(name) .size name, .-name\nENTRY(my_entry)\n  nop\nEND(my_entry)\n');
+    const p = asm(
+      '#define ENTRY(name) .globl name; name:\n#define END(name) .size name, .-name\nENTRY(my_entry)\n  nop\nEND(my_entry)\n',
+    );
     expect(p.symbols.get('my_entry')).toMatchObject({ global: true, section: '.text', value: 0xffffffff81000000n });
     expect(p.instructions.map((i) => i.op)).toEqual(['nop']);
   });
@@ -23,10 +28,11 @@ describe('C preprocessor subset', () => {
   });
 
   it('does not re-expand a macro inside itself', () => {
-    const p = asm('#define LOOP LOOP+1\n#define A B\n#define B A\nx = 5\nA: .quad x + LOOP\n', { symbols: { LOOP: 10n } });
+    const p = asm('#define LOOP LOOP+1\n#define A B\n#define B A\nx = 5\nA: .quad x + LOOP\n', {
+      symbols: { LOOP: 10n },
+    });
     expect(p.symbols.has('A')).toBe(true); // A -> B -> A stops
     expect(p.sections[0].bytes[0]).toBe(16); // x + LOOP+1: LOOP expands once
-
   });
 
   it('joins backslash-continued lines', () => {
@@ -37,12 +43,35 @@ describe('C preprocessor subset', () => {
   it('#ifdef / #ifndef / #if / #elif / #else / #endif, with defined()', () => {
     const src = [
       '#define CONFIG_A 1',
-      '#ifdef CONFIG_A', 'a1: nop', '#else', 'a2: nop', '#endif',
-      '#ifndef CONFIG_B', 'b1: nop', '#endif',
-      '#if 0', 'junk that would not assemble', '#elif defined(CONFIG_A) && CONFIG_A == 1', 'c1: nop', '#else', 'c2: nop', '#endif',
-      '#if 1', '#if 0', 'd0: nop', '#else', 'd1: nop', '#endif', '#endif',
-      '#undef CONFIG_A', '#ifdef CONFIG_A', 'e0: nop', '#endif',
-      '#if (2 + 3) * 2 == 10', 'f1: nop', '#endif',
+      '#ifdef CONFIG_A',
+      'a1: nop',
+      '#else',
+      'a2: nop',
+      '#endif',
+      '#ifndef CONFIG_B',
+      'b1: nop',
+      '#endif',
+      '#if 0',
+      'junk that would not assemble',
+      '#elif defined(CONFIG_A) && CONFIG_A == 1',
+      'c1: nop',
+      '#else',
+      'c2: nop',
+      '#endif',
+      '#if 1',
+      '#if 0',
+      'd0: nop',
+      '#else',
+      'd1: nop',
+      '#endif',
+      '#endif',
+      '#undef CONFIG_A',
+      '#ifdef CONFIG_A',
+      'e0: nop',
+      '#endif',
+      '#if (2 + 3) * 2 == 10',
+      'f1: nop',
+      '#endif',
     ].join('\n');
     const p = asm(src);
     expect([...p.symbols.keys()].sort()).toEqual(['a1', 'b1', 'c1', 'd1', 'f1']);
@@ -89,7 +118,12 @@ describe('C preprocessor subset', () => {
   });
 
   it('keeps files given together in one symbol table', () => {
-    const r = assemble({ files: [{ name: 'a.S', text: 'jmp target\n' }, { name: 'b.S', text: 'target: ret\n' }] });
+    const r = assemble({
+      files: [
+        { name: 'a.S', text: 'jmp target\n' },
+        { name: 'b.S', text: 'target: ret\n' },
+      ],
+    });
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.program.instructions[0].loc.file).toBe('a.S');
   });

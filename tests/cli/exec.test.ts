@@ -68,9 +68,15 @@ test('usage errors: status 2 with a message', async () => {
 });
 
 test('the installed bin runs as a process', () => {
-  const out = execFileSync(process.execPath, [path.join(ROOT, 'bin/nmi-lab.js'), 'exec', path.join(ROOT, 'examples/hello.S'), '--json'], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/nmi-lab.js'), 'exec', path.join(ROOT, 'examples/hello.S'), '--json'],
+    { encoding: 'utf8' },
+  );
   expect(JSON.parse(out).rax).toBe('0x37');
-  const bad = spawnSync(process.execPath, [path.join(ROOT, 'bin/nmi-lab.js'), 'exec', write('b2.S', 'mov\n')], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, [path.join(ROOT, 'bin/nmi-lab.js'), 'exec', write('b2.S', 'mov\n')], {
+    encoding: 'utf8',
+  });
   expect(bad.status).toBe(2);
   expect(bad.stderr).toMatch(/b2\.S:1:1/);
 });

@@ -14,7 +14,19 @@ async function run(argv: string[]) {
 const KEYS = ['design', 'workload', 'depth', 'schedules', 'states', 'ms', 'violations'];
 
 test('--workload W --json: one object; the lost NMI of CVE-2015-3291 with a replayable schedule', async () => {
-  const r = await run(['explore', 'linux-3.3', '--workload', 'syscall', '--depth', '1', '--exceptions', '0', '--json', '--workers', '2']);
+  const r = await run([
+    'explore',
+    'linux-3.3',
+    '--workload',
+    'syscall',
+    '--depth',
+    '1',
+    '--exceptions',
+    '0',
+    '--json',
+    '--workers',
+    '2',
+  ]);
   expect(r.err).toBe('');
   const o = JSON.parse(r.out);
   expect(Object.keys(o)).toEqual(expect.arrayContaining(KEYS));
@@ -40,7 +52,9 @@ test('--source FILE.S judges a design of your own; bad source is reported with f
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-explore-'));
   // A plain entry: no nesting protection at all, but with no exceptions in the handler it is safe.
   const good = path.join(dir, 'plain.S');
-  fs.writeFileSync(good, `ENTRY(nmi)
+  fs.writeFileSync(
+    good,
+    `ENTRY(nmi)
 	pushq $-1
 	ALLOC_PT_GPREGS_ON_STACK
 	call save_paranoid
@@ -52,8 +66,22 @@ test('--source FILE.S judges a design of your own; bad source is reported with f
 1:	RESTORE_ALL 8
 	INTERRUPT_RETURN
 END(nmi)
-`);
-  const r = await run(['explore', '--source', good, '--workload', 'kernel', '--depth', '1', '--exceptions', '0', '--json', '--workers', '0']);
+`,
+  );
+  const r = await run([
+    'explore',
+    '--source',
+    good,
+    '--workload',
+    'kernel',
+    '--depth',
+    '1',
+    '--exceptions',
+    '0',
+    '--json',
+    '--workers',
+    '0',
+  ]);
   expect(r.err).toBe('');
   expect(JSON.parse(r.out)).toMatchObject({ design: 'plain', violations: [] });
   const bad = path.join(dir, 'bad.S');
@@ -74,10 +102,30 @@ test('--sample N [--seed S]: random schedules where the exhaustive bound is refu
   const refused = await run(['explore', 'linux-3.3', '--depth', '4']);
   expect(refused.code).toBe(2);
   expect(refused.err).toMatch(/--sample N/);
-  const r = await run(['explore', 'linux-3.3', '--workload', 'syscall', '--depth', '4', '--sample', '300', '--seed', '2', '--json']);
+  const r = await run([
+    'explore',
+    'linux-3.3',
+    '--workload',
+    'syscall',
+    '--depth',
+    '4',
+    '--sample',
+    '300',
+    '--seed',
+    '2',
+    '--json',
+  ]);
   const o = JSON.parse(r.out);
   expect(Object.keys(o)).toEqual(expect.arrayContaining(KEYS));
-  expect(o).toMatchObject({ design: 'linux-3.3', workload: 'syscall', depth: 4, mode: 'sampled', samples: 300, seed: 2, states: null });
+  expect(o).toMatchObject({
+    design: 'linux-3.3',
+    workload: 'syscall',
+    depth: 4,
+    mode: 'sampled',
+    samples: 300,
+    seed: 2,
+    states: null,
+  });
   expect(o.schedules).toBeLessThanOrEqual(300);
   expect(r.code).toBe(o.violations.length > 0 ? 1 : 0);
   const text = await run(['explore', 'linux-4.2', '--workload', 'kernel', '--sample', '20']);

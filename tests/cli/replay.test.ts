@@ -9,7 +9,16 @@ async function run(argv: string[]) {
 }
 
 test('replays the CVE-2015-3291 schedule on linux-3.3 with stack diagrams at chosen steps', async () => {
-  const r = await run(['replay', 'linux-3.3', '--workload', 'syscall', '--schedule', 'rsp=0xffff880000203800,nmi@system_call+0', '--stacks-at', '19,43']);
+  const r = await run([
+    'replay',
+    'linux-3.3',
+    '--workload',
+    'syscall',
+    '--schedule',
+    'rsp=0xffff880000203800,nmi@system_call+0',
+    '--stacks-at',
+    '19,43',
+  ]);
   expect(r.code).toBe(1); // an invariant is violated
   expect(r.out).toMatch(/nested_nmi\+0/);
   expect(r.out).toMatch(/stacks at step 19:\nNMI stack \(IST 3\)/);

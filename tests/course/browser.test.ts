@@ -19,7 +19,16 @@ import { PROJECT_ROOT } from '../../kernel-lib/course/build';
 import { ensurePackageLink, jupyterEnv, registerKernel } from '../../kernel-lib/course/jupyter';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts', 'course');
 // A copy of the notebook inside the project (dist/ is git-ignored): the browser run saves outputs
 // into it, never into the committed notebooks/, and 'nmi-lab' resolves from there as it does there.
@@ -61,7 +70,8 @@ function get(url: string): Promise<number> {
 async function waitForServer(url: string, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (server && server.exitCode !== null) throw new Error(`the Notebook server exited with code ${server.exitCode}:\n${serverLog.slice(-2000)}`);
+    if (server && server.exitCode !== null)
+      throw new Error(`the Notebook server exited with code ${server.exitCode}:\n${serverLog.slice(-2000)}`);
     if ((await get(url)) === 200) return;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -75,7 +85,11 @@ function stopServer(): Promise<void> {
   return new Promise((resolve) => {
     const pid = child.pid as number;
     const timer = setTimeout(() => {
-      try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       resolve();
     }, 5000);
     child.once('exit', () => {
@@ -83,7 +97,12 @@ function stopServer(): Promise<void> {
       resolve();
     });
     // The whole group: the server and the kernels it started.
-    try { process.kill(-pid, 'SIGTERM'); } catch { clearTimeout(timer); resolve(); }
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
   });
 }
 
@@ -98,18 +117,25 @@ async function waitForIdle(page: import('playwright-core').Page, ms: number): Pr
       const dialog = document.querySelector('.modal-dialog');
       return `indicator '${icon ? icon.className : 'missing'}', kernel '${name ? (name as HTMLElement).innerText : '?'}'${dialog ? `, dialog: ${(dialog as HTMLElement).innerText.slice(0, 300)}` : ''}`;
     });
-    throw new Error(`the kernel did not become idle within ${ms / 1000} s (${state}); server log:\n${serverLog.slice(-1500)}`);
+    throw new Error(
+      `the kernel did not become idle within ${ms / 1000} s (${state}); server log:\n${serverLog.slice(-1500)}`,
+      { cause: e },
+    );
   }
 }
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: this test needs it (Debian: apt-get install -y chromium; scripts/setup.sh does this)`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: this test needs it (Debian: apt-get install -y chromium; scripts/setup.sh does this)`,
+    );
   }
   const env = jupyterEnv();
   const probe = spawnSync('jupyter', ['notebook', '--version'], { env, encoding: 'utf8', timeout: 30000 });
   if (probe.status !== 0) {
-    throw new Error(`the classic Jupyter Notebook is not installed (\`jupyter notebook --version\` failed: ${(probe.stderr || String(probe.error ?? '')).trim()}); Debian: apt-get install -y jupyter-notebook (scripts/setup.sh does this)`);
+    throw new Error(
+      `the classic Jupyter Notebook is not installed (\`jupyter notebook --version\` failed: ${(probe.stderr || String(probe.error ?? '')).trim()}); Debian: apt-get install -y jupyter-notebook (scripts/setup.sh does this)`,
+    );
   }
   registerKernel();
   ensurePackageLink();
@@ -120,12 +146,32 @@ beforeAll(async () => {
 
   port = await freePort();
   const root = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--allow-root'] : [];
-  server = spawn('jupyter', ['notebook', '--no-browser', ...root, '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0',
-    "--NotebookApp.token=''", "--NotebookApp.password=''", `--notebook-dir=${WORKDIR}`], {
-    env, cwd: WORKDIR, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  server = spawn(
+    'jupyter',
+    [
+      'notebook',
+      '--no-browser',
+      ...root,
+      '--ip=127.0.0.1',
+      `--port=${port}`,
+      '--port-retries=0',
+      "--NotebookApp.token=''",
+      "--NotebookApp.password=''",
+      `--notebook-dir=${WORKDIR}`,
+    ],
+    {
+      env,
+      cwd: WORKDIR,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  server.stdout?.on('data', (d) => {
+    serverLog += String(d);
   });
-  server.stdout?.on('data', (d) => { serverLog += String(d); });
-  server.stderr?.on('data', (d) => { serverLog += String(d); });
+  server.stderr?.on('data', (d) => {
+    serverLog += String(d);
+  });
   await waitForServer(`http://127.0.0.1:${port}/api`, 60000);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30000 });
 }, 120_000);
@@ -151,7 +197,10 @@ test('chapter 5: Restart & Run All in the classic Notebook draws the stack diagr
   await page.click('.modal-dialog .modal-footer button.btn-danger', { timeout: 20000 });
 
   // The last check cell's result, then the kernel back to idle: the whole notebook ran.
-  await page.waitForFunction(() => document.body.innerText.includes('PASS ch5-ex2: also from user mode'), undefined, { timeout: 180000, polling: 500 });
+  await page.waitForFunction(() => document.body.innerText.includes('PASS ch5-ex2: also from user mode'), undefined, {
+    timeout: 180000,
+    polling: 500,
+  });
   await waitForIdle(page, 60000);
 
   const chart = page.locator('.js-plotly-plot .main-svg').first();

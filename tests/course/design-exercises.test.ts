@@ -2,8 +2,16 @@
 // message, and the observed scenarios say what the lessons claim.
 import { runCheck } from '../../kernel-lib/course/checks';
 import {
-  checkCopiedFrame, checkFaultingIret, checkFredPrediction, checkGsTrap, checkIretFaultGs, checkIsNested, checkOverwritePrediction,
-  checkSkippedNmi, nestingCases, unprotectedNesting,
+  checkCopiedFrame,
+  checkFaultingIret,
+  checkFredPrediction,
+  checkGsTrap,
+  checkIretFaultGs,
+  checkIsNested,
+  checkOverwritePrediction,
+  checkSkippedNmi,
+  nestingCases,
+  unprotectedNesting,
 } from '../../kernel-lib/course/design-exercises';
 import { LAYOUT } from '../../kernel-lib';
 

@@ -9,13 +9,15 @@ import { main } from '../../kernel-lib/cli/main';
 jest.setTimeout(120_000);
 
 const read = (rel: string) => fs.readFileSync(path.join(PROJECT_ROOT, rel), 'utf8');
-const REF0 = read('notebooks/00-tour.ipynb');
 const STUDENT0 = read('notebooks/student/00-tour.ipynb');
 
 /** The student notebook with exercise `id`'s cell replaced by `code` (as a learner would edit it). */
 function submit(id: string, code: string, base = STUDENT0): string {
   const nb = JSON.parse(base);
-  const cell = nb.cells.find((c: { metadata: { nmi_lab?: { exercise?: string; role?: string } } }) => c.metadata.nmi_lab?.role === 'exercise' && c.metadata.nmi_lab.exercise === id);
+  const cell = nb.cells.find(
+    (c: { metadata: { nmi_lab?: { exercise?: string; role?: string } } }) =>
+      c.metadata.nmi_lab?.role === 'exercise' && c.metadata.nmi_lab.exercise === id,
+  );
   cell.source = [`// exercise ${id}: your code here\n`, code];
   return JSON.stringify(nb);
 }
@@ -63,13 +65,41 @@ test('each exercise is graded on its own: a broken ex1 does not sink ex2', async
 
 test('hostile submissions: endless loop, throw, process.exit, huge output, memory hog', async () => {
   const cases: [string, string, RegExp][] = [
-    ['loop', 'while (true) {}\nfunction interruptedRip(m: Machine): bigint { return 0n; }', /stopped after 3 s: the code did not finish/],
-    ['throw', 'throw new Error("nope");\nfunction interruptedRip(m: Machine): bigint { return 0n; }', /stopped with an error before all checks ran: Error: nope/],
-    ['exit', 'process.exit(0);\nfunction interruptedRip(m: Machine): bigint { return 0n; }', /process\.exit\(0\) was called/],
-    ['endless output', 'for (;;) console.log("x".repeat(10000));\nfunction interruptedRip(m: Machine): bigint { return 0n; }', /printed far too much output|did not finish/],
-    ['memory', 'const hog: number[][] = []; for (;;) hog.push(new Array(1e6).fill(1));\nfunction interruptedRip(m: Machine): bigint { return 0n; }', /ran out of memory|ended before the checks finished/],
-    ['exit inside the function', 'function interruptedRip(m: Machine): bigint { process.exit(3); return 0n; }', /your code threw Error: process\.exit\(3\) was called/],
-    ['kill', 'process.kill(process.pid, "SIGKILL");\nfunction interruptedRip(m: Machine): bigint { return 0n; }', /ended before the checks finished \(exit code null, signal SIGKILL\)/],
+    [
+      'loop',
+      'while (true) {}\nfunction interruptedRip(m: Machine): bigint { return 0n; }',
+      /stopped after 3 s: the code did not finish/,
+    ],
+    [
+      'throw',
+      'throw new Error("nope");\nfunction interruptedRip(m: Machine): bigint { return 0n; }',
+      /stopped with an error before all checks ran: Error: nope/,
+    ],
+    [
+      'exit',
+      'process.exit(0);\nfunction interruptedRip(m: Machine): bigint { return 0n; }',
+      /process\.exit\(0\) was called/,
+    ],
+    [
+      'endless output',
+      'for (;;) console.log("x".repeat(10000));\nfunction interruptedRip(m: Machine): bigint { return 0n; }',
+      /printed far too much output|did not finish/,
+    ],
+    [
+      'memory',
+      'const hog: number[][] = []; for (;;) hog.push(new Array(1e6).fill(1));\nfunction interruptedRip(m: Machine): bigint { return 0n; }',
+      /ran out of memory|ended before the checks finished/,
+    ],
+    [
+      'exit inside the function',
+      'function interruptedRip(m: Machine): bigint { process.exit(3); return 0n; }',
+      /your code threw Error: process\.exit\(3\) was called/,
+    ],
+    [
+      'kill',
+      'process.kill(process.pid, "SIGKILL");\nfunction interruptedRip(m: Machine): bigint { return 0n; }',
+      /ended before the checks finished \(exit code null, signal SIGKILL\)/,
+    ],
   ];
   const started = Date.now();
   // One at a time: the limit is wall-clock time, and 2 cores shared by 14 children would blur it.
@@ -84,15 +114,21 @@ test('hostile submissions: endless loop, throw, process.exit, huge output, memor
 });
 
 test('30 MB of output from otherwise correct code: graded on the checks, the output is not kept', async () => {
-  const r = await grade(submit('ch0-ex2', `for (let i = 0; i < 3000; i++) console.log("x".repeat(10000));\n${SOLUTION_2}`));
+  const r = await grade(
+    submit('ch0-ex2', `for (let i = 0; i < 3000; i++) console.log("x".repeat(10000));\n${SOLUTION_2}`),
+  );
   expect(ex(r, 'ch0-ex2')).toMatchObject({ score: 1, reason: 'all 2 checks pass' });
 });
 
 test('missing cells, a notebook without metadata, not a notebook, another lesson', async () => {
   const nb = JSON.parse(STUDENT0);
-  nb.cells = nb.cells.filter((c: { metadata: { nmi_lab?: { exercise?: string } } }) => c.metadata.nmi_lab?.exercise !== 'ch0-ex1');
+  nb.cells = nb.cells.filter(
+    (c: { metadata: { nmi_lab?: { exercise?: string } } }) => c.metadata.nmi_lab?.exercise !== 'ch0-ex1',
+  );
   const missing = await grade(JSON.stringify(nb));
-  expect(ex(missing, 'ch0-ex1').reason).toBe('no exercise cell for ch0-ex1 (its first line should be `// exercise ch0-ex1`)');
+  expect(ex(missing, 'ch0-ex1').reason).toBe(
+    'no exercise cell for ch0-ex1 (its first line should be `// exercise ch0-ex1`)',
+  );
 
   // Metadata stripped (cells pasted into a fresh notebook): found by the `// exercise ID` line.
   const bare = JSON.parse(submit('ch0-ex2', SOLUTION_2));
@@ -103,14 +139,23 @@ test('missing cells, a notebook without metadata, not a notebook, another lesson
   expect(ex(r, 'ch0-ex2').score).toBe(1);
 
   expect((await grade('{ not json')).problems[0]).toMatch(/^not a notebook: the file is not JSON/);
-  expect((await grade('{"cells": []}')).problems).toEqual(['cannot tell which lesson this is: no nmi_lab metadata and no `// exercise ID` cells']);
+  expect((await grade('{"cells": []}')).problems).toEqual([
+    'cannot tell which lesson this is: no nmi_lab metadata and no `// exercise ID` cells',
+  ]);
   expect((await grade('[1,2]')).problems).toEqual(['not a notebook: no "cells" list']);
 });
 
 test('nmi-lab grade: text and --json; exit 2 for what is not a course notebook', async () => {
   let out = '';
   let err = '';
-  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; } };
+  const io = {
+    out: (t: string) => {
+      out += t;
+    },
+    err: (t: string) => {
+      err += t;
+    },
+  };
   expect(await main(['grade', path.join(PROJECT_ROOT, 'notebooks/00-tour.ipynb')], io)).toBe(0);
   expect(out).toMatch(/ch0-ex1 +1 \/ 1 +all 2 checks pass/);
   expect(out).toMatch(/total +2 \/ 2/);

@@ -58,11 +58,25 @@ describe('parseLesson', () => {
 
   test('front matter', () => {
     expect(lesson.slug).toBe('07-test');
-    expect(lesson.meta).toEqual({ chapter: 7, title: 'A test lesson', goals: ['learn one thing'], sources: ['Intel SDM vol. 3, 6.7.1'] });
+    expect(lesson.meta).toEqual({
+      chapter: 7,
+      title: 'A test lesson',
+      goals: ['learn one thing'],
+      sources: ['Intel SDM vol. 3, 6.7.1'],
+    });
   });
 
   test('cells: ts fences are code, norun and other languages stay Markdown, <!-- cell --> splits', () => {
-    expect(lesson.cells.map((c) => c.kind)).toEqual(['markdown', 'code', 'markdown', 'markdown', 'exercise', 'check', 'hidden', 'markdown']);
+    expect(lesson.cells.map((c) => c.kind)).toEqual([
+      'markdown',
+      'code',
+      'markdown',
+      'markdown',
+      'exercise',
+      'check',
+      'hidden',
+      'markdown',
+    ]);
     const md = lesson.cells[2];
     expect(md.kind === 'markdown' && md.source).toContain('```ts\nm.run();\n```');
     expect(md.kind === 'markdown' && md.source).toContain('```asm');
@@ -71,16 +85,37 @@ describe('parseLesson', () => {
   });
 
   test('exercise, solution, check and hidden are tied by id', () => {
-    expect(exercisesOf(lesson)).toEqual([{ kind: 'exercise', id: 't-ex1', starter: 'const answer = 0;', solution: 'const answer = 42;', points: 3, line: LESSON.split('\n').indexOf('```ts exercise id=t-ex1 points=3') + 1 }]);
+    expect(exercisesOf(lesson)).toEqual([
+      {
+        kind: 'exercise',
+        id: 't-ex1',
+        starter: 'const answer = 0;',
+        solution: 'const answer = 42;',
+        points: 3,
+        line: LESSON.split('\n').indexOf('```ts exercise id=t-ex1 points=3') + 1,
+      },
+    ]);
   });
 
   const broken: [string, string, RegExp][] = [
     ['no front matter', '# hi\n', /:1: a lesson starts with front matter/],
     ['unknown key', LESSON.replace('chapter: 7', 'chapter: 7\ncolour: red'), /unknown front matter key 'colour'/],
     ['exercise without id', LESSON.replace('exercise id=t-ex1 points=3', 'exercise'), /a exercise fence needs id=NAME/],
-    ['solution not right after', LESSON.replace('```\n```ts solution', '```\n\ntext\n\n```ts solution'), /exercise t-ex1 must be followed immediately/],
-    ['check without exercise', LESSON.replace("```ts check id=t-ex1", '```ts check id=nope'), /check nope comes before \(or without\) its exercise/],
-    ['exercise without check', LESSON.replace("```ts check id=t-ex1", '```ts'), /exercise t-ex1 has no ```ts check id=t-ex1 fence/],
+    [
+      'solution not right after',
+      LESSON.replace('```\n```ts solution', '```\n\ntext\n\n```ts solution'),
+      /exercise t-ex1 must be followed immediately/,
+    ],
+    [
+      'check without exercise',
+      LESSON.replace('```ts check id=t-ex1', '```ts check id=nope'),
+      /check nope comes before \(or without\) its exercise/,
+    ],
+    [
+      'exercise without check',
+      LESSON.replace('```ts check id=t-ex1', '```ts'),
+      /exercise t-ex1 has no ```ts check id=t-ex1 fence/,
+    ],
     ['unknown fence word', LESSON.replace('```ts norun', '```ts norunn'), /:18: unknown fence word 'norunn'/],
     ['bad points', LESSON.replace('points=3', 'points=x'), /points must be a positive whole number/],
   ];
@@ -112,7 +147,7 @@ describe('lessonToNotebook', () => {
     const refText = serializeNotebook(ref);
     const studentText = serializeNotebook(student);
     expect(refText).toContain('const answer = 42;');
-    expect(refText).toContain("expectTrue(answer > 0");
+    expect(refText).toContain('expectTrue(answer > 0');
     expect(studentText).not.toContain('const answer = 42;');
     expect(studentText).not.toContain('expectTrue(answer > 0');
     expect(studentText).toContain('const answer = 0;');

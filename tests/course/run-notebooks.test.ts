@@ -15,20 +15,44 @@ test('every notebook executes cleanly, and a broken one is reported with its cau
   const brokenDir = path.join(PROJECT_ROOT, 'dist', 'course-test');
   fs.mkdirSync(brokenDir, { recursive: true });
   const broken = path.join(brokenDir, 'broken.ipynb');
-  fs.writeFileSync(broken, JSON.stringify({
-    cells: [
-      { cell_type: 'code', id: 'ok', metadata: {}, source: ["import { Machine } from 'nmi-lab';\nconsole.log(typeof new Machine().step);"], outputs: [], execution_count: null },
-      { cell_type: 'code', id: 'typo', metadata: {}, source: ["const n: number = 'x';"], outputs: [], execution_count: null },
-    ],
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  }));
-  const notebooks = fs.readdirSync(path.join(PROJECT_ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort().map((f) => `notebooks/${f}`);
+  fs.writeFileSync(
+    broken,
+    JSON.stringify({
+      cells: [
+        {
+          cell_type: 'code',
+          id: 'ok',
+          metadata: {},
+          source: ["import { Machine } from 'nmi-lab';\nconsole.log(typeof new Machine().step);"],
+          outputs: [],
+          execution_count: null,
+        },
+        {
+          cell_type: 'code',
+          id: 'typo',
+          metadata: {},
+          source: ["const n: number = 'x';"],
+          outputs: [],
+          execution_count: null,
+        },
+      ],
+      metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    }),
+  );
+  const notebooks = fs
+    .readdirSync(path.join(PROJECT_ROOT, 'notebooks'))
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort()
+    .map((f) => `notebooks/${f}`);
   const runs = await runNotebooks([...notebooks, broken], { outDir: out, concurrency: 2 });
   const [bad] = runs.splice(-1, 1);
   for (const r of runs) {
-    expect({ notebook: r.notebook, report: r.ok ? 'ok' : formatRun(r) }).toEqual({ notebook: r.notebook, report: 'ok' });
+    expect({ notebook: r.notebook, report: r.ok ? 'ok' : formatRun(r) }).toEqual({
+      notebook: r.notebook,
+      report: 'ok',
+    });
     expect(fs.existsSync(r.html)).toBe(true);
     const executed = JSON.parse(fs.readFileSync(r.executed, 'utf8'));
     const text = JSON.stringify(executed.cells.map((c: { outputs?: unknown }) => c.outputs ?? []));
@@ -36,7 +60,14 @@ test('every notebook executes cleanly, and a broken one is reported with its cau
     expect(text).not.toContain('FAIL ch');
   }
   expect(bad.ok).toBe(false);
-  expect(bad.problems).toEqual([expect.objectContaining({ cell: 1, id: 'typo', kind: 'stderr', text: expect.stringMatching(/Type 'string' is not assignable to type 'number'/) })]);
+  expect(bad.problems).toEqual([
+    expect.objectContaining({
+      cell: 1,
+      id: 'typo',
+      kind: 'stderr',
+      text: expect.stringMatching(/Type 'string' is not assignable to type 'number'/),
+    }),
+  ]);
   expect(formatRun(bad)).toMatch(/cell 1 \[typo\]: stderr/);
   fs.rmSync(out, { recursive: true, force: true });
   fs.rmSync(brokenDir, { recursive: true, force: true });

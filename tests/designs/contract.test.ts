@@ -43,7 +43,9 @@ describe('the README worked example (copy-and-drop)', () => {
     const m = k.machine;
     m.raiseNmi();
     k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-    const finalIret = k.program.instructions.find((i) => i.op === 'iret' && i.address > m.symbol('nmi_restore'))!.address;
+    const finalIret = k.program.instructions.find(
+      (i) => i.op === 'iret' && i.address > m.symbol('nmi_restore'),
+    )!.address;
     m.run({ until: (mm) => mm.rip === finalIret && !mm.nmiBlocked, maxSteps: 1000 });
     m.raiseNmi();
     m.run({ maxSteps: 1000 });
@@ -59,8 +61,19 @@ describe('the registry', () => {
   test('lists the shipped designs in history order, each with a manifest that says where it comes from', () => {
     const designs = listDesigns();
     // The eight designs, in the order the story tells them (NMI-FACTS section 2).
-    expect(designs.map((d) => d.id)).toEqual(['unprotected', 'linus-2010', 'iret-fault', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2', 'fred']);
-    const ours = designs.filter((d) => ['unprotected', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2'].includes(d.id));
+    expect(designs.map((d) => d.id)).toEqual([
+      'unprotected',
+      'linus-2010',
+      'iret-fault',
+      'rfc-2011',
+      'linux-3.3',
+      'linux-3.4',
+      'linux-4.2',
+      'fred',
+    ]);
+    const ours = designs.filter((d) =>
+      ['unprotected', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2'].includes(d.id),
+    );
     expect(ours.map((d) => d.id)).toEqual(['unprotected', 'rfc-2011', 'linux-3.3', 'linux-3.4', 'linux-4.2']);
     for (const d of ours) {
       expect(d.source.length).toBeGreaterThan(10);
@@ -78,7 +91,12 @@ describe('the registry', () => {
 
   test('nmi-lab designs --json prints the summaries; without --json a table', async () => {
     let out = '';
-    const io = { out: (t: string) => { out += t; }, err: () => undefined };
+    const io = {
+      out: (t: string) => {
+        out += t;
+      },
+      err: () => undefined,
+    };
     expect(await main(['designs', '--json'], io)).toBe(0);
     const parsed = JSON.parse(out);
     expect(parsed).toEqual(listDesigns().map(summarizeDesign));

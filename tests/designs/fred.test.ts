@@ -6,7 +6,7 @@ import { LAYOUT, Vector } from '../../kernel-lib';
 import { kernel, runTo } from './helpers';
 
 describe('fred', () => {
-  test('the kernel runs with FRED and Linux\'s stack levels; an NMI enters at the kernel entry point on the level-2 stack', () => {
+  test("the kernel runs with FRED and Linux's stack levels; an NMI enters at the kernel entry point on the level-2 stack", () => {
     const k = kernel('fred');
     const m = k.machine;
     expect(m.cpu.fred).toBe(true);
@@ -26,38 +26,41 @@ describe('fred', () => {
     expect(k.failure()).toBeNull();
   });
 
-  test.each(['bp', 'db', 'pf'] as const)('a #%s inside do_nmi does not unblock NMIs: the second NMI is latched, then runs do_nmi after the NMI\'s ERETS', (kind) => {
-    const k = kernel('fred');
-    const m = k.machine;
-    runTo(k, 'kernel_fault_point');
-    const interrupted = m.rip;
-    m.raiseNmi();
-    k.armException({ at: 'nmi_point_early', kind, run: 1 });
-    runTo(k, 'nmi_point_middle');
-    // The exception was taken and its handler returned with ERETS...
-    const vector = { bp: Vector.BP, db: Vector.DB, pf: Vector.PF }[kind];
-    const exc = m.log.find((e) => e.kind === 'deliver' && e.vector === vector)!;
-    expect(exc).toBeDefined();
-    // ...on the NMI stack below the NMI's frame (a level-0 or level-1 event does not switch down).
-    expect(exc.toRsp).toBeLessThan(k.nmiStackTop - 64n);
-    expect(exc.toRsp).toBeGreaterThan(k.nmiStackTop - 4096n);
-    expect(k.nmiStackSlot(-56)).toBe(interrupted); // the NMI's frame is untouched
-    expect(m.log.some((e) => e.kind === 'iret' && e.detail === 'ERETS')).toBe(true);
-    // ...but NMIs are still blocked: the second NMI waits.
-    expect(m.nmiBlocked).toBe(true);
-    expect(m.raiseNmi()).toBe('latched');
-    expect(k.doNmiRuns()).toHaveLength(1);
+  test.each(['bp', 'db', 'pf'] as const)(
+    "a #%s inside do_nmi does not unblock NMIs: the second NMI is latched, then runs do_nmi after the NMI's ERETS",
+    (kind) => {
+      const k = kernel('fred');
+      const m = k.machine;
+      runTo(k, 'kernel_fault_point');
+      const interrupted = m.rip;
+      m.raiseNmi();
+      k.armException({ at: 'nmi_point_early', kind, run: 1 });
+      runTo(k, 'nmi_point_middle');
+      // The exception was taken and its handler returned with ERETS...
+      const vector = { bp: Vector.BP, db: Vector.DB, pf: Vector.PF }[kind];
+      const exc = m.log.find((e) => e.kind === 'deliver' && e.vector === vector)!;
+      expect(exc).toBeDefined();
+      // ...on the NMI stack below the NMI's frame (a level-0 or level-1 event does not switch down).
+      expect(exc.toRsp).toBeLessThan(k.nmiStackTop - 64n);
+      expect(exc.toRsp).toBeGreaterThan(k.nmiStackTop - 4096n);
+      expect(k.nmiStackSlot(-56)).toBe(interrupted); // the NMI's frame is untouched
+      expect(m.log.some((e) => e.kind === 'iret' && e.detail === 'ERETS')).toBe(true);
+      // ...but NMIs are still blocked: the second NMI waits.
+      expect(m.nmiBlocked).toBe(true);
+      expect(m.raiseNmi()).toBe('latched');
+      expect(k.doNmiRuns()).toHaveLength(1);
 
-    runTo(k, 'kernel_fault_point', () => k.doNmiRuns().length === 2 && m.reg('rsp') > k.nmiStackTop);
-    expect(m.rip).toBe(interrupted);
-    const runs = k.doNmiRuns();
-    expect(runs.map((r) => r.reentered)).toEqual([false, false]);
-    expect(runs.map((r) => r.nmi)).toEqual([1, 2]);
-    expect(k.unservedNmis()).toEqual([]);
-    expect(m.nmiBlocked).toBe(false);
-    m.run({ maxSteps: 300 });
-    expect(k.failure()).toBeNull();
-  });
+      runTo(k, 'kernel_fault_point', () => k.doNmiRuns().length === 2 && m.reg('rsp') > k.nmiStackTop);
+      expect(m.rip).toBe(interrupted);
+      const runs = k.doNmiRuns();
+      expect(runs.map((r) => r.reentered)).toEqual([false, false]);
+      expect(runs.map((r) => r.nmi)).toEqual([1, 2]);
+      expect(k.unservedNmis()).toEqual([]);
+      expect(m.nmiBlocked).toBe(false);
+      m.run({ maxSteps: 300 });
+      expect(k.failure()).toBeNull();
+    },
+  );
 
   test('an NMI from user mode: GS is switched by delivery and back by ERETU, no SWAPGS anywhere', () => {
     const k = kernel('fred', 'user');

@@ -10,7 +10,8 @@ export function kernel(design: string, workload: WorkloadId = 'kernel', userRsp?
 export function runTo(k: Kernel, label: string, extra?: () => boolean, maxSteps = 2000): void {
   const at = k.machine.symbol(label);
   const r = k.machine.run({ until: (m) => m.rip === at && (extra === undefined || extra()), maxSteps });
-  if (r.stop !== 'until') throw new Error(`did not reach ${label}: ${r.message} (failure: ${JSON.stringify(k.failure())})`);
+  if (r.stop !== 'until')
+    throw new Error(`did not reach ${label}: ${r.message} (failure: ${JSON.stringify(k.failure())})`);
 }
 
 /** Run until RIP is at `label` with NMIs unblocked (after an exception's IRET inside the handler). */

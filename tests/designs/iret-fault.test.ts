@@ -3,7 +3,7 @@
 // scripted: it comes out of the SDM's rules (a faulting IRET unblocks NMIs, 6.7.1; a fault that
 // cannot be delivered becomes #DF, 6.15), #GP having no IST, and Linux 3.x's IRET-fault handling.
 import { LAYOUT, Vector } from '../../kernel-lib';
-import { kernel, nestedAfterBreakpoint, runTo, runToUnblocked } from './helpers';
+import { kernel, nestedAfterBreakpoint, runTo } from './helpers';
 
 function nestedSetup() {
   return nestedAfterBreakpoint('iret-fault');
@@ -54,7 +54,7 @@ describe('iret-fault (reconstruction)', () => {
     expect(m.cpu.kernelGsBase).toBe(LAYOUT.percpuBase);
   });
 
-  test('a stream of NMIs (one per do_nmi run): each re-run\'s #GP frame is marked, #GPs pile up on the NMI stack, and the kernel takes a double fault', () => {
+  test("a stream of NMIs (one per do_nmi run): each re-run's #GP frame is marked, #GPs pile up on the NMI stack, and the kernel takes a double fault", () => {
     const { k, m } = nestedSetup();
     const middle = m.symbol('nmi_point_middle');
     let lastRun = -1n;

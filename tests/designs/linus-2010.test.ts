@@ -4,7 +4,7 @@
 // popf/ret writes below the interrupted stack, and its premise ("NMIs will stay masked" while
 // the faulting IRET is handled) is contradicted by the SDM (6.7.1).
 import { LAYOUT, Vector } from '../../kernel-lib';
-import { kernel, labelsVisited, nestedAfterBreakpoint, runTo, runToUnblocked, tracePath } from './helpers';
+import { kernel, labelsVisited, nestedAfterBreakpoint, runTo, tracePath } from './helpers';
 
 const NMI_STACK_FRAME = 0x100n; // the listing's per-CPU pointer (%gs:nmi_stack_frame)
 
@@ -40,7 +40,9 @@ describe('linus-2010: the proposal as written', () => {
     m.writeU64(rsp - 8n, 0x1111n).writeU64(rsp - 16n, 0x2222n); // data below the interrupted RSP
 
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'ret' && kk.where().startsWith('nested_nmi_ret')));
+    const path = labelsVisited(
+      tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'ret' && kk.where().startsWith('nested_nmi_ret')),
+    );
     expect(path).toEqual(['nmi', 'nested_nmi', 'nested_nmi_out', 'nested_nmi_ret']);
     m.step(); // ret
     expect(m.rip).toBe(m.symbol('nmi_point_middle'));
@@ -124,7 +126,7 @@ describe('linus-2010: the proposal as written', () => {
     expect(k.failure()).toBeNull();
   });
 
-  test('the %gs gotcha, unsolved: in the syscall gap CS is the kernel\'s but GS the user\'s, and the pointer read faults', () => {
+  test("the %gs gotcha, unsolved: in the syscall gap CS is the kernel's but GS the user's, and the pointer read faults", () => {
     const k = kernel('linus-2010', 'syscall');
     const m = k.machine;
     runTo(k, 'system_call'); // before its SWAPGS

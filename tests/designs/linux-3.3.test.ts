@@ -30,7 +30,7 @@ describe('linux-3.3', () => {
     expect(k.percpu('syscall_count')).toBeGreaterThan(0n);
   });
 
-  test('a nested NMI rewrites the running handler\'s pt_regs (copied frame = pt_regs RIP..SS): do_nmi sees regs->ip = repeat_nmi', () => {
+  test("a nested NMI rewrites the running handler's pt_regs (copied frame = pt_regs RIP..SS): do_nmi sees regs->ip = repeat_nmi", () => {
     const k = kernel('linux-3.3');
     const m = k.machine;
     runTo(k, 'kernel_fault_point');

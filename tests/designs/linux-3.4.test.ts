@@ -30,7 +30,7 @@ describe('linux-3.4', () => {
     expect(seen).toBe(LAYOUT.workloadFaultAddress); // the interrupted handler reads its own address
   });
 
-  test('before that commit (linux-3.3) the interrupted page-fault handler reads the NMI\'s faulting address', () => {
+  test("before that commit (linux-3.3) the interrupted page-fault handler reads the NMI's faulting address", () => {
     const { seen } = cr2SeenByInterruptedFault('linux-3.3');
     expect(seen).toBe(LAYOUT.nmiFaultAddress);
   });

@@ -14,7 +14,7 @@ describe('rfc-2011', () => {
   // here, in the exit path before RESTORE_ALL reloads it.
   nestingScenarios({ design: 'rfc-2011', nestAt: 'nmi_restore', afterClear: 'irq_return' });
 
-  test('the RFC\'s nested path uses %rdi as scratch and never restores it: a nested NMI inside do_nmi breaks the handler', () => {
+  test("the RFC's nested path uses %rdi as scratch and never restores it: a nested NMI inside do_nmi breaks the handler", () => {
     const k = kernel('rfc-2011');
     const m = k.machine;
     runTo(k, 'kernel_fault_point');

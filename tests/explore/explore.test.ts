@@ -1,9 +1,16 @@
 // The explorer: schedules as strings, each invariant shown to fail on a design made to break it,
 // Heavy explorations run in worker threads: jest's module sandbox slows the step loop ~40x.
 // and the historical record where it is documented.
-import { getDesign, LAYOUT, listDesigns, loadDesignFromSource } from '../../kernel-lib';
+import { getDesign, LAYOUT, loadDesignFromSource } from '../../kernel-lib';
 import type { Design } from '../../kernel-lib';
-import { exploreWorkload, parseSchedule, replaySchedule, formatScheduleSteps, ExploreRefused, exploreDesign } from '../../kernel-lib/explore';
+import {
+  exploreWorkload,
+  parseSchedule,
+  replaySchedule,
+  formatScheduleSteps,
+  ExploreRefused,
+  exploreDesign,
+} from '../../kernel-lib/explore';
 import type { WorkloadReport } from '../../kernel-lib/explore';
 
 const hostile = LAYOUT.nmiStackTop - 0x800n;
@@ -37,11 +44,23 @@ describe('the historical record', () => {
   }, 30000);
 
   test('linux-3.3 loses an NMI in the syscall gap when the user points RSP into the NMI stack (CVE-2015-3291); linux-4.2 does not', async () => {
-    const bad = await exploreWorkload({ design: 'linux-3.3', workload: 'syscall', depth: 1, exceptions: 0, userRsps: [hostile] });
+    const bad = await exploreWorkload({
+      design: 'linux-3.3',
+      workload: 'syscall',
+      depth: 1,
+      exceptions: 0,
+      userRsps: [hostile],
+    });
     const lost = bad.violations.find((v) => v.invariant === 'lost-nmi');
     expect(lost).toBeDefined();
     expect(lost!.schedule).toMatch(/^rsp=0xffff880000203800,nmi@system_call/);
-    const good = await exploreWorkload({ design: 'linux-4.2', workload: 'syscall', depth: 1, exceptions: 0, userRsps: [hostile] });
+    const good = await exploreWorkload({
+      design: 'linux-4.2',
+      workload: 'syscall',
+      depth: 1,
+      exceptions: 0,
+      userRsps: [hostile],
+    });
     expect(good.violations).toEqual([]);
   });
 
@@ -92,7 +111,9 @@ describe('each invariant can fail', () => {
   test('3: an entry that returns with GS.base changed (a SWAPGS without its pair); a paired one is transparent', async () => {
     const r = await one('\tswapgs\n\tiretq');
     expect(invariants(r)).toContain('transparency');
-    expect(r.violations.find((v) => v.invariant === 'transparency')!.summary).toMatch(/GS\.base 0x[0-9a-f]+ -> 0x[0-9a-f]+/);
+    expect(r.violations.find((v) => v.invariant === 'transparency')!.summary).toMatch(
+      /GS\.base 0x[0-9a-f]+ -> 0x[0-9a-f]+/,
+    );
     expect(invariants(await one('\tswapgs\n\tswapgs\n\tiretq'))).not.toContain('transparency');
   });
 
@@ -103,7 +124,7 @@ describe('each invariant can fail', () => {
     expect(t.schedule).toBe('nmi@user_loop+0,nmi@nmi+0,bp@nmi_point_early+0');
   }, 60000);
 
-  test('3: a return without IRET that the design declares (linus-2010\'s popf/ret) is checked like an IRET', () => {
+  test("3: a return without IRET that the design declares (linus-2010's popf/ret) is checked like an IRET", () => {
     const shipped = getDesign('linus-2010');
     expect(shipped.returnsWithoutIret).toEqual(['nested_nmi_ret']);
     // The nested NMI's scratch %rax not given back: only the popf/ret return to the outer NMI shows it.
@@ -112,9 +133,12 @@ describe('each invariant can fail', () => {
     const meta = { id: 'linus-2010-rax', listing: 'linus-2010-rax.S', harness: shipped.harness };
     const schedule = 'nmi@kernel_loop+0,bp@nmi_point_early+0,nmi@nmi_point_middle+0';
     const transparency = (design: Design) =>
-      replaySchedule({ design, workload: 'kernel', schedule }).violations.filter((v) => v.invariant === 'transparency').map((v) => v.summary);
-    expect(transparency(loadDesignFromSource(text, { ...meta, returnsWithoutIret: ['nested_nmi_ret'] })))
-      .toEqual([expect.stringMatching(/^NMI returned without IRET \(ret\) to nmi_point_middle\+0 with rax 0x0 -> 0x/)]);
+      replaySchedule({ design, workload: 'kernel', schedule })
+        .violations.filter((v) => v.invariant === 'transparency')
+        .map((v) => v.summary);
+    expect(transparency(loadDesignFromSource(text, { ...meta, returnsWithoutIret: ['nested_nmi_ret'] }))).toEqual([
+      expect.stringMatching(/^NMI returned without IRET \(ret\) to nmi_point_middle\+0 with rax 0x0 -> 0x/),
+    ]);
     // Undeclared, the ret is an ordinary instruction to the explorer, and the clobber goes unseen.
     expect(transparency(loadDesignFromSource(text, meta))).toEqual([]);
     // As shipped, the nested return gives everything back.
@@ -126,10 +150,22 @@ describe('each invariant can fail', () => {
     expect(shipped.intendedFaults).toEqual([{ vector: 13, at: 'nmi_iret' }]);
     const asIs = await exploreWorkload({ design: shipped, workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
     expect(invariants(asIs)).toEqual(['termination', 'transparency']);
-    const meta = { id: 'linus-2010-undeclared', listing: 'linus-2010.S', harness: shipped.harness, returnsWithoutIret: shipped.returnsWithoutIret };
-    const undeclared = await exploreWorkload({ design: loadDesignFromSource(shipped.text, meta), workload: 'kernel', depth: 2, exceptions: 1, workers: 2 });
+    const meta = {
+      id: 'linus-2010-undeclared',
+      listing: 'linus-2010.S',
+      harness: shipped.harness,
+      returnsWithoutIret: shipped.returnsWithoutIret,
+    };
+    const undeclared = await exploreWorkload({
+      design: loadDesignFromSource(shipped.text, meta),
+      workload: 'kernel',
+      depth: 2,
+      exceptions: 1,
+      workers: 2,
+    });
     expect(undeclared.violations.find((v) => v.invariant === 'fault')).toMatchObject({
-      schedule: 'nmi@kernel_loop+0,nmi@nmi+0,bp@nmi_point_early+0', summary: expect.stringMatching(/^unexpected #GP at nmi_iret\+0/),
+      schedule: 'nmi@kernel_loop+0,nmi@nmi+0,bp@nmi_point_early+0',
+      summary: expect.stringMatching(/^unexpected #GP at nmi_iret\+0/),
     });
   }, 60000);
 
@@ -137,17 +173,30 @@ describe('each invariant can fail', () => {
   test.each([
     ['linus-2010', 'nmi@kernel_loop+0,nmi@nmi+0,bp@nmi_point_early+0,nmi@nmi+0'],
     ['iret-fault', 'nmi@kernel_loop+0,nmi@nmi+0,bp@nmi_point_early+0,nmi@iret_general_protection+0'],
-  ])('4: with its own #GP declared, %s still fails invariant 4 at depth 3: an NMI at the start of the fault path (SDM 6.7.1)', async (design, schedule) => {
-    const r = await exploreWorkload({ design, workload: 'kernel', depth: 3, exceptions: 1, workers: 2 });
-    expect(r.violations.find((v) => v.invariant === 'fault')).toMatchObject({ schedule, summary: 'kernel oops: general protection fault' });
-  }, 120000);
+  ])(
+    '4: with its own #GP declared, %s still fails invariant 4 at depth 3: an NMI at the start of the fault path (SDM 6.7.1)',
+    async (design, schedule) => {
+      const r = await exploreWorkload({ design, workload: 'kernel', depth: 3, exceptions: 1, workers: 2 });
+      expect(r.violations.find((v) => v.invariant === 'fault')).toMatchObject({
+        schedule,
+        summary: 'kernel oops: general protection fault',
+      });
+    },
+    120000,
+  );
 
   test('4: an entry that touches unmapped memory faults', async () => {
     expect(invariants(await one('\tmovq 0x10, %rax\n\tiretq'))).toContain('fault');
   });
 
   test('5: an entry that spins never returns', async () => {
-    const r = await exploreWorkload({ design: broken('1:\tjmp 1b'), workload: 'kernel', depth: 1, exceptions: 0, maxStepsAfterEvent: 500 });
+    const r = await exploreWorkload({
+      design: broken('1:\tjmp 1b'),
+      workload: 'kernel',
+      depth: 1,
+      exceptions: 0,
+      maxStepsAfterEvent: 500,
+    });
     expect(invariants(r)).toContain('termination');
     expect(r.violations.find((v) => v.invariant === 'termination')!.summary).toMatch(/500 steps/);
   });
@@ -157,6 +206,8 @@ describe('each invariant can fail', () => {
   });
 
   test('2: re-entrancy is reported from the harness counter (unprotected, above); a too-large bound is refused with an estimate', async () => {
-    await expect(exploreDesign({ design: 'linux-3.3', workload: 'kernel', depth: 4, exceptions: 3, limitRuns: 1000 })).rejects.toBeInstanceOf(ExploreRefused);
+    await expect(
+      exploreDesign({ design: 'linux-3.3', workload: 'kernel', depth: 4, exceptions: 3, limitRuns: 1000 }),
+    ).rejects.toBeInstanceOf(ExploreRefused);
   });
 });

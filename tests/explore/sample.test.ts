@@ -36,8 +36,22 @@ describe('sampling schedules', () => {
   }, 60000);
 
   test('schedules stay within the bound, and the same seed draws the same report', () => {
-    const a = sampleWorkload({ design: 'unprotected', workload: 'debug', depth: 3, exceptions: 1, samples: 120, seed: 9 });
-    const b = sampleWorkload({ design: 'unprotected', workload: 'debug', depth: 3, exceptions: 1, samples: 120, seed: 9 });
+    const a = sampleWorkload({
+      design: 'unprotected',
+      workload: 'debug',
+      depth: 3,
+      exceptions: 1,
+      samples: 120,
+      seed: 9,
+    });
+    const b = sampleWorkload({
+      design: 'unprotected',
+      workload: 'debug',
+      depth: 3,
+      exceptions: 1,
+      samples: 120,
+      seed: 9,
+    });
     expect({ ...b, ms: 0 }).toEqual({ ...a, ms: 0 });
     for (const v of a.violations) {
       const events = parseSchedule(v.schedule).events;

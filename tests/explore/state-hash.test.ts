@@ -49,7 +49,13 @@ describe('StateHasher', () => {
     m.memory.write64(Number(slot & 0xffffffffn) | 0, Number(slot >> 32n) | 0, 0x1234, 0, 0);
     const changed = incremental.key(0, 0);
     expect(changed).not.toBe(before);
-    m.memory.write64(Number(slot & 0xffffffffn) | 0, Number(slot >> 32n) | 0, Number(old & 0xffffffffn) | 0, Number(old >> 32n) | 0, 0);
+    m.memory.write64(
+      Number(slot & 0xffffffffn) | 0,
+      Number(slot >> 32n) | 0,
+      Number(old & 0xffffffffn) | 0,
+      Number(old >> 32n) | 0,
+      0,
+    );
     expect(incremental.key(0, 0)).toBe(before);
     // The CPU's part and the caller's extras count too.
     expect(incremental.key(1, 0)).not.toBe(before);

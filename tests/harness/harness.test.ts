@@ -1,6 +1,16 @@
 // The harness kernel around the designs: workloads, the syscall gap, the debug stack, do_nmi's
 // bookkeeping, exception points, failures, snapshots.
-import { buildKernel, LAYOUT, SELECTORS, Vector, WORKLOADS, checkDesignSource, loadDesignFromSource, DEBUG_STKSZ, THREAD_SIZE } from '../../kernel-lib';
+import {
+  buildKernel,
+  LAYOUT,
+  SELECTORS,
+  Vector,
+  WORKLOADS,
+  checkDesignSource,
+  loadDesignFromSource,
+  DEBUG_STKSZ,
+  THREAD_SIZE,
+} from '../../kernel-lib';
 
 const k = (workload: (typeof WORKLOADS)[number] = 'kernel', design = 'linux-3.3') => buildKernel({ design, workload });
 
@@ -89,7 +99,10 @@ describe('do_nmi', () => {
     m.run({ maxSteps: 200 });
     expect(kk.percpu('nmi_runs')).toBe(2n);
     const runs = kk.doNmiRuns();
-    expect(runs.map((r) => [r.run, r.nmi, r.reentered])).toEqual([[1, 1, false], [2, 2, false]]);
+    expect(runs.map((r) => [r.run, r.nmi, r.reentered])).toEqual([
+      [1, 1, false],
+      [2, 2, false],
+    ]);
     expect(runs[0].step).toBe(step);
     expect(runs[0].logIndex).toBeGreaterThanOrEqual(logIndex);
     expect(runs[0].rsp).toBeLessThan(LAYOUT.nmiStackTop);
@@ -115,24 +128,32 @@ describe('do_nmi', () => {
     m.run({ until: 'do_nmi_return' });
     const after = m.registers();
     for (const r of ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15', 'rsp'] as const) expect(after[r]).toBe(before[r]);
-    for (const r of ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11'] as const) expect(after[r]).not.toBe(before[r]);
+    for (const r of ['rax', 'rcx', 'rdx', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11'] as const)
+      expect(after[r]).not.toBe(before[r]);
   });
 
-  test.each([['bp', Vector.BP, 'int3_count'], ['db', Vector.DB, 'debug_count']] as const)(
-    'an armed %s at an exception point is taken there and returns with IRET', (kind, vector, counter) => {
-      const kk = k('kernel', 'linux-3.4');
-      const m = kk.machine;
-      expect(kk.exceptionPoints.map((p) => p.label)).toEqual(['nmi_point_early', 'nmi_point_middle', 'nmi_point_late', 'kernel_fault_point']);
-      kk.armException({ at: 'nmi_point_middle', kind });
-      m.raiseNmi();
-      m.run({ maxSteps: 400 });
-      const d = m.log.find((e) => e.kind === 'deliver' && e.vector === vector)!;
-      expect(kk.where(d.rip!)).toBe('nmi_point_middle+0');
-      expect(d.ist).toBe(4);
-      expect(kk.percpu(counter)).toBe(1n);
-      expect(kk.doNmiRuns()).toHaveLength(1);
-      expect(kk.failure()).toBeNull();
-    });
+  test.each([
+    ['bp', Vector.BP, 'int3_count'],
+    ['db', Vector.DB, 'debug_count'],
+  ] as const)('an armed %s at an exception point is taken there and returns with IRET', (kind, vector, counter) => {
+    const kk = k('kernel', 'linux-3.4');
+    const m = kk.machine;
+    expect(kk.exceptionPoints.map((p) => p.label)).toEqual([
+      'nmi_point_early',
+      'nmi_point_middle',
+      'nmi_point_late',
+      'kernel_fault_point',
+    ]);
+    kk.armException({ at: 'nmi_point_middle', kind });
+    m.raiseNmi();
+    m.run({ maxSteps: 400 });
+    const d = m.log.find((e) => e.kind === 'deliver' && e.vector === vector)!;
+    expect(kk.where(d.rip!)).toBe('nmi_point_middle+0');
+    expect(d.ist).toBe(4);
+    expect(kk.percpu(counter)).toBe(1n);
+    expect(kk.doNmiRuns()).toHaveLength(1);
+    expect(kk.failure()).toBeNull();
+  });
 
   test('an armed #PF sets CR2 to a vmalloc address; the handler fixes it up and logs it; it lands on the NMI stack', () => {
     const kk = k('kernel', 'linux-3.4');
@@ -268,21 +289,37 @@ END(nmi)
     for (const label of ['not_ret', 'nowhere']) {
       const r = checkDesignSource(listing, { listing: 'mine.S', returnsWithoutIret: [label] });
       expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.errors.map((e) => e.message)).toEqual([`returnsWithoutIret: '${label}' must be a label in .text on a ret instruction`]);
+      if (!r.ok)
+        expect(r.errors.map((e) => e.message)).toEqual([
+          `returnsWithoutIret: '${label}' must be a label in .text on a ret instruction`,
+        ]);
     }
     const shape = checkDesignSource(listing, { returnsWithoutIret: 'nested_ret' as unknown as string[] });
     expect(shape.ok).toBe(false);
     if (!shape.ok) expect(shape.errors[0].message).toMatch(/'returnsWithoutIret' must be a list of labels/);
-    const intended = checkDesignSource(listing, { listing: 'mine.S', intendedFaults: [{ fault: '#GP', at: 'not_ret' }, { fault: '#GP', at: 'nowhere' }] });
+    const intended = checkDesignSource(listing, {
+      listing: 'mine.S',
+      intendedFaults: [
+        { fault: '#GP', at: 'not_ret' },
+        { fault: '#GP', at: 'nowhere' },
+      ],
+    });
     expect(intended.ok).toBe(false);
-    if (!intended.ok) expect(intended.errors.map((e) => e.message)).toEqual(["intendedFaults: 'nowhere' is not a label in .text"]);
+    if (!intended.ok)
+      expect(intended.errors.map((e) => e.message)).toEqual(["intendedFaults: 'nowhere' is not a label in .text"]);
     for (const bad of [[{ fault: '#DF', at: 'not_ret' }], [{ fault: 13, at: 'not_ret' }], '#GP@not_ret']) {
       const r = checkDesignSource(listing, { intendedFaults: bad as unknown as { fault: string; at: string }[] });
       expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.errors[0].message).toMatch(/^manifest: 'intendedFaults' must be a list of \{ fault, at \}: fault one of #DE, #UD, #TS, #NP, #SS, #GP, #PF/);
+      if (!r.ok)
+        expect(r.errors[0].message).toMatch(
+          /^manifest: 'intendedFaults' must be a list of \{ fault, at \}: fault one of #DE, #UD, #TS, #NP, #SS, #GP, #PF/,
+        );
     }
     const gate = checkDesignSource(listing, { listing: 'mine.S', harness: { gates: { 13: 'missing_handler' } } });
     expect(gate.ok).toBe(false);
-    if (!gate.ok) expect(gate.errors[0].message).toBe("harness.gates: vector 13 names 'missing_handler', which is not a label in .text");
+    if (!gate.ok)
+      expect(gate.errors[0].message).toBe(
+        "harness.gates: vector 13 names 'missing_handler', which is not a label in .text",
+      );
   });
 });

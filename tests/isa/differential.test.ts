@@ -14,10 +14,26 @@
 // without them the test fails (it does not skip). The reference itself was cross-checked
 // against a real CPU with differential/native/native_check.sh.
 import { GPR_NAMES } from '../../kernel-lib/exec';
-import { compareCase, describe as describeMismatch, formatFailure, minimize, type Mismatch } from './differential/compare';
+import {
+  compareCase,
+  describe as describeMismatch,
+  formatFailure,
+  minimize,
+  type Mismatch,
+} from './differential/compare';
 import { emulatorAvailable, runEmulator, runEmulatorParallel } from './differential/emulator';
 import {
-  AF, CF, OF, PF, SF, STATUS, ZF, generateCases, replayDefined, shiftFlags, type DiffCase,
+  AF,
+  CF,
+  OF,
+  PF,
+  SF,
+  STATUS,
+  ZF,
+  generateCases,
+  replayDefined,
+  shiftFlags,
+  type DiffCase,
 } from './differential/generate';
 import { runReference, startReference, type Outcome } from './differential/reference';
 
@@ -40,12 +56,14 @@ const KNOWN: Array<{ c: DiffCase; regs: Partial<Record<(typeof GPR_NAMES)[number
   // 32-bit writes zero the upper half, 8-bit (incl. %ah) writes do not; 0xffffffff + 1 = 0 sets CF ZF PF AF
   {
     c: handCase(1, ['movq $-1, %rax', 'movl $0x11, %eax', 'movb $0x22, %ah', 'movq $-1, %rbx', 'addl $1, %ebx']),
-    regs: { rax: 0x2211n, rbx: 0n, rsp: STACK_TOP }, rflags: 0x57n,
+    regs: { rax: 0x2211n, rbx: 0n, rsp: STACK_TOP },
+    rflags: 0x57n,
   },
   // pushq 8(%rsp) reads before RSP moves; popfq loads the status flags
   {
     c: handCase(2, ['pushq $0x8d7', 'pushq $7', 'pushq 8(%rsp)', 'popq %rcx', 'popq %rdx', 'popfq']),
-    regs: { rcx: 0x8d7n, rdx: 7n, rsp: STACK_TOP }, rflags: 0x8d7n,
+    regs: { rcx: 0x8d7n, rdx: 7n, rsp: STACK_TOP },
+    rflags: 0x8d7n,
   },
 ];
 
@@ -56,11 +74,15 @@ function checkKnown(name: string, get: (c: DiffCase) => Outcome | undefined): vo
     for (const r of GPR_NAMES) {
       const want = k.regs[r] ?? 0n;
       if (o.state.regs[r] !== want) {
-        throw new Error(`${name}: hand case ${k.c.id}: ${r} = 0x${o.state.regs[r].toString(16)}, want 0x${want.toString(16)}`);
+        throw new Error(
+          `${name}: hand case ${k.c.id}: ${r} = 0x${o.state.regs[r].toString(16)}, want 0x${want.toString(16)}`,
+        );
       }
     }
     if (o.state.rflags !== k.rflags) {
-      throw new Error(`${name}: hand case ${k.c.id}: rflags = 0x${o.state.rflags.toString(16)}, want 0x${k.rflags.toString(16)}`);
+      throw new Error(
+        `${name}: hand case ${k.c.id}: rflags = 0x${o.state.rflags.toString(16)}, want 0x${k.rflags.toString(16)}`,
+      );
     }
   }
 }
@@ -69,8 +91,9 @@ describe('differential test against Unicorn', () => {
   test('the generator is deterministic and its flag model replays', () => {
     const a = generateCases(7, 50);
     const b = generateCases(7, 50);
-    expect(a.map((c) => c.body.map((g) => g.lines.join('|')).join('\n')))
-      .toEqual(b.map((c) => c.body.map((g) => g.lines.join('|')).join('\n')));
+    expect(a.map((c) => c.body.map((g) => g.lines.join('|')).join('\n'))).toEqual(
+      b.map((c) => c.body.map((g) => g.lines.join('|')).join('\n')),
+    );
     for (const c of a) expect(replayDefined(c.body)).toBe(c.definedFlags);
   });
 
@@ -90,8 +113,10 @@ describe('differential test against Unicorn', () => {
   test('the comparison reports differences and ignores only undefined flags', () => {
     const c = handCase(0, ['nop'], STATUS & ~AF);
     const regs = Object.fromEntries(GPR_NAMES.map((r) => [r, 0n])) as Record<(typeof GPR_NAMES)[number], bigint>;
-    const at = (rflags: bigint, extra: Partial<typeof regs> = {}): Outcome =>
-      ({ ok: true, state: { regs: { ...regs, ...extra }, rflags } });
+    const at = (rflags: bigint, extra: Partial<typeof regs> = {}): Outcome => ({
+      ok: true,
+      state: { regs: { ...regs, ...extra }, rflags },
+    });
     expect(compareCase(c, at(0x2n), at(0x2n))).toBeNull();
     expect(compareCase(c, at(0x2n), at(0x2n | BigInt(AF)))).toBeNull();
     expect(compareCase(c, at(0x2n), at(0x3n))?.flags).toEqual(['CF']);
@@ -113,7 +138,6 @@ describe('differential test against Unicorn', () => {
   });
 
   test(`emulator agrees with Unicorn on ${COUNT} random cases (seed ${SEED})`, async () => {
-    // eslint-disable-next-line no-console
     console.log(`differential: seed ${SEED} (NMI_DIFF_SEED), ${COUNT} cases (NMI_DIFF_CASES)`);
     const missing = emulatorAvailable();
     if (missing) throw new Error(missing);
@@ -133,11 +157,11 @@ describe('differential test against Unicorn', () => {
       const m = compareCase(c, ref.results.get(c.id), emu);
       if (m) failures.push({ c, emu, m });
     }
-    const timing = `generate ${tGen} ms, reference: GNU as/ld ${ref.assembleMs} ms + Unicorn ${ref.runMs} ms, ` +
+    const timing =
+      `generate ${tGen} ms, reference: GNU as/ld ${ref.assembleMs} ms + Unicorn ${ref.runMs} ms, ` +
       `emulator ${tEmu} ms (${WORKERS} worker threads; concurrently with the reference)`;
     if (failures.length === 0) {
       ref.cleanup();
-      // eslint-disable-next-line no-console
       console.log(`differential: ${COUNT} cases agree; ${timing}`);
       return;
     }
@@ -151,18 +175,24 @@ describe('differential test against Unicorn', () => {
     const report: string[] = [
       `${failures.length} of ${COUNT} cases differ (seed ${SEED}; ${timing}; reference files in ${ref.dir})`,
       'kinds:',
-      ...[...kinds].sort((x, y) => y[1].length - x[1].length).slice(0, 20)
+      ...[...kinds]
+        .sort((x, y) => y[1].length - x[1].length)
+        .slice(0, 20)
         .map(([k, ids]) => `  ${ids.length}x ${k.slice(0, 160)}  (e.g. case ${ids.slice(0, 5).join(', ')})`),
     ];
     const deadline = Date.now() + 20_000;
     for (const f of failures.slice(0, SHOW_FAILURES)) {
       report.push('', formatFailure(f.c, ref.results.get(f.c.id), f.emu, f.m));
       if (f.m.error) continue;
-      const small = minimize(f.c, (cands) => {
-        const r = runReference(cands);
-        r.cleanup();
-        return cands.map((v) => compareCase(v, r.results.get(v.id), runEmulator(v)) !== null);
-      }, deadline);
+      const small = minimize(
+        f.c,
+        (cands) => {
+          const r = runReference(cands);
+          r.cleanup();
+          return cands.map((v) => compareCase(v, r.results.get(v.id), runEmulator(v)) !== null);
+        },
+        deadline,
+      );
       if (small !== f.c) {
         const r = runReference([small]);
         r.cleanup();

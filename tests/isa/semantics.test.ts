@@ -32,7 +32,9 @@ describe('register widths (SDM vol. 1, 3.4.1.1)', () => {
 
 describe('MOVZX / MOVSX (SDM MOVZX, MOVSX/MOVSXD)', () => {
   test('zero- and sign-extension from every width', () => {
-    const r = run('movq $0x80f0, %rcx\n  movzbl %cl, %eax\n  movsbq %cl, %rbx\n  movswl %cx, %edx\n  movl $0x80000000, %esi\n  movslq %esi, %rdi');
+    const r = run(
+      'movq $0x80f0, %rcx\n  movzbl %cl, %eax\n  movsbq %cl, %rbx\n  movswl %cx, %edx\n  movl $0x80000000, %esi\n  movslq %esi, %rdi',
+    );
     expect(r.rax).toBe(0xf0n);
     expect(r.rbx).toBe(0xfffffffffffffff0n);
     expect(r.rdx).toBe(0xffff80f0n);
@@ -126,7 +128,9 @@ describe('LEA, control transfer, flags instructions', () => {
   test('every condition code', () => {
     // 5 - 7: CF=1, SF=1, OF=0, ZF=0 -> b, be, s, l, le, ne taken; a, ae, g, ge, e not taken.
     const conds = ['b', 'be', 's', 'l', 'le', 'ne', 'a', 'ae', 'g', 'ge', 'e', 'o', 'no', 'ns', 'p', 'np'];
-    const body = conds.map((c, i) => `  movq $5, %rdx\n  cmpq $7, %rdx\n  j${c} 1f\n  jmp 2f\n1: orq $${1 << i}, %rbx\n2:`).join('\n');
+    const body = conds
+      .map((c, i) => `  movq $5, %rdx\n  cmpq $7, %rdx\n  j${c} 1f\n  jmp 2f\n1: orq $${1 << i}, %rbx\n2:`)
+      .join('\n');
     const r = run(`  xorl %ebx, %ebx\n${body}`);
     const taken = conds.filter((_, i) => (r.rbx >> BigInt(i)) & 1n);
     // 5 - 7 = -2 = 0xfe...fe: PF from 0xfe (seven bits) is 0.

@@ -1,6 +1,14 @@
 // Event delivery through the IDT (../shared/NMI-FACTS.md section 1; Intel SDM vol. 3 chapter 6).
 import { SELECTORS, Vector, doubleFaultRule } from '../../kernel-lib';
-import { DEBUG_STACK_TOP, DF_STACK_TOP, IDT_BASE, KSTACK_TOP, NMI_STACK_TOP, USER_STACK_TOP, miniKernel } from './fixtures/mini-kernel';
+import {
+  DEBUG_STACK_TOP,
+  DF_STACK_TOP,
+  IDT_BASE,
+  KSTACK_TOP,
+  NMI_STACK_TOP,
+  USER_STACK_TOP,
+  miniKernel,
+} from './fixtures/mini-kernel';
 
 describe('the 64-bit interrupt frame (SDM 6.14.2-6.14.4)', () => {
   test('pushes SS, RSP, RFLAGS, CS, RIP, 8 bytes each, after aligning RSP down to 16', () => {
@@ -77,7 +85,9 @@ describe('traps and faults (SDM 6.5)', () => {
   });
 
   test('TF raises a single-step #DB after the instruction (SDM 17.3.1.4), delivered before a pending NMI (SDM 6.9)', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq $1, %rax\nsecond:\n  movq $2, %rax\n  hlt\ndebug:\n  hlt\n' });
+    const m = miniKernel({
+      source: '.text\n_start:\n  movq $1, %rax\nsecond:\n  movq $2, %rax\n  hlt\ndebug:\n  hlt\n',
+    });
     m.setReg('rflags', 0x2n | 0x100n);
     m.step();
     expect(m.reg('rax')).toBe(1n);
@@ -137,7 +147,9 @@ describe('double and triple faults (SDM 6.15, table 6-5)', () => {
 
 describe('privilege changes (SDM 6.14.4, 6.14.5)', () => {
   test('an exception from user mode without IST switches to TSS.RSP0 and pushes the user SS:RSP', () => {
-    const m = miniKernel({ source: '.section .user, "ax"\nuser_start:\n  movq (%rax), %rbx\n  hlt\n.text\n_start:\n  hlt\n' });
+    const m = miniKernel({
+      source: '.section .user, "ax"\nuser_start:\n  movq (%rax), %rbx\n  hlt\n.text\n_start:\n  hlt\n',
+    });
     m.setMode('user');
     m.setReg('rip', m.symbol('user_start'));
     m.setReg('rsp', USER_STACK_TOP - 64n);
@@ -163,7 +175,9 @@ describe('privilege changes (SDM 6.14.4, 6.14.5)', () => {
   });
 
   test('IRET back to CPL 3 restores user CS/SS and CPL; INT3 from user mode uses the DPL-3 gate', () => {
-    const m = miniKernel({ source: '.section .user, "ax"\nuser_start:\n  int3\nuser_next:\n  hlt\n.text\n_start:\n  hlt\n' });
+    const m = miniKernel({
+      source: '.section .user, "ax"\nuser_start:\n  int3\nuser_next:\n  hlt\n.text\n_start:\n  hlt\n',
+    });
     m.setMode('user');
     m.setReg('rip', m.symbol('user_start'));
     m.setReg('rsp', USER_STACK_TOP - 64n);
@@ -179,7 +193,11 @@ describe('privilege changes (SDM 6.14.4, 6.14.5)', () => {
 describe("IRET's checks of the frame it pops (SDM vol. 2 IRET, 64-bit mode: #GP before any state changes)", () => {
   const SRC = '.section .user, "ax"\nuser_target:\n  hlt\n.text\n_start:\n  iretq\nkernel_target:\n  hlt\n';
   /** IRET from CPL 0 with the frame [RIP, CS, RFLAGS, RSP, SS]; the #GP it raises (null if none). */
-  function iretWith(cs: bigint, ss: bigint, rip?: bigint): { m: ReturnType<typeof miniKernel>; gp: { errorCode?: number; detail?: string } | null } {
+  function iretWith(
+    cs: bigint,
+    ss: bigint,
+    rip?: bigint,
+  ): { m: ReturnType<typeof miniKernel>; gp: { errorCode?: number; detail?: string } | null } {
     const m = miniKernel({ source: SRC });
     const target = rip ?? (cs & 3n ? m.symbol('user_target') : m.symbol('kernel_target'));
     const frame = [target, cs, 0x2n, cs & 3n ? USER_STACK_TOP - 64n : KSTACK_TOP - 512n, ss];

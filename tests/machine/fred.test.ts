@@ -121,7 +121,9 @@ describe('FRED delivery (fred.rst "Stack levels"; asm/fred.h frame layout)', () 
 describe('FRED and ring 3', () => {
   function userMachine(): Machine {
     const m = fredMachine();
-    m.setMode('user').setReg('rip', m.symbol('user_start')).setReg('rsp', USER_STACK - 64n);
+    m.setMode('user')
+      .setReg('rip', m.symbol('user_start'))
+      .setReg('rsp', USER_STACK - 64n);
     m.cpu.gsBase = 0x7f0000000000n;
     m.cpu.kernelGsBase = 0xffff888000100000n;
     return m;
@@ -141,7 +143,10 @@ describe('FRED and ring 3', () => {
 
   test('SWAPGS is #UD under FRED', () => {
     const m = fredMachine();
-    const program = assembleOrThrow({ files: [{ name: 'x.S', text: '.text\n_start:\n  swapgs\n' }], sectionBases: { '.text': 0xffffffff82000000n } });
+    const program = assembleOrThrow({
+      files: [{ name: 'x.S', text: '.text\n_start:\n  swapgs\n' }],
+      sectionBases: { '.text': 0xffffffff82000000n },
+    });
     m.load(program);
     m.setReg('rip', 0xffffffff82000000n);
     m.step();

@@ -177,7 +177,9 @@ describe('poke (debugger writes, no protections)', () => {
     expect(mem.peek(BASE + 0x800n, 6000)).toEqual(bytes);
     mem.restore(snap);
     expect(mem.peek(BASE + 0x800n, 6000)).toEqual(new Uint8Array(6000));
-    expect(() => mem.poke(BASE + 0x2ff0n, new Uint8Array(32))).toThrow(/poke: address 0xffff888000003000 is not mapped/);
+    expect(() => mem.poke(BASE + 0x2ff0n, new Uint8Array(32))).toThrow(
+      /poke: address 0xffff888000003000 is not mapped/,
+    );
   });
 });
 
@@ -295,10 +297,26 @@ describe('snapshots against a reference model (fast-check)', () => {
     | { kind: 'poke'; offset: number; value: number };
   const REGION = 3 * 4096;
   const opArb: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), offset: fc.nat({ max: REGION - 8 }), size: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const), value: fc.integer(), repeat: fc.constantFrom(1, 1, 1, 700) }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('write' as const),
+        offset: fc.nat({ max: REGION - 8 }),
+        size: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const),
+        value: fc.integer(),
+        repeat: fc.constantFrom(1, 1, 1, 700),
+      }),
+    },
     { weight: 2, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('restore' as const), which: fc.nat() }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('poke' as const), offset: fc.nat({ max: REGION - 1 }), value: fc.nat({ max: 255 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('poke' as const),
+        offset: fc.nat({ max: REGION - 1 }),
+        value: fc.nat({ max: 255 }),
+      }),
+    },
   );
 
   test('reads always match the model', () => {

@@ -52,7 +52,10 @@ describe('breakpoints and until', () => {
 
 describe('the boundary hook', () => {
   test('is called at every instruction boundary and can raise an NMI there', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  nop\n  nop\ntarget:\n  nop\n  hlt\nnmi:\n  incq count\n  iretq\n.data\ncount: .quad 0\n' });
+    const m = miniKernel({
+      source:
+        '.text\n_start:\n  nop\n  nop\ntarget:\n  nop\n  hlt\nnmi:\n  incq count\n  iretq\n.data\ncount: .quad 0\n',
+    });
     const seen: bigint[] = [];
     m.onBoundary((mm) => {
       seen.push(mm.rip);
@@ -249,7 +252,17 @@ int3:
   }
 
   test('straight-line code and direct branches skip it; returns, deliveries and IRET reach it', () => {
-    expect(seen('every', false)).toEqual(['_start', '_start+0x7', 'f', 'f+0x4', '_start+0xc', '_start+0x13', 'int3', '_start+0x14', '_start+0x1b']);
+    expect(seen('every', false)).toEqual([
+      '_start',
+      '_start+0x7',
+      'f',
+      'f+0x4',
+      '_start+0xc',
+      '_start+0x13',
+      'int3',
+      '_start+0x14',
+      '_start+0x1b',
+    ]);
     // The first boundary, after `ret` (looked up at run time), after #BP's delivery (logged), and
     // after IRET; `call f` is a direct branch: not a change.
     expect(seen('changes', false)).toEqual(['_start', '_start+0xc', 'int3', '_start+0x14']);
@@ -268,7 +281,8 @@ int3:
     m.hookScope = 'changes';
     const rets: string[] = [];
     m.onBoundary((mm) => {
-      if (mm.cpu.lastRetStep === mm.steps - 1 && mm.cpu.lastRet !== null) rets.push(`${mm.symbolize(mm.cpu.lastRet.src?.address ?? 0n)} -> ${mm.symbolize(mm.rip)}`);
+      if (mm.cpu.lastRetStep === mm.steps - 1 && mm.cpu.lastRet !== null)
+        rets.push(`${mm.symbolize(mm.cpu.lastRet.src?.address ?? 0n)} -> ${mm.symbolize(mm.rip)}`);
     });
     m.run();
     // Only the RET: the IRET after int3 and the direct call are no RETs.

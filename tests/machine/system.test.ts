@@ -65,7 +65,9 @@ entry_syscall:
   function setup() {
     const m = miniKernel({ source: SRC });
     m.cpu.lstar = m.symbol('entry_syscall');
-    m.setMode('user').setReg('rip', m.symbol('user_start')).setReg('rsp', NMI_STACK_TOP - 16n);
+    m.setMode('user')
+      .setReg('rip', m.symbol('user_start'))
+      .setReg('rsp', NMI_STACK_TOP - 16n);
     m.setReg('rflags', 0x2n | 0x200n | 0x400n | 0x1n); // IF, DF, CF
     return m;
   }
@@ -150,7 +152,9 @@ describe('CPL checks: #GP(0) for privileged instructions at CPL 3', () => {
 
 describe('CR2', () => {
   test('mov to and from %cr2', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq $0x1234, %rax\n  movq %rax, %cr2\n  movq %cr2, %rbx\n  hlt\n' });
+    const m = miniKernel({
+      source: '.text\n_start:\n  movq $0x1234, %rax\n  movq %rax, %cr2\n  movq %cr2, %rbx\n  hlt\n',
+    });
     m.run({ maxSteps: 10 });
     expect(m.reg('rbx')).toBe(0x1234n);
   });
@@ -192,7 +196,9 @@ other_idt: .skip 256*16
 
   test('lidt at CPL 3 faults #GP(0)', () => {
     const m = miniKernel({ source: '.section .user, "ax"\nu:\n  lidt (%rsp)\n.text\n_start:\n  hlt\n' });
-    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', USER_STACK_TOP - 16n);
+    m.setMode('user')
+      .setReg('rip', m.symbol('u'))
+      .setReg('rsp', USER_STACK_TOP - 16n);
     m.step();
     expect(m.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.GP);
   });

@@ -19,7 +19,16 @@ import { buildStory, storyParts } from './fixtures/story';
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/view');
 const SANITIZER = '/usr/lib/python3/dist-packages/notebook/static/components/sanitizer/index.js';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 let browser: Browser;
 const story = buildStory();
@@ -28,7 +37,9 @@ const chartCount = story.charts.length;
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the browser test needs it (Debian: apt-get install -y chromium; scripts/setup.sh does this)`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser test needs it (Debian: apt-get install -y chromium; scripts/setup.sh does this)`,
+    );
   }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -39,8 +50,13 @@ afterAll(async () => {
 });
 
 /** Open a page that may load file: URLs only; returns the other URLs it tried. */
-async function offlinePage(options: { javaScriptEnabled: boolean }): Promise<{ page: Page; blocked: string[]; errors: string[] }> {
-  const context = await browser.newContext({ javaScriptEnabled: options.javaScriptEnabled, viewport: { width: 1400, height: 900 } });
+async function offlinePage(options: {
+  javaScriptEnabled: boolean;
+}): Promise<{ page: Page; blocked: string[]; errors: string[] }> {
+  const context = await browser.newContext({
+    javaScriptEnabled: options.javaScriptEnabled,
+    viewport: { width: 1400, height: 900 },
+  });
   const page = await context.newPage();
   const blocked: string[] = [];
   const errors: string[] = [];
@@ -59,21 +75,38 @@ test('exported page, scripts on: every chart drawn by plotly offline, diagrams s
   fs.writeFileSync(file, exportHtmlPage(parts, { title: 'NMI Lab: nested NMI views' }));
   const { page, blocked, errors } = await offlinePage({ javaScriptEnabled: true });
   await page.goto(`file://${file}`);
-  await page.waitForFunction(`document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`, undefined, { timeout: 20000 });
+  await page.waitForFunction(
+    `document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`,
+    undefined,
+    { timeout: 20000 },
+  );
   expect(await page.locator('.js-plotly-plot').count()).toBe(chartCount);
   await expect(page.getByText('NMI stack (IST 3)').first().isVisible()).resolves.toBe(true);
   await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
   // The heatmap and bars really have marks in them.
-  expect(await page.locator('.js-plotly-plot .heatmaplayer image, .js-plotly-plot .heatmaplayer .hm').count()).toBeGreaterThan(0);
+  expect(
+    await page.locator('.js-plotly-plot .heatmaplayer image, .js-plotly-plot .heatmaplayer .hm').count(),
+  ).toBeGreaterThan(0);
   expect(await page.locator('.js-plotly-plot .bars .point').count()).toBeGreaterThan(5);
   expect(await page.getByText('static view').first().isVisible()).toBe(false);
   expect(blocked).toEqual([]);
   expect(errors).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'export-interactive.png'), fullPage: true });
   // Close-ups for reading: the NMI stack as the nested NMI enters, the before/after pair, the timeline.
-  await page.locator('section').nth(1).locator('table').first().screenshot({ path: path.join(ARTIFACTS, 'stack-nmi.png') });
-  await page.locator('section').nth(3).screenshot({ path: path.join(ARTIFACTS, 'stack-before-after.png') });
-  await page.locator('.js-plotly-plot').first().screenshot({ path: path.join(ARTIFACTS, 'timeline.png') });
+  await page
+    .locator('section')
+    .nth(1)
+    .locator('table')
+    .first()
+    .screenshot({ path: path.join(ARTIFACTS, 'stack-nmi.png') });
+  await page
+    .locator('section')
+    .nth(3)
+    .screenshot({ path: path.join(ARTIFACTS, 'stack-before-after.png') });
+  await page
+    .locator('.js-plotly-plot')
+    .first()
+    .screenshot({ path: path.join(ARTIFACTS, 'timeline.png') });
   await page.context().close();
 }, 40000);
 
@@ -92,26 +125,34 @@ test('exported page, scripts off: diagrams and every chart fallback still visibl
 }, 30000);
 
 function loadSanitizer(): { sanitize(html: string, options?: object): string } {
-  if (!fs.existsSync(SANITIZER)) throw new Error(`the classic Notebook's sanitizer is missing (${SANITIZER}): install jupyter-notebook (Debian)`);
+  if (!fs.existsSync(SANITIZER))
+    throw new Error(`the classic Notebook's sanitizer is missing (${SANITIZER}): install jupyter-notebook (Debian)`);
   let mod: { defaultSanitizer: { sanitize(html: string, options?: object): string } } | null = null;
   // The file is an AMD module: `define(() => exports)`.
-  new Function('define', fs.readFileSync(SANITIZER, 'utf8'))((factory: () => typeof mod) => { mod = factory(); });
+  new Function('define', fs.readFileSync(SANITIZER, 'utf8'))((factory: () => typeof mod) => {
+    mod = factory();
+  });
   if (!mod) throw new Error('sanitizer did not load');
   return (mod as { defaultSanitizer: { sanitize(html: string, options?: object): string } }).defaultSanitizer;
 }
 
-test('untrusted notebook: after Jupyter\'s sanitiser (JupyterLab and classic options) diagrams, tables and chart fallbacks still read', async () => {
+test("untrusted notebook: after Jupyter's sanitiser (JupyterLab and classic options) diagrams, tables and chart fallbacks still read", async () => {
   const sanitizer = loadSanitizer();
   const display = new NotebookDisplay({ html: () => undefined });
   // The bundle's output is left out here: the sanitiser removes its <script> like any other (checked
   // below on the chart outputs), and running 10 MB through it would only slow the test.
   display.plotlySent = true;
   const outputs = parts.map((p) => display.htmlFor(p));
-  for (const [name, options] of [['jupyterlab', undefined], ['classic', { allowedStyles: {} }]] as [string, object | undefined][]) {
+  for (const [name, options] of [
+    ['jupyterlab', undefined],
+    ['classic', { allowedStyles: {} }],
+  ] as [string, object | undefined][]) {
     const clean = outputs.map((o) => sanitizer.sanitize(o, options)).join('\n');
     expect(clean).not.toMatch(/<script|<style|<svg/i);
     const { page } = await offlinePage({ javaScriptEnabled: false });
-    await page.setContent(`<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-family:sans-serif">${clean}</body></html>`);
+    await page.setContent(
+      `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-family:sans-serif">${clean}</body></html>`,
+    );
     await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
     await expect(page.getByText('copied frame').first().isVisible()).resolves.toBe(true);
     // Colours survive through bgcolor attributes even where inline styles are dropped.
@@ -133,22 +174,44 @@ function nbconvertAvailable(): boolean {
 }
 
 test('nbconvert HTML export of NotebookDisplay outputs: bundle inlined once, charts interactive offline', async () => {
-  if (!nbconvertAvailable()) throw new Error('nbconvert is not installed: apt-get install -y jupyter-nbconvert (scripts/setup.sh does this)');
+  if (!nbconvertAvailable())
+    throw new Error('nbconvert is not installed: apt-get install -y jupyter-nbconvert (scripts/setup.sh does this)');
   const display = new NotebookDisplay({ html: () => undefined });
   const cells = parts.map((p, i) => ({
-    cell_type: 'code', execution_count: i + 1, id: `cell-${i}`, metadata: {}, source: [`show(view${i});`],
-    outputs: [{ output_type: 'display_data', data: { 'text/html': display.htmlFor(p), 'text/plain': [''] }, metadata: {} }],
+    cell_type: 'code',
+    execution_count: i + 1,
+    id: `cell-${i}`,
+    metadata: {},
+    source: [`show(view${i});`],
+    outputs: [
+      { output_type: 'display_data', data: { 'text/html': display.htmlFor(p), 'text/plain': [''] }, metadata: {} },
+    ],
   }));
-  const nb = { nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } }, cells };
+  const nb = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {
+      kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' },
+      language_info: { name: 'typescript' },
+    },
+    cells,
+  };
   const ipynb = path.join(ARTIFACTS, 'nbconvert-views.ipynb');
   fs.writeFileSync(ipynb, JSON.stringify(nb));
   const bundles = cells.filter((c) => (c.outputs[0].data['text/html'] as string).includes('plotly.js-dist')).length;
   expect(bundles).toBe(1);
-  execFileSync('/usr/bin/python3', ['-m', 'nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, ipynb], { stdio: 'pipe', timeout: 60000 });
+  execFileSync('/usr/bin/python3', ['-m', 'nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, ipynb], {
+    stdio: 'pipe',
+    timeout: 60000,
+  });
   const html = path.join(ARTIFACTS, 'nbconvert-views.html');
   const { page, errors } = await offlinePage({ javaScriptEnabled: true });
   await page.goto(`file://${html}`);
-  await page.waitForFunction(`document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`, undefined, { timeout: 20000 });
+  await page.waitForFunction(
+    `document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`,
+    undefined,
+    { timeout: 20000 },
+  );
   await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
   expect(errors.filter((e) => !/require|MathJax/i.test(e))).toEqual([]);
   await page.screenshot({ path: path.join(ARTIFACTS, 'nbconvert-export.png'), fullPage: true });

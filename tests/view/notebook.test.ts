@@ -1,7 +1,15 @@
 // Notebook glue with a fake display sink (no kernel): plotly goes out once, inside the first chart's
 // output; chart snippets find their own elements; JSON in scripts cannot close the script element.
 import * as fs from 'fs';
-import { NotebookDisplay, chartHtml, outcomeMapChart, plotlyBundlePath, plotlyLoaderHtml, scriptJson, viewToText } from '../../kernel-lib/view';
+import {
+  NotebookDisplay,
+  chartHtml,
+  outcomeMapChart,
+  plotlyBundlePath,
+  plotlyLoaderHtml,
+  scriptJson,
+  viewToText,
+} from '../../kernel-lib/view';
 import { buildStory } from './fixtures/story';
 
 const story = buildStory();
@@ -49,9 +57,16 @@ test('chart snippet: fallback first, hidden plot div, a script that needs window
 
 test('outside a kernel, show() prints text', () => {
   const writes: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => { writes.push(String(s)); return true; });
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
+    writes.push(String(s));
+    return true;
+  });
   try {
-    new NotebookDisplay({ html: () => { throw new Error('Not ready'); } }).show(story.before);
+    new NotebookDisplay({
+      html: () => {
+        throw new Error('Not ready');
+      },
+    }).show(story.before);
   } finally {
     spy.mockRestore();
   }

@@ -1,16 +1,42 @@
 // Plot specs are plain data: checked here without a browser (the browser test draws them).
-import { contextSegments, explorerCostChart, outcomeMapChart, recordTrace, timelineChart, violationsChart, classifyByLabels } from '../../kernel-lib/view';
+import {
+  contextSegments,
+  explorerCostChart,
+  outcomeMapChart,
+  recordTrace,
+  timelineChart,
+  violationsChart,
+  classifyByLabels,
+} from '../../kernel-lib/view';
 import { RFC_STACKS, rfcKernel, storyHook } from './fixtures/rfc-kernel';
 import { sampleOutcomes } from './fixtures/story';
 
-type Trace = { type: string; name?: string; y?: unknown[]; x?: unknown[]; base?: number[]; z?: unknown[][]; text?: unknown[][] };
+type Trace = {
+  type: string;
+  name?: string;
+  y?: unknown[];
+  x?: unknown[];
+  base?: number[];
+  z?: unknown[][];
+  text?: unknown[][];
+};
 
 test('timeline: one lane per context, bars cover every step once, NMI state lanes and event marks', () => {
   const m = rfcKernel();
-  const trace = recordTrace(m, { watch: RFC_STACKS, hook: storyHook(), classify: classifyByLabels(m, { repeat_nmi: ['repeat_nmi', 'end_repeat_nmi'] }), maxSteps: 1000 });
+  const trace = recordTrace(m, {
+    watch: RFC_STACKS,
+    hook: storyHook(),
+    classify: classifyByLabels(m, { repeat_nmi: ['repeat_nmi', 'end_repeat_nmi'] }),
+    maxSteps: 1000,
+  });
   const segs = contextSegments(trace);
   expect(segs.reduce((n, s) => n + (s.end - s.start), 0)).toBe(trace.steps.length);
-  expect(segs.slice(0, 4).map((s) => [s.lane, s.start, s.end])).toEqual([['kernel', 0, 5], ['NMI', 5, 17], ['repeat_nmi', 17, 23], ['NMI', 23, 30]]);
+  expect(segs.slice(0, 4).map((s) => [s.lane, s.start, s.end])).toEqual([
+    ['kernel', 0, 5],
+    ['NMI', 5, 17],
+    ['repeat_nmi', 17, 23],
+    ['NMI', 23, 30],
+  ]);
   const chart = timelineChart(trace);
   const data = chart.figure.data as Trace[];
   const lanes = (chart.figure.layout.yaxis as { categoryarray: string[] }).categoryarray;
@@ -38,15 +64,26 @@ test('outcome map: cells by (exception point, arrival), discrete colours, hover 
   expect(chart.fallback).toContain('title="shutdown — exception at first_nmi+0 (#DB); NMI 2 at boundary 22"');
   expect(chart.text.split('\n')[2]).toBe(`none                      ${'O'.repeat(24)}`);
   // Missing cells stay empty rather than inventing a verdict.
-  const sparse = outcomeMapChart([{ exceptionPoint: 'a', arrival: 2, verdict: 'ok', schedule: 's' }, { exceptionPoint: 'b', arrival: 1, verdict: 'lost NMI', schedule: 't' }]);
-  expect((sparse.figure.data[0] as Trace).z).toEqual([[null, 0], [1, null]]);
+  const sparse = outcomeMapChart([
+    { exceptionPoint: 'a', arrival: 2, verdict: 'ok', schedule: 's' },
+    { exceptionPoint: 'b', arrival: 1, verdict: 'lost NMI', schedule: 't' },
+  ]);
+  expect((sparse.figure.data[0] as Trace).z).toEqual([
+    [null, 0],
+    [1, null],
+  ]);
 });
 
 test('designs compared and explorer cost', () => {
   const v = violationsChart([
-    { design: 'A', invariant: 'i1', violations: 3 }, { design: 'B', invariant: 'i1', violations: 0 }, { design: 'A', invariant: 'i2', violations: 1 },
+    { design: 'A', invariant: 'i1', violations: 3 },
+    { design: 'B', invariant: 'i1', violations: 0 },
+    { design: 'A', invariant: 'i2', violations: 1 },
   ]);
-  expect((v.figure.data as Trace[]).map((d) => [d.name, d.x, d.y])).toEqual([['A', ['i1', 'i2'], [3, 1]], ['B', ['i1', 'i2'], [0, 0]]]);
+  expect((v.figure.data as Trace[]).map((d) => [d.name, d.x, d.y])).toEqual([
+    ['A', ['i1', 'i2'], [3, 1]],
+    ['B', ['i1', 'i2'], [0, 0]],
+  ]);
   expect(v.text.split('\n').slice(1)).toEqual(['design  i1  i2', '------  --  --', 'A        3   1', 'B        0   0']);
   const c = explorerCostChart([{ design: 'A', schedules: 10, states: 100, seconds: 1.5 }]);
   expect((c.figure.data as Trace[]).map((d) => d.y)).toEqual([[10], [100], [1.5]]);

@@ -6,14 +6,25 @@ import { miniKernel } from '../machine/fixtures/mini-kernel';
 
 test('the nested-NMI story step by step', () => {
   const m = rfcKernel();
-  const trace = recordTrace(m, { watch: RFC_STACKS, hook: storyHook(), classify: classifyByLabels(m, { repeat_nmi: ['repeat_nmi', 'end_repeat_nmi'] }), maxSteps: 1000 });
+  const trace = recordTrace(m, {
+    watch: RFC_STACKS,
+    hook: storyHook(),
+    classify: classifyByLabels(m, { repeat_nmi: ['repeat_nmi', 'end_repeat_nmi'] }),
+    maxSteps: 1000,
+  });
   expect(trace.stop).toBe('hlt');
   const first = trace.steps.filter((s) => s.events.some((e) => e.kind === 'deliver' && e.name === 'NMI'));
   expect(first.map((s) => s.context)).toEqual(['NMI #1', 'NMI #2 (nested)']);
   // The step that took the first NMI ran the handler's first instruction, and shows the frame pushed.
   expect(first[0]).toMatchObject({ where: 'nmi+0', text: 'pushq %rdx', nmiBlocked: true });
   expect(first[0].events.map((e) => e.kind)).toEqual(['nmi-raised', 'nmi-blocked', 'deliver']);
-  expect(first[0].mem.map((w) => w.where)).toEqual(['NMI stack (IST 3) T-8', 'NMI stack (IST 3) T-16', 'NMI stack (IST 3) T-24', 'NMI stack (IST 3) T-32', 'NMI stack (IST 3) T-40']);
+  expect(first[0].mem.map((w) => w.where)).toEqual([
+    'NMI stack (IST 3) T-8',
+    'NMI stack (IST 3) T-16',
+    'NMI stack (IST 3) T-24',
+    'NMI stack (IST 3) T-32',
+    'NMI stack (IST 3) T-40',
+  ]);
   expect(first[0].regs.map((r) => r.name)).toEqual(['rsp']); // IF was already clear in this kernel loop
   // The #BP's IRET unblocks NMIs inside the first NMI: the bug the RFC works around.
   const bpIret = trace.steps.filter((s) => s.context === '#BP #1' && s.text === 'iretq')[0];
@@ -21,7 +32,14 @@ test('the nested-NMI story step by step', () => {
   expect(bpIret.events.map((e) => e.kind)).toEqual(['nmi-unblocked', 'iret']);
   // The nested NMI points the copied frame at repeat_nmi; the classifier names that path.
   const rewrite = trace.steps.filter((s) => s.text === 'pushq $repeat_nmi')[0];
-  expect(rewrite.mem).toEqual([{ address: RFC_STACKS[0].top - 136n, where: 'NMI stack (IST 3) T-136', before: 0xffffffff8100000an, after: m.symbol('repeat_nmi') }]);
+  expect(rewrite.mem).toEqual([
+    {
+      address: RFC_STACKS[0].top - 136n,
+      where: 'NMI stack (IST 3) T-136',
+      before: 0xffffffff8100000an,
+      after: m.symbol('repeat_nmi'),
+    },
+  ]);
   expect(trace.steps.some((s) => s.context === 'repeat_nmi' && s.step > rewrite.step)).toBe(true);
   expect(trace.contexts.map((c) => c.label)).toEqual(['NMI #1', '#BP #1', 'NMI #2 (nested)', '#BP #2']);
 });
@@ -32,7 +50,9 @@ test('text and HTML tables, with a filter and a row cap', () => {
   const text = traceToText(trace, { filter: (s) => s.events.length > 0, symbolize: (a) => m.symbolize(a) });
   const lines = text.split('\n');
   expect(lines[0]).toMatch(/^ +step +context +where +instruction +nmi +changes \/ events$/);
-  expect(text).toMatch(/NMI #2 \(nested\) +nmi\+0 +pushq %rdx +B- .*! NMI arrives {2}! NMIs blocked {2}! NMI delivered \(IST 3\)/);
+  expect(text).toMatch(
+    /NMI #2 \(nested\) +nmi\+0 +pushq %rdx +B- .*! NMI arrives {2}! NMIs blocked {2}! NMI delivered \(IST 3\)/,
+  );
   expect(text).toContain('! IRET to repeat_nmi+0');
   expect(text).toMatch(/stop: hlt/);
   const capped = traceToText(trace, { maxRows: 3 });
@@ -44,7 +64,8 @@ test('text and HTML tables, with a filter and a row cap', () => {
 });
 
 test('an NMI while blocked is latched, a third collapses; recorder keeps up with thousands of steps', () => {
-  const m = miniKernel({ source: `
+  const m = miniKernel({
+    source: `
 _start:
   movq $0, %rax
 1: incq %rax
@@ -55,11 +76,18 @@ nmi:
   nop
   nop
   iretq
-` });
+`,
+  });
   let raised = 0;
-  const rec = new TraceRecorder(m, { watch: [{ name: 'NMI stack', top: 0xffff880000020000n, bytes: 256 }], hook: (mm) => {
-    if (mm.steps >= 10 && raised < 3) { raised++; mm.raiseNmi(); }
-  } });
+  const rec = new TraceRecorder(m, {
+    watch: [{ name: 'NMI stack', top: 0xffff880000020000n, bytes: 256 }],
+    hook: (mm) => {
+      if (mm.steps >= 10 && raised < 3) {
+        raised++;
+        mm.raiseNmi();
+      }
+    },
+  });
   const t0 = Date.now();
   const trace = rec.run({ maxSteps: 12000 });
   rec.detach();

@@ -1,8 +1,6 @@
 // Comparison of reference and emulator final states, failure reports and failure minimization.
 import { GPR_NAMES, type GprName } from '../../../kernel-lib/exec';
-import {
-  caseLines, replayDefined, FLAG_NAMES, STATUS, type DiffCase,
-} from './generate';
+import { caseLines, replayDefined, FLAG_NAMES, STATUS, type DiffCase } from './generate';
 import type { Outcome } from './reference';
 
 const MASK64 = (1n << 64n) - 1n;
@@ -55,7 +53,8 @@ export function formatFailure(c: DiffCase, ref: Outcome | undefined, emu: Outcom
   out.push(`--- case ${c.id}${title ? ' ' + title : ''}: ${describe(m)}`);
   out.push('source (run from _start; all GPRs 0, RSP=0xffffc90000008000, RFLAGS=0x2):');
   out.push('\t.text', '_start:', ...caseLines(c).map((l) => (l.endsWith(':') ? l : '\t' + l)), '\thlt');
-  if (c.epilogue.length) out.push('(%rbp at the end = hash of the 64-byte scratch area, folded by the epilogue after the body)');
+  if (c.epilogue.length)
+    out.push('(%rbp at the end = hash of the 64-byte scratch area, folded by the epilogue after the body)');
   if (m.error) {
     out.push(m.error);
     return out.join('\n');
@@ -68,8 +67,10 @@ export function formatFailure(c: DiffCase, ref: Outcome | undefined, emu: Outcom
       out.push(`${e === a ? ' ' : '*'} ${r.padEnd(4)}  ${hex16(e)}   ${hex16(a)}`);
     }
     const mark = m.flags.length ? '*' : ' ';
-    out.push(`${mark} rflags ${hex16(ref.state.rflags)}   ${hex16(emu.state.rflags)}` +
-      `   (compared bits ${hex16(comparedFlagBits(c))}; ?=undefined per SDM, not compared)`);
+    out.push(
+      `${mark} rflags ${hex16(ref.state.rflags)}   ${hex16(emu.state.rflags)}` +
+        `   (compared bits ${hex16(comparedFlagBits(c))}; ?=undefined per SDM, not compared)`,
+    );
     out.push(`  expected ${flagList(ref.state.rflags, c.definedFlags)}`);
     out.push(`  actual   ${flagList(emu.state.rflags, c.definedFlags)}`);
   }
@@ -92,7 +93,8 @@ export function describe(m: Mismatch): string {
  */
 export function minimize(c: DiffCase, stillFails: (cands: DiffCase[]) => boolean[], deadline: number): DiffCase {
   let cur = c;
-  const fixedSetup = (l: string) => l.startsWith('leaq') || l.startsWith('movq %rsp') || l.startsWith('pushq') || l === 'popfq';
+  const fixedSetup = (l: string) =>
+    l.startsWith('leaq') || l.startsWith('movq %rsp') || l.startsWith('pushq') || l === 'popfq';
   for (;;) {
     if (Date.now() > deadline) return cur;
     const cands: DiffCase[] = [];
@@ -101,12 +103,27 @@ export function minimize(c: DiffCase, stillFails: (cands: DiffCase[]) => boolean
       if (defined !== null) cands.push({ id: cands.length, setup, body, epilogue, definedFlags: defined });
     };
     const removableSetup = cur.setup.map((l, i) => (fixedSetup(l) ? -1 : i)).filter((i) => i >= 0);
-    if (removableSetup.length) add(cur.setup.filter((l) => fixedSetup(l)), cur.body, cur.epilogue);
+    if (removableSetup.length)
+      add(
+        cur.setup.filter((l) => fixedSetup(l)),
+        cur.body,
+        cur.epilogue,
+      );
     if (cur.epilogue.length) add(cur.setup, cur.body, []);
     cur.body.forEach((g, i) => {
-      if (!g.stackOp) add(cur.setup, cur.body.filter((_, j) => j !== i), cur.epilogue);
+      if (!g.stackOp)
+        add(
+          cur.setup,
+          cur.body.filter((_, j) => j !== i),
+          cur.epilogue,
+        );
     });
-    for (const i of removableSetup) add(cur.setup.filter((_, j) => j !== i), cur.body, cur.epilogue);
+    for (const i of removableSetup)
+      add(
+        cur.setup.filter((_, j) => j !== i),
+        cur.body,
+        cur.epilogue,
+      );
     if (!cands.length) return cur;
     const verdicts = stillFails(cands);
     const k = verdicts.indexOf(true);

@@ -26,7 +26,9 @@ export function runEmulatorSource(id: number, src: string): Outcome {
     return { ok: false, error: `execSource threw: ${(e as Error)?.stack ?? String(e)}` };
   }
   if (!r.ok) {
-    const diags = r.diagnostics.map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n    ${d.text}`);
+    const diags = r.diagnostics.map(
+      (d) => `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}\n    ${d.text}`,
+    );
     return { ok: false, error: `did not assemble:\n${diags.join('\n')}` };
   }
   if (r.stop !== 'hlt' || !r.regs || r.rflags === undefined) {
@@ -52,11 +54,13 @@ export async function runEmulatorParallel(cases: DiffCase[], workers: number): P
   }
   const shares: DiffCase[][] = Array.from({ length: workers }, () => []);
   cases.forEach((c, i) => shares[i % shares.length].push(c));
-  const pending = shares.map((share) => runInWorker(share).catch(() => {
-    const m = new Map<number, Outcome>();
-    for (const c of share) m.set(c.id, runEmulator(c));
-    return m;
-  }));
+  const pending = shares.map((share) =>
+    runInWorker(share).catch(() => {
+      const m = new Map<number, Outcome>();
+      for (const c of share) m.set(c.id, runEmulator(c));
+      return m;
+    }),
+  );
   for (const m of await Promise.all(pending)) for (const [k, v] of m) results.set(k, v);
   return results;
 }
@@ -75,6 +79,8 @@ function runInWorker(share: DiffCase[]): Promise<Map<number, Outcome>> {
       void w.terminate();
     });
     w.once('error', reject);
-    w.once('exit', (code) => { if (code !== 0) reject(new Error(`emulator worker exited with ${code}`)); });
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`emulator worker exited with ${code}`));
+    });
   });
 }

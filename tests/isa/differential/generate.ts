@@ -37,7 +37,13 @@ export const OF = 1 << 11;
 /** The six arithmetic (status) flags whose definedness we track. */
 export const STATUS = CF | PF | AF | ZF | SF | OF;
 export const FLAG_NAMES: ReadonlyArray<[string, number]> = [
-  ['CF', CF], ['PF', PF], ['AF', AF], ['ZF', ZF], ['SF', SF], ['DF', DF], ['OF', OF],
+  ['CF', CF],
+  ['PF', PF],
+  ['AF', AF],
+  ['ZF', ZF],
+  ['SF', SF],
+  ['DF', DF],
+  ['OF', OF],
 ];
 
 /** Scratch area size in bytes (hashed into %rbp by the epilogue). */
@@ -114,7 +120,7 @@ export class Rng {
   weighted<T>(xs: ReadonlyArray<readonly [number, T]>): T {
     let total = 0;
     for (const [w] of xs) total += w;
-    let r = this.u32() / 4294967296 * total;
+    let r = (this.u32() / 4294967296) * total;
     for (const [w, v] of xs) {
       if (r < w) return v;
       r -= w;
@@ -128,9 +134,27 @@ export class Rng {
 
 const MASK64 = (1n << 64n) - 1n;
 const EDGE_VALUES: readonly bigint[] = [
-  0n, 1n, MASK64, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n,
-  0xffffffffn, 0x8000000000000000n, 0x7fffffffffffffffn, 2n, 0x100n, 0x10000n, 0x100000000n,
-  0xffffffffffffff80n, 0xffffffff80000000n, 0xfffffffffffffffen,
+  0n,
+  1n,
+  MASK64,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0x7fffn,
+  0x8000n,
+  0xffffn,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x8000000000000000n,
+  0x7fffffffffffffffn,
+  2n,
+  0x100n,
+  0x10000n,
+  0x100000000n,
+  0xffffffffffffff80n,
+  0xffffffff80000000n,
+  0xfffffffffffffffen,
 ];
 
 /** A 64-bit value biased toward edge cases. */
@@ -173,14 +197,78 @@ function immText(rng: Rng, size: number): string {
 // ---------------------------------------------------------------------------------------------
 // Registers
 
-const NAMES64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
-  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
-const NAMES32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi',
-  'r8d', 'r9d', 'r10d', 'r11d', 'r12d', 'r13d', 'r14d', 'r15d'];
-const NAMES16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di',
-  'r8w', 'r9w', 'r10w', 'r11w', 'r12w', 'r13w', 'r14w', 'r15w'];
-const NAMES8 = ['al', 'cl', 'dl', 'bl', 'spl', 'bpl', 'sil', 'dil',
-  'r8b', 'r9b', 'r10b', 'r11b', 'r12b', 'r13b', 'r14b', 'r15b'];
+const NAMES64 = [
+  'rax',
+  'rcx',
+  'rdx',
+  'rbx',
+  'rsp',
+  'rbp',
+  'rsi',
+  'rdi',
+  'r8',
+  'r9',
+  'r10',
+  'r11',
+  'r12',
+  'r13',
+  'r14',
+  'r15',
+];
+const NAMES32 = [
+  'eax',
+  'ecx',
+  'edx',
+  'ebx',
+  'esp',
+  'ebp',
+  'esi',
+  'edi',
+  'r8d',
+  'r9d',
+  'r10d',
+  'r11d',
+  'r12d',
+  'r13d',
+  'r14d',
+  'r15d',
+];
+const NAMES16 = [
+  'ax',
+  'cx',
+  'dx',
+  'bx',
+  'sp',
+  'bp',
+  'si',
+  'di',
+  'r8w',
+  'r9w',
+  'r10w',
+  'r11w',
+  'r12w',
+  'r13w',
+  'r14w',
+  'r15w',
+];
+const NAMES8 = [
+  'al',
+  'cl',
+  'dl',
+  'bl',
+  'spl',
+  'bpl',
+  'sil',
+  'dil',
+  'r8b',
+  'r9b',
+  'r10b',
+  'r11b',
+  'r12b',
+  'r13b',
+  'r14b',
+  'r15b',
+];
 const HIGH8 = ['ah', 'ch', 'dh', 'bh'];
 const RSP = 4;
 const RBP = 5;
@@ -208,7 +296,11 @@ interface Opnd {
 
 function regOpnd(reg: number, size: number, high8 = false): Opnd {
   return {
-    text: regName(reg, size, high8), kind: 'reg', reg, size, high8,
+    text: regName(reg, size, high8),
+    kind: 'reg',
+    reg,
+    size,
+    high8,
     rex: !high8 && (reg >= 8 || (size === 1 && reg >= 4)),
   };
 }
@@ -255,9 +347,15 @@ interface Item {
 export function applyGroup(st: State, g: Group): boolean {
   if ((st.defined & g.reads) !== g.reads) return false;
   switch (g.stackOp) {
-    case 'push': st.slots.push({ kind: 'value' }); break;
-    case 'push-flags': st.slots.push({ kind: 'flags', mask: STATUS }); break;
-    case 'pushf': st.slots.push({ kind: 'flags', mask: st.defined }); break;
+    case 'push':
+      st.slots.push({ kind: 'value' });
+      break;
+    case 'push-flags':
+      st.slots.push({ kind: 'flags', mask: STATUS });
+      break;
+    case 'pushf':
+      st.slots.push({ kind: 'flags', mask: st.defined });
+      break;
     case 'pop': {
       // to a register or memory: the popped bytes must be fully defined
       const top = st.slots.pop();
@@ -271,7 +369,8 @@ export function applyGroup(st: State, g: Group): boolean {
       st.defined = top.mask;
       return true;
     }
-    default: break;
+    default:
+      break;
   }
   st.defined = g.flags(st.defined) & STATUS;
   return true;
@@ -331,20 +430,32 @@ export function shiftFlags(op: string, size: number, count: number | null): (b: 
 
 /** Flags each jcc condition reads (SDM Vol. 2A "Jcc—Jump if Condition Is Met"). */
 const CONDITIONS: ReadonlyArray<[string[], number]> = [
-  [['jo'], OF], [['jno'], OF],
-  [['jb', 'jc', 'jnae'], CF], [['jae', 'jnb', 'jnc'], CF],
-  [['je', 'jz'], ZF], [['jne', 'jnz'], ZF],
-  [['jbe', 'jna'], CF | ZF], [['ja', 'jnbe'], CF | ZF],
-  [['js'], SF], [['jns'], SF],
-  [['jp', 'jpe'], PF], [['jnp', 'jpo'], PF],
-  [['jl', 'jnge'], SF | OF], [['jge', 'jnl'], SF | OF],
-  [['jle', 'jng'], ZF | SF | OF], [['jg', 'jnle'], ZF | SF | OF],
+  [['jo'], OF],
+  [['jno'], OF],
+  [['jb', 'jc', 'jnae'], CF],
+  [['jae', 'jnb', 'jnc'], CF],
+  [['je', 'jz'], ZF],
+  [['jne', 'jnz'], ZF],
+  [['jbe', 'jna'], CF | ZF],
+  [['ja', 'jnbe'], CF | ZF],
+  [['js'], SF],
+  [['jns'], SF],
+  [['jp', 'jpe'], PF],
+  [['jnp', 'jpo'], PF],
+  [['jl', 'jnge'], SF | OF],
+  [['jge', 'jnl'], SF | OF],
+  [['jle', 'jng'], ZF | SF | OF],
+  [['jg', 'jnle'], ZF | SF | OF],
 ];
 
 const SIZES = [1, 2, 4, 8];
 
 class CaseGen {
-  constructor(private rng: Rng, private st: State, private imageExtra: number) {}
+  constructor(
+    private rng: Rng,
+    private st: State,
+    private imageExtra: number,
+  ) {}
 
   private size(): number {
     return this.rng.pick(SIZES);
@@ -446,8 +557,16 @@ class CaseGen {
 
   private movx(): Item | null {
     const [mn, s, d] = this.rng.pick<[string, number, number]>([
-      ['movzbw', 1, 2], ['movzbl', 1, 4], ['movzbq', 1, 8], ['movzwl', 2, 4], ['movzwq', 2, 8],
-      ['movsbw', 1, 2], ['movsbl', 1, 4], ['movsbq', 1, 8], ['movswl', 2, 4], ['movswq', 2, 8],
+      ['movzbw', 1, 2],
+      ['movzbl', 1, 4],
+      ['movzbq', 1, 8],
+      ['movzwl', 2, 4],
+      ['movzwq', 2, 8],
+      ['movsbw', 1, 2],
+      ['movsbl', 1, 4],
+      ['movsbq', 1, 8],
+      ['movswl', 2, 4],
+      ['movswq', 2, 8],
       ['movslq', 4, 8],
     ]);
     const dst = this.dstReg(d);
@@ -534,9 +653,13 @@ class CaseGen {
     const pre: string[] = [];
     let countText: string;
     let count: number | null;
-    if (form === 0) { countText = ''; count = 1; }
-    else if (form === 1) { countText = '$1, '; count = 1; }
-    else if (form === 2) {
+    if (form === 0) {
+      countText = '';
+      count = 1;
+    } else if (form === 1) {
+      countText = '$1, ';
+      count = 1;
+    } else if (form === 2) {
       count = this.rng.chance(0.8) ? this.rng.pick(counts) : this.rng.int(256);
       countText = `$${count}, `;
     } else {
@@ -561,7 +684,11 @@ class CaseGen {
     const dst = this.dstReg(size);
     const form = this.rng.int(5); // 0,1: 2-operand reg/mem; 2,3: 3-operand reg/mem; 4: `imul $imm, %reg`
     if (form === 4) {
-      return { pre: [], insn: `imul${this.sfx(size, [dst])} ${immText(this.rng, size)}, ${dst.text}`, flags: IMUL_DEFINED };
+      return {
+        pre: [],
+        insn: `imul${this.sfx(size, [dst])} ${immText(this.rng, size)}, ${dst.text}`,
+        flags: IMUL_DEFINED,
+      };
     }
     let src: Opnd;
     let pre: string[] = [];
@@ -700,9 +827,15 @@ class CaseGen {
   private simple(): Item | null {
     for (let tries = 0; tries < 20; tries++) {
       const kind = this.rng.weighted<() => Item | null>([
-        [5, () => this.mov()], [2, () => this.movx()], [2, () => this.lea()],
-        [9, () => this.alu()], [3, () => this.unary()], [5, () => this.shift()],
-        [2, () => this.imul()], [2, () => this.xchg()], [2, () => this.cmpxchg()],
+        [5, () => this.mov()],
+        [2, () => this.movx()],
+        [2, () => this.lea()],
+        [9, () => this.alu()],
+        [3, () => this.unary()],
+        [5, () => this.shift()],
+        [2, () => this.imul()],
+        [2, () => this.xchg()],
+        [2, () => this.cmpxchg()],
         [0.5, () => this.dirflag()],
       ]);
       const item = kind();
@@ -766,7 +899,8 @@ export function generateCase(rng: Rng, id: number, opts: GenOptions = {}): DiffC
     }
     const fns = items.map((it) => it.flags);
     const group: Group = {
-      lines, reads,
+      lines,
+      reads,
       flags: (b) => fns.reduce((acc, f) => f(acc) & STATUS, b),
       stackOp: items.find((it) => it.stackOp)?.stackOp,
     };

@@ -36,8 +36,14 @@ function prepare(cases: DiffCase[]): { dir: string; out: string; args: string[] 
   const batch = path.join(dir, 'batch.S');
   const out = path.join(dir, 'unicorn.jsonl');
   fs.writeFileSync(batch, batchSource(cases));
-  const args = [RUNNER, batch, out, '0x' + EXEC_LAYOUT.textBase.toString(16),
-    '0x' + EXEC_LAYOUT.stackTop.toString(16), '0x' + EXEC_LAYOUT.stackSize.toString(16)];
+  const args = [
+    RUNNER,
+    batch,
+    out,
+    '0x' + EXEC_LAYOUT.textBase.toString(16),
+    '0x' + EXEC_LAYOUT.stackTop.toString(16),
+    '0x' + EXEC_LAYOUT.stackSize.toString(16),
+  ];
   return { dir, out, args };
 }
 
@@ -55,10 +61,16 @@ export function startReference(cases: DiffCase[], opts: { keep?: boolean } = {})
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     let spawnError: Error | undefined;
-    child.on('error', (e) => { spawnError = e; });
+    child.on('error', (e) => {
+      spawnError = e;
+    });
     child.on('close', (status) => {
       const p = { pid: child.pid ?? 0, output: [], stdout, stderr, status, signal: null, error: spawnError };
       try {
@@ -71,17 +83,21 @@ export function startReference(cases: DiffCase[], opts: { keep?: boolean } = {})
 }
 
 function finish(p: SpawnSyncReturns<string>, dir: string, out: string, opts: { keep?: boolean }): ReferenceRun {
-  const cleanup = () => { if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true }); };
+  const cleanup = () => {
+    if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
+  };
   if (p.error) {
     cleanup();
     throw new ReferenceUnavailable(
       `cannot start ${PYTHON} (${p.error.message}). The differential test needs Debian's python3 ` +
-      'with python3-unicorn and binutils: apt-get install -y python3-unicorn binutils');
+        'with python3-unicorn and binutils: apt-get install -y python3-unicorn binutils',
+    );
   }
   if (p.status !== 0) {
     const msg = `reference runner failed (exit ${p.status}; batch kept in ${dir}):\n${p.stderr}`;
     throw new ReferenceUnavailable(
-      p.status === 2 ? `${msg}\nInstall the reference tools: apt-get install -y python3-unicorn binutils` : msg);
+      p.status === 2 ? `${msg}\nInstall the reference tools: apt-get install -y python3-unicorn binutils` : msg,
+    );
   }
   const results = new Map<number, Outcome>();
   for (const line of fs.readFileSync(out, 'utf8').split('\n')) {
