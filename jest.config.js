@@ -1,5 +1,5 @@
 // ts-jest compiles TypeScript with the pinned 5.x compiler (TypeScript 7 has no JS API).
-// The mdast/micromark family is ESM-only, so it is transformed too (see ../shared/TOOLCHAIN.md).
+// The mdast/micromark family is ESM-only, so it is transformed too.
 const esmOnly = [
   'mdast-util-[^/]+',
   'micromark[^/]*',
@@ -18,4 +18,5 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   testTimeout: 60000,
+  globalSetup: '<rootDir>/tests/global-setup.js',
 };

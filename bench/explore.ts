@@ -1,6 +1,9 @@
-// Explorer benchmarks: linux-3.3, every workload, at a given depth, with a worker per core.
+// Explorer benchmarks: linux-3.3, every workload, at a given depth, with a worker per core, run as
+// `nmi-lab explore` runs it: the compiled package (build/, so `npm run build` first) with the
+// command's V8 tuning.
 import * as os from 'os';
-import { exploreDesign } from '../kernel-lib/explore';
+import { exploreDesign } from '../build/explore';
+import { tuneForExploring } from '../build/cli/explorer-tuning';
 
 export interface ExploreFigures {
   ms: number;
@@ -12,6 +15,7 @@ export interface ExploreFigures {
 }
 
 export async function exploreBench(depth: number): Promise<ExploreFigures> {
+  tuneForExploring();
   const t = process.hrtime.bigint();
   const reports = await exploreDesign({ design: 'linux-3.3', depth, workers: os.cpus().length, force: true });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;

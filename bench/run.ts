@@ -196,7 +196,7 @@ function measure(metric: Metric, quick: boolean, repeats: number): number {
  * loop) would otherwise slow the next one down, which a real explorer process never sees.
  */
 function measureInChild(metric: Metric, quick: boolean): { value: number; control: number } {
-  const args = [path.join(__dirname, '..', 'bin', 'run-ts.js'), __filename, '--only', metric];
+  const args = ['--import', 'tsx', __filename, '--only', metric];
   if (quick) args.push('--quick');
   const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }));
   return { value: Number(out[metric]), control: Number(out.control_mops) };
@@ -220,11 +220,9 @@ const EXPLORE_D2_RUNS = 3;
  */
 function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
   const run = (depth: number) => {
-    const code =
-      `require(${JSON.stringify(path.join(__dirname, '..', 'bin', 'ts-register.js'))});` +
-      `require(${JSON.stringify(path.join(__dirname, 'explore.ts'))}).exploreBench(${depth}).then((r) => console.log(JSON.stringify(r)));`;
+    const code = `require(${JSON.stringify(path.join(__dirname, 'explore.ts'))}).exploreBench(${depth}).then((r) => console.log(JSON.stringify(r)));`;
     return JSON.parse(
-      execFileSync(process.execPath, ['-e', code], { encoding: 'utf8', maxBuffer: 1 << 24 })
+      execFileSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8', maxBuffer: 1 << 24 })
         .trim()
         .split('\n')
         .pop() as string,

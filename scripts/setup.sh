@@ -29,6 +29,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The npm packages from the lockfile; npm's prepare step then compiles the library into build/.
+# Notebooks import it by name: package.json links 'nmi-lab' to this checkout (a file: dependency).
 npm ci --no-audit --no-fund
-# Notebooks import the library as the package 'nmi-lab' (see lessons/README.md).
-node scripts/course/link-package.js

@@ -1,9 +1,8 @@
 // `nmi-lab designs [--json]`: the shipped designs, as a table or as JSON.
+import { DESIGNS_USAGE } from './usage';
 import { listDesigns, summarizeDesign } from '../designs';
 import { parseArgs, UsageError } from './args';
 import type { CliIo } from './io';
-
-export const DESIGNS_USAGE = 'nmi-lab designs [--json]';
 
 export function designsCommand(argv: string[], io: CliIo): number {
   const args = parseArgs(argv, [], ['json']);

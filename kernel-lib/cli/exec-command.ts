@@ -1,12 +1,11 @@
 // `nmi-lab exec FILE.S [--entry LABEL] [--max-steps N] [--json]`
+import { EXEC_USAGE } from './usage';
 import * as fs from 'fs';
 import * as path from 'path';
 import { formatDiagnostic } from '../asm';
 import { execSource, GPR_NAMES } from '../exec';
 import { parseArgs, positiveInt, UsageError } from './args';
 import type { CliIo } from './io';
-
-export const EXEC_USAGE = 'nmi-lab exec FILE.S [--entry LABEL] [--max-steps N] [--json]';
 
 function hex(v: bigint): string {
   return `0x${BigInt.asUintN(64, v).toString(16)}`;

@@ -1,4 +1,5 @@
 // `nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--json] [--source FILE.S] [--force] [--workers N] [--sample N [--seed S]]`
+import { EXPLORE_USAGE } from './usage';
 import * as fs from 'fs';
 import { formatDiagnostic } from '../asm';
 import { checkDesignSource } from '../designs';
@@ -9,9 +10,6 @@ import { exploreDesign, defaultWorkers, ExploreRefused, sampleDesign, WorkloadRe
 import type { SampleReport } from '../explore';
 import { parseArgs, positiveInt, UsageError } from './args';
 import type { CliIo } from './io';
-
-export const EXPLORE_USAGE =
-  'nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--workers N] [--force] [--sample N [--seed S]] [--json] | --source FILE.S';
 
 /** Read a design from the command line: a shipped id, or --source FILE.S. Errors go to stderr. */
 export function designArg(

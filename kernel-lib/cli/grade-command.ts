@@ -1,9 +1,8 @@
 // `nmi-lab grade SUBMISSION.ipynb [--json] [--timeout SECONDS]`
-import { formatGradeReport, gradeNotebookFile } from '../course/grader';
+import { GRADE_USAGE } from './usage';
+import { formatGradeReport, gradeNotebookFile } from '../grade/grader';
 import { parseArgs, positiveInt, UsageError } from './args';
 import type { CliIo } from './io';
-
-export const GRADE_USAGE = 'nmi-lab grade SUBMISSION.ipynb [--json] [--timeout SECONDS]';
 
 export async function gradeCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv, ['timeout'], ['json']);

@@ -1,11 +1,10 @@
 // The `nmi-lab` command: a thin client of the library API.
+// Each command's module is loaded when it runs, so that `nmi-lab designs` does not load the
+// explorer and `nmi-lab exec` does not load the designs: start-up is most of a short command.
 import { UsageError } from './args';
-import { DESIGNS_USAGE, designsCommand } from './designs-command';
-import { EXEC_USAGE, execCommand } from './exec-command';
-import { EXPLORE_USAGE, exploreCommand } from './explore-command';
-import { REPLAY_USAGE, replayCommand } from './replay-command';
-import { GRADE_USAGE, gradeCommand } from './grade-command';
 import { CliIo, processIo } from './io';
+
+import { DESIGNS_USAGE, EXEC_USAGE, EXPLORE_USAGE, GRADE_USAGE, REPLAY_USAGE } from './usage';
 
 const USAGE = `usage:
   ${EXEC_USAGE}
@@ -32,15 +31,16 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   try {
     switch (command) {
       case 'exec':
-        return execCommand(rest, io);
+        return (await import('./exec-command')).execCommand(rest, io);
       case 'grade':
-        return await gradeCommand(rest, io);
+        return await (await import('./grade-command')).gradeCommand(rest, io);
       case 'designs':
-        return designsCommand(rest, io);
+        return (await import('./designs-command')).designsCommand(rest, io);
       case 'explore':
-        return await exploreCommand(rest, io);
+        (await import('./explorer-tuning')).tuneForExploring();
+        return await (await import('./explore-command')).exploreCommand(rest, io);
       case 'replay':
-        return replayCommand(rest, io);
+        return (await import('./replay-command')).replayCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,12 +1,11 @@
 // `nmi-lab replay DESIGN --schedule '...' [--workload W] [--json] [--source FILE.S]`
+import { REPLAY_USAGE } from './usage';
 import { replaySchedule } from '../explore';
 import { traceToText } from '../view/trace-render';
+import { stacksToText } from '../view/stack-render';
 import { parseArgs, UsageError } from './args';
 import { designArg, workloadArg } from './explore-command';
 import type { CliIo } from './io';
-
-export const REPLAY_USAGE =
-  "nmi-lab replay DESIGN --schedule 'nmi@12,bp@nmi_point_early,...' [--workload W] [--stacks-at STEP,...] [--json] | --source FILE.S";
 
 export function replayCommand(argv: string[], io: CliIo): number {
   const args = parseArgs(argv, ['workload', 'schedule', 'source', 'stacks-at'], ['json']);
@@ -42,7 +41,7 @@ export function replayCommand(argv: string[], io: CliIo): number {
           maxRows: 1000,
         }),
       );
-    for (const s of r.stacks ?? []) out.push(`\nstacks at step ${s.step}:\n${s.text}`);
+    for (const s of r.stacks ?? []) out.push(`\nstacks at step ${s.step}:\n${stacksToText(s.diagrams)}`);
     const missing = stacksAt.filter((n) => !(r.stacks ?? []).some((s) => s.step === n));
     if (missing.length > 0) out.push(`note: no boundary at step ${missing.join(', ')} in this replay`);
     if (r.error) out.push(`note: ${r.error}`);

@@ -6,15 +6,17 @@
 import { buildKernel } from '../harness/kernel';
 import type { ExceptionKind, WorkloadId } from '../harness/kernel';
 import type { Design } from '../designs/manifest';
-import { getDesign } from '../designs/registry';
+import { getDesign, resolveDesign } from '../designs/registry';
 import { loadDesignFromSource } from '../designs';
-import { exploreWorkload, replaySchedule } from '../explore/explore';
-import type { ReplayResult, WorkloadReport } from '../explore/explore';
+import { exploreWorkload } from '../explore/explore';
+import type { WorkloadReport } from '../explore/report';
+import { replaySchedule } from '../explore/replay';
+import type { ReplayResult } from '../explore/replay';
 import { INVARIANTS } from '../explore/invariants';
 import type { InvariantId } from '../explore/invariants';
 import { DEFAULT_BOUND, Explorer } from '../explore/search';
 import { parseSchedule } from '../explore/schedule';
-import { resolveSchedule } from '../explore/replay';
+import { resolveSchedule } from '../explore/resolve';
 import type { OutcomePoint } from '../view/plots';
 import { CheckFailure, describe, expectList, expectTrue } from './checks';
 
@@ -96,7 +98,7 @@ export function outcomeMap(
   options: OutcomeMapOptions = {},
 ): { points: OutcomePoint[]; ms: number; schedules: number } {
   const t0 = Date.now();
-  const d = typeof design === 'string' ? getDesign(design) : design;
+  const d = resolveDesign(design);
   const workload = options.workload ?? 'kernel';
   const rows = options.rows ?? [{}, { kind: 'bp', at: 'nmi_point_early' }];
   const to = options.to ?? 140;
@@ -335,7 +337,7 @@ export function counterexample(
   const workload = options.workload ?? 'kernel';
   const replay = replaySchedule({ design, workload, schedule, trace: true, maxStepsAfterEvent: 600 });
   if (replay.trace === undefined) throw new Error(`the schedule does not replay: ${replay.error}`);
-  const m = buildKernel({ design: typeof design === 'string' ? getDesign(design) : design, workload }).machine;
+  const m = buildKernel({ design: resolveDesign(design), workload }).machine;
   const title = `${typeof design === 'string' ? design : design.id} / ${workload}: ${replay.label}`;
   return {
     replay,

@@ -4,14 +4,14 @@
 // Must compile under tslab's TypeScript 5.0 (no ES2023 library calls).
 import { buildKernel, Kernel, WorkloadId } from '../harness/kernel';
 import type { Design } from '../designs/manifest';
-import { captureStack } from '../view/stack';
-import type { CaptureOptions, StackAnnotation, StackDiagram, StackSpec } from '../view/stack';
+import { captureStack } from '../record/stack';
+import type { CaptureOptions, StackAnnotation, StackDiagram, StackSpec } from '../record/stack';
 import { stackToText } from '../view/stack-render';
 import { DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
-import { TraceRecorder } from '../view/trace';
-import type { Trace, TraceOptions } from '../view/trace';
-import { classifyByLabels } from '../view/contexts';
-import type { ContextClassifier } from '../view/contexts';
+import { TraceRecorder } from '../record/trace';
+import type { Trace, TraceOptions } from '../record/trace';
+import { classifyByLabels } from '../record/contexts';
+import type { ContextClassifier } from '../record/contexts';
 import type { BoundaryHook, Machine } from '../machine/machine';
 
 /** A harness kernel for a shipped design (or one from loadDesignFromSource), at its workload's steady state. */

@@ -60,6 +60,11 @@ export function getDesign(id: string): Design {
   return d;
 }
 
+/** A design given by id (a shipped one) or as a Design (e.g. from loadDesignFromSource). */
+export function resolveDesign(design: string | Design): Design {
+  return typeof design === 'string' ? getDesign(design) : design;
+}
+
 /** The public summary of a design (what `nmi-lab designs --json` prints). */
 export interface DesignSummary {
   id: string;

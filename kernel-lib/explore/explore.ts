@@ -1,25 +1,18 @@
-// The explorer's public face: explore a design on its workloads within a bound, and replay one
-// schedule. Everything reported comes from running the design; nothing is looked up.
-import * as os from 'os';
-import { assembleDesign, buildKernel, primeAssembledDesign, WORKLOADS } from '../harness/kernel';
-import type { AssembleDesignResult } from '../harness/kernel';
+// The explorer's public face: explore a design on its workloads within a bound, in this thread or
+// on a pool of workers. Everything reported comes from running the design; nothing is looked up.
+import { assembleDesign, buildKernel, WORKLOADS } from '../harness/kernel';
 import type { Kernel, WorkloadId } from '../harness/kernel';
 import { EXCEPTION_STKSZ, LAYOUT } from '../harness/layout';
 import type { Design } from '../designs/manifest';
-import { getDesign } from '../designs/registry';
-import { INVARIANTS, InvariantId, invariantInfo } from './invariants';
-import { DEFAULT_BOUND, Explorer, FoundViolation, SearchBound } from './search';
-import {
-  Schedule,
-  ScheduleEvent,
-  compareSchedules,
-  formatScheduleSteps,
-  parseSchedule,
-  ScheduleSyntaxError,
-} from './schedule';
-import { labelSchedule, resolveSchedule, traceSchedule } from './replay';
-import type { Trace } from '../view/trace';
-import { ExplorerPool, TimedResult } from './pool';
+import { resolveDesign } from '../designs/registry';
+import { INVARIANTS, InvariantId } from './invariants';
+import { DEFAULT_BOUND, Explorer, SearchBound } from './search';
+import { Schedule, ScheduleEvent, compareSchedules, formatScheduleSteps } from './schedule';
+import { exploreShare, ShareResult, ShareTask, WorkerPrime } from './shares';
+import { userRspsFor, ViolationReport, WorkloadReport } from './report';
+
+export type { ViolationReport, WorkloadReport } from './report';
+import { createPool, TimedResult } from './pool';
 
 export interface ExploreOptions {
   /** A shipped design's id, or a Design (loadDesignFromSource). */
@@ -45,41 +38,6 @@ export interface ExploreOptions {
   limitRuns?: number;
 }
 
-export interface ViolationReport {
-  invariant: InvariantId;
-  /** 1..6, as in the issue. */
-  number: number;
-  title: string;
-  /** Paste into `nmi-lab replay DESIGN --workload W --schedule '...'`. */
-  schedule: string;
-  /** The same schedule by step counts. */
-  scheduleSteps: string;
-  events: ScheduleEvent[];
-  userRsp?: bigint;
-  summary: string;
-}
-
-export interface WorkloadReport {
-  design: string;
-  workload: WorkloadId;
-  depth: number;
-  exceptions: number;
-  verdict: 'clean' | 'violated';
-  /** Schedules within the bound (run, or proven equivalent to a run one). */
-  schedules: number;
-  /** Distinct states stored (summed over workers). */
-  states: number;
-  runs: number;
-  /** Boundaries hashed / distinct states. */
-  dedupRatio: number;
-  /** Schedules per run executed. */
-  schedulesPerRun: number;
-  steps: number;
-  ms: number;
-  userRsps: string[];
-  violations: ViolationReport[];
-}
-
 export interface Estimate {
   workload: WorkloadId;
   firstEventPoints: number;
@@ -99,144 +57,12 @@ export class ExploreRefused extends Error {
   }
 }
 
-function designOf(d: string | Design): Design {
-  return typeof d === 'string' ? getDesign(d) : d;
-}
-
-/** The user RSPs a workload is explored with (undefined: the harness default). */
-export function userRspsFor(w: WorkloadId, given?: bigint[]): (bigint | undefined)[] {
-  if (w !== 'user' && w !== 'syscall') return [undefined];
-  return given ?? [undefined, LAYOUT.nmiStackTop - BigInt(EXCEPTION_STKSZ / 2)];
-}
-
 function boundOf(o: ExploreOptions): SearchBound {
   return {
     depth: o.depth ?? DEFAULT_BOUND.depth,
     exceptions: o.exceptions ?? DEFAULT_BOUND.exceptions,
     maxStepsAfterEvent: o.maxStepsAfterEvent ?? DEFAULT_BOUND.maxStepsAfterEvent,
   };
-}
-
-/** What one share of the root branches found (plain data: crosses worker threads). */
-export interface ShareResult {
-  schedules: number;
-  runs: number;
-  visits: number;
-  states: number;
-  hits: number;
-  steps: number;
-  violations: {
-    invariant: InvariantId;
-    events: { kind: ScheduleEvent['kind']; step: number; at: string }[];
-    summary: string;
-    /** The schedule by labels (labelSchedule), worked out where it was found. */
-    label: string;
-  }[];
-}
-
-export interface ShareTask {
-  design: Design;
-  workload: WorkloadId;
-  userRsp?: string;
-  bound: SearchBound;
-  index: number;
-  of: number;
-}
-
-function explorerFor(t: ShareTask): Explorer {
-  const k = buildKernel({
-    design: t.design,
-    workload: t.workload,
-    userRsp: t.userRsp === undefined ? undefined : BigInt(t.userRsp),
-  });
-  const ex = new Explorer(k, t.bound);
-  ex.prepareRoot();
-  return ex;
-}
-
-// Labels of violations already labelled (an explorer keeps its best ones from share to share).
-const labels = new WeakMap<FoundViolation, string>();
-
-/**
- * The violation's schedule by labels. Worked out by the explorer that found it, on its own kernel
- * and with its code warm: the main thread would build a kernel per workload, cold, for each report.
- */
-function labelOf(ex: Explorer, v: FoundViolation, userRsp: bigint | undefined): string {
-  let label = labels.get(v);
-  if (label === undefined) {
-    label = ex.withKernel((k) => labelSchedule(k, { userRsp, events: v.events }));
-    labels.set(v, label);
-  }
-  return label;
-}
-
-/** Explore the task's share of root branches with `ex`; what it adds to the explorer's counts. */
-function runShare(ex: Explorer, t: ShareTask): ShareResult {
-  const before = { ...ex.stats };
-  ex.exploreRoot(
-    ex.rootBranches().filter((_, i) => i % t.of === t.index),
-    t.index === 0,
-  );
-  const s = ex.stats;
-  const rsp = t.userRsp === undefined ? undefined : BigInt(t.userRsp);
-  return {
-    schedules: s.schedules - before.schedules,
-    runs: s.runs - before.runs,
-    visits: s.visits - before.visits,
-    states: s.states - before.states,
-    hits: s.hits - before.hits,
-    steps: s.steps - before.steps,
-    violations: [...ex.best.values()].map((v) => ({
-      invariant: v.invariant,
-      summary: v.summary,
-      events: v.events.map((e) => ({ kind: e.kind, step: e.step, at: e.at.toString() })),
-      label: labelOf(ex, v, rsp),
-    })),
-  };
-}
-
-/** Explore every `of`-th root branch starting at `index`, on a fresh explorer. */
-export function exploreShare(t: ShareTask): ShareResult {
-  const ex = explorerFor(t);
-  try {
-    return runShare(ex, t);
-  } finally {
-    ex.detach();
-  }
-}
-
-// A worker keeps the explorer of the workload it is on, so that its next share of the same
-// workload starts warm and finds the states its earlier shares stored.
-let cached: { key: string; explorer: Explorer } | null = null;
-
-/** exploreShare() for pool workers: reuses the explorer of the previous task when it is for the same workload. */
-export function exploreShareCached(t: ShareTask): ShareResult {
-  const key = JSON.stringify([
-    t.design.id,
-    t.design.fileName,
-    t.design.text,
-    t.design.harness,
-    t.design.returnsWithoutIret,
-    t.design.intendedFaults,
-    t.workload,
-    t.userRsp ?? null,
-    t.bound,
-  ]);
-  if (cached === null || cached.key !== key) {
-    cached?.explorer.detach();
-    cached = { key, explorer: explorerFor(t) };
-  }
-  return runShare(cached.explorer, t);
-}
-
-/** What a worker is sent before its tasks: the design's program, assembled by the main thread. */
-export interface WorkerPrime {
-  design: Design;
-  assembled: AssembleDesignResult;
-}
-
-export function primeWorker(p: WorkerPrime): void {
-  primeAssembledDesign(p.design, p.assembled);
 }
 
 /** Estimate the work before starting: first-event points x episode length ^ (depth - 1) x exception choices. */
@@ -246,7 +72,7 @@ export function estimate(
   o: Omit<ExploreOptions, 'design'> = {},
 ): Estimate {
   const bound = boundOf({ ...o, design });
-  const k = buildKernel({ design: designOf(design), workload });
+  const k = buildKernel({ design: resolveDesign(design), workload });
   const ex = new Explorer(k, bound);
   const root = ex.prepareRoot();
   ex.detach();
@@ -288,7 +114,7 @@ const SHARES_PER_WORKER = 4;
 
 /** The shares a workload's exploration is cut into: one per user-RSP variant, or several per worker. */
 function sharesOf(o: ExploreOptions, workload: WorkloadId, parallel: boolean): ShareTask[] {
-  const design = designOf(o.design);
+  const design = resolveDesign(o.design);
   const bound = boundOf(o);
   const tasks: ShareTask[] = [];
   for (const rsp of userRspsFor(workload, o.userRsps)) {
@@ -307,7 +133,7 @@ function reportOf(
   results: readonly ShareResult[],
   ms: number,
 ): WorkloadReport {
-  const design = designOf(o.design);
+  const design = resolveDesign(o.design);
   const bound = boundOf(o);
   const total: ShareResult = { schedules: 0, runs: 0, visits: 0, states: 0, hits: 0, steps: 0, violations: [] };
   const best = new Map<InvariantId, { v: ShareResult['violations'][number]; rsp?: bigint }>();
@@ -386,11 +212,11 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
   // next and none waits for the last share of a workload. A workload's time is from its first
   // share taken to its last one finished.
   const perWorkload = workloads.map((w) => sharesOf(o, w, true));
-  const pool = new ExplorerPool(workers);
+  const pool = createPool(workers);
   let timed: TimedResult[];
   try {
     // Assemble here while the workers start, once for all of them (and for the reports' labels).
-    const design = designOf(o.design);
+    const design = resolveDesign(o.design);
     pool.broadcast({ prime: { design, assembled: assembleDesign(design) } satisfies WorkerPrime });
     timed = await pool.run(perWorkload.flat());
   } catch (e) {
@@ -415,94 +241,4 @@ export async function exploreDesign(o: ExploreOptions): Promise<WorkloadReport[]
   });
   await closing;
   return reports;
-}
-
-/** The number of worker threads worth using here. */
-export function defaultWorkers(): number {
-  return Math.max(1, Math.min(os.cpus().length, 8));
-}
-
-export interface ReplayResult {
-  ok: boolean;
-  error?: string;
-  schedule?: Schedule;
-  /** The schedule in label form. */
-  label?: string;
-  violations: ViolationReport[];
-  end?: string;
-  trace?: Trace;
-  /** Text stack diagrams (NMI, debug and kernel stacks) at the steps asked for with `stacksAt`. */
-  stacks?: { step: number; text: string }[];
-}
-
-/** Replay one schedule string: resolve it, check every invariant on it, and record a trace. */
-export function replaySchedule(o: {
-  design: string | Design;
-  workload?: WorkloadId;
-  schedule: string;
-  trace?: boolean;
-  maxStepsAfterEvent?: number;
-  stacksAt?: number[];
-}): ReplayResult {
-  const design = designOf(o.design);
-  const workload = o.workload ?? 'kernel';
-  let parsed;
-  try {
-    parsed = parseSchedule(o.schedule);
-  } catch (e) {
-    if (e instanceof ScheduleSyntaxError) return { ok: false, error: e.message, violations: [] };
-    throw e;
-  }
-  const k = buildKernel({ design, workload, userRsp: parsed.userRsp });
-  const resolved = resolveSchedule(k, parsed);
-  if (resolved.ok === false) return { ok: false, error: resolved.error, violations: [] };
-  const schedule = resolved.schedule;
-  const ex = new Explorer(k, {
-    ...DEFAULT_BOUND,
-    depth: 1,
-    exceptions: 1,
-    maxStepsAfterEvent: o.maxStepsAfterEvent ?? DEFAULT_BOUND.maxStepsAfterEvent,
-  });
-  const verdict = ex.evaluate(schedule.events);
-  ex.detach();
-  const seen = new Set<InvariantId>();
-  const violations: ViolationReport[] = [];
-  for (const v of verdict.violations as FoundViolation[]) {
-    if (seen.has(v.invariant)) continue;
-    seen.add(v.invariant);
-    const info = invariantInfo(v.invariant);
-    violations.push({
-      invariant: v.invariant,
-      number: info.number,
-      title: info.title,
-      schedule: '',
-      scheduleSteps: formatScheduleSteps(schedule),
-      events: schedule.events,
-      summary: v.summary,
-    });
-  }
-  violations.sort((a, b) => a.number - b.number);
-  const label = labelSchedule(k, schedule);
-  for (const v of violations) v.schedule = label;
-  let trace: Trace | undefined;
-  const stacks: { step: number; text: string }[] = [];
-  if (o.trace || (o.stacksAt !== undefined && o.stacksAt.length > 0)) {
-    trace = traceSchedule(
-      buildKernel({ design, workload, userRsp: parsed.userRsp }),
-      schedule,
-      600,
-      o.stacksAt ?? [],
-      stacks,
-    );
-  }
-  return {
-    ok: verdict.error === undefined,
-    ...(verdict.error ? { error: verdict.error } : {}),
-    schedule,
-    label,
-    violations,
-    end: verdict.end,
-    trace,
-    stacks,
-  };
 }

@@ -1,22 +1,12 @@
 // The explorer: exhaustive NMI and exception schedules, invariants, minimal counterexamples.
-export {
-  exploreDesign,
-  exploreWorkload,
-  exploreShare,
-  estimate,
-  replaySchedule,
-  defaultWorkers,
-  ExploreRefused,
-} from './explore';
-export type {
-  ExploreOptions,
-  WorkloadReport,
-  ViolationReport,
-  Estimate,
-  ReplayResult,
-  ShareResult,
-  ShareTask,
-} from './explore';
+export { exploreDesign, exploreWorkload, estimate, ExploreRefused } from './explore';
+export type { ExploreOptions, Estimate } from './explore';
+export type { WorkloadReport, ViolationReport } from './report';
+export { exploreShare } from './shares';
+export type { ShareResult, ShareTask } from './shares';
+export { defaultWorkers } from './pool';
+export { replaySchedule } from './replay';
+export type { ReplayResult } from './replay';
 export { Explorer, DEFAULT_BOUND } from './search';
 export { sampleDesign, sampleWorkload, seededRandom, MAX_SAMPLES } from './sample';
 export type { SampleOptions, SampleReport } from './sample';
@@ -39,4 +29,5 @@ export type {
   ParsedEvent,
   SchedulePosition,
 } from './schedule';
-export { resolveSchedule, labelSchedule, traceSchedule, applyEvent } from './replay';
+export { resolveSchedule, labelSchedule, traceSchedule, applyEvent } from './resolve';
+export type { StacksAtStep } from './resolve';

@@ -1,11 +1,12 @@
-// A pool of explorer worker threads. Each worker takes one share of one workload's root branches
-// at a time and asks for the next when done, so a slow share never leaves the other cores idle.
-// The pool lives as long as one exploreDesign() call: workers stay warm (JIT-compiled) from one
-// workload to the next, and each keeps the kernel and explored states of the workload it is on.
+// A pool of explorer worker threads (Node's worker_threads). Each worker takes one share of one
+// workload's root branches at a time and asks for the next when done, so a slow share never leaves
+// the other cores idle. The pool lives as long as one exploreDesign() call: workers stay warm
+// (JIT-compiled) from one workload to the next, and each keeps the kernel and explored states of
+// the workload it is on.
+import * as os from 'os';
 import * as path from 'path';
-import * as v8 from 'v8';
 import { Worker } from 'worker_threads';
-import type { ShareResult, ShareTask } from './explore';
+import type { ShareResult, ShareTask } from './shares';
 
 /** A share's result, with when (Date.now()) a worker took it and finished it. */
 export interface TimedResult {
@@ -21,10 +22,34 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Cumulative bytecode TurboFan may inline into one function, for explorer workers (see below). */
-const WORKER_INLINING_BUDGET = 400;
+/** The number of worker threads worth using here. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(os.cpus().length, 8));
+}
 
-export class ExplorerPool {
+/** What exploreDesign() needs of a pool: the Node one here, or another runtime's (e.g. Web Workers). */
+export interface SharePool {
+  broadcast(message: unknown): void;
+  run(tasks: readonly ShareTask[]): Promise<TimedResult[]>;
+  close(): Promise<void>;
+}
+
+export function createPool(size: number): SharePool {
+  return new ExplorerPool(size);
+}
+
+/**
+ * A worker thread running worker.ts. From the compiled package that is worker.js next to this file;
+ * from the TypeScript sources (tests, tsx), the worker first registers tsx's require hook.
+ */
+function startWorker(): Worker {
+  if (path.extname(__filename) === '.js') return new Worker(path.join(__dirname, 'worker.js'));
+  const tsx = JSON.stringify(require.resolve('tsx/cjs/api'));
+  const entry = JSON.stringify(path.join(__dirname, 'worker.ts'));
+  return new Worker(`require(${tsx}).register(); require(${entry});`, { eval: true });
+}
+
+export class ExplorerPool implements SharePool {
   private readonly idle: Worker[] = [];
   private readonly all: Worker[] = [];
   private readonly queue: Pending[] = [];
@@ -32,21 +57,8 @@ export class ExplorerPool {
   private failed: Error | null = null;
 
   constructor(size: number) {
-    // A fresh worker spends most of its first second waiting for TurboFan, and on two cores the
-    // workers' compile jobs compete with their own work. A smaller inlining budget (V8's default
-    // is 920 bytecodes) makes those compiles about a third cheaper. Depth 2 on linux-3.3, fresh
-    // processes run alternately with and without it: about 8-10% faster; depth 3, where warm code
-    // dominates, unchanged (31.1/28.6 s against 32.6/25.0 s). V8 flags are per process, so this
-    // also applies to code compiled later in the calling process; it changes speed, never results.
-    v8.setFlagsFromString(`--max-inlined-bytecode-size-cumulative=${WORKER_INLINING_BUDGET}`);
-    const root = path.resolve(__dirname, '..', '..');
     for (let i = 0; i < size; i++) {
-      const w = new Worker(path.join(__dirname, 'worker.js'), {
-        workerData: {
-          tsRegister: path.join(root, 'bin', 'ts-register.js'),
-          module: path.join(__dirname, 'explore.ts'),
-        },
-      });
+      const w = startWorker();
       w.on('message', (msg: { result?: ShareResult; error?: string }) => this.done(w, msg));
       w.on('error', (e) => this.fail(w, e));
       w.on('exit', (code) => {

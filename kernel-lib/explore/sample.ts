@@ -8,12 +8,12 @@
 import { buildKernel, WORKLOADS } from '../harness/kernel';
 import type { WorkloadId } from '../harness/kernel';
 import type { Design } from '../designs/manifest';
-import { getDesign } from '../designs/registry';
+import { resolveDesign } from '../designs/registry';
 import { INVARIANTS, InvariantId } from './invariants';
 import { DEFAULT_BOUND, Explorer, FoundViolation } from './search';
 import { Schedule, ScheduleEvent, compareSchedules, formatScheduleSteps } from './schedule';
-import { labelSchedule } from './replay';
-import { userRspsFor, ViolationReport } from './explore';
+import { labelSchedule } from './resolve';
+import { userRspsFor, ViolationReport } from './report';
 
 export interface SampleOptions {
   design: string | Design;
@@ -78,7 +78,7 @@ interface Variant {
 /** Draw `samples` random schedules on one workload and check each. */
 export function sampleWorkload(o: SampleOptions & { workload: WorkloadId }): SampleReport {
   const t0 = Date.now();
-  const design = typeof o.design === 'string' ? getDesign(o.design) : o.design;
+  const design = resolveDesign(o.design);
   if (!Number.isSafeInteger(o.samples) || o.samples <= 0)
     throw new Error(`samples must be a positive integer, not ${o.samples}`);
   if (o.samples > MAX_SAMPLES)

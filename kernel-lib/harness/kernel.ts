@@ -11,7 +11,7 @@ import { Machine, MachineSnapshot, BoundaryHook } from '../machine/machine';
 import type { MachineEvent } from '../machine/event-log';
 import { Gate } from '../machine/descriptors';
 import type { Design } from '../designs/manifest';
-import { getDesign } from '../designs/registry';
+import { resolveDesign } from '../designs/registry';
 import {
   harnessSymbols,
   LAYOUT,
@@ -612,7 +612,7 @@ function setUpCpu(m: Machine, design?: Design): void {
 
 /** Assemble (cached) and build a kernel at its workload's steady state. Throws AssemblyError. */
 export function buildKernel(options: BuildKernelOptions): Kernel {
-  const design = typeof options.design === 'string' ? getDesign(options.design) : options.design;
+  const design = resolveDesign(options.design);
   const r = assembleDesign(design);
   if (r.ok === false) throw new AssemblyError(r.errors);
   return new Kernel(r.program, design, options.workload ?? 'kernel', options.userRsp);

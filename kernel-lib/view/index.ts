@@ -1,5 +1,5 @@
 // Views: stack diagrams, traces and plots, as text (terminal) and HTML (notebooks, exported pages).
-export { captureAround, captureStack, captureStacks } from './stack';
+export { captureAround, captureStack, captureStacks } from '../record/stack';
 export type {
   CaptureOptions,
   SlotOwner,
@@ -8,7 +8,7 @@ export type {
   StackDiagram,
   DiagramSlot,
   StackSpec,
-} from './stack';
+} from '../record/stack';
 export { beforeAfterHtml, stackToHtml, stackToText, stacksToHtml, stacksToText } from './stack-render';
 export {
   ContextTracker,
@@ -17,10 +17,10 @@ export {
   eventContexts,
   frameSlotNames,
   interruptedRsp,
-} from './contexts';
-export type { ContextClassifier, ContextHistory, EventContext } from './contexts';
-export { TraceRecorder, recordTrace } from './trace';
-export type { MemoryChange, RegisterChange, Trace, TraceOptions, TraceStep, WatchedStack } from './trace';
+} from '../record/contexts';
+export type { ContextClassifier, ContextHistory, EventContext } from '../record/contexts';
+export { TraceRecorder, recordTrace } from '../record/trace';
+export type { MemoryChange, RegisterChange, Trace, TraceOptions, TraceStep, WatchedStack } from '../record/trace';
 export { eventText, traceToHtml, traceToText } from './trace-render';
 export type { TraceViewOptions } from './trace-render';
 export { contextSegments, explorerCostChart, outcomeMapChart, timelineChart, violationsChart } from './plots';

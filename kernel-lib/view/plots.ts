@@ -1,7 +1,7 @@
 // Plot builders. Each returns a Chart: a plain plotly spec ({data, layout}, testable without a
 // browser), a static HTML fallback (shown when scripts do not run: untrusted notebooks, JS off),
 // and a text form for terminals. chart.ts turns a Chart into notebook/page HTML.
-import type { Trace, TraceStep } from './trace';
+import type { Trace, TraceStep } from '../record/trace';
 import { SANS, css, esc, swatch, verdictColor } from './html';
 import { eventText } from './trace-render';
 

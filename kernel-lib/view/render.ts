@@ -1,7 +1,7 @@
 // One entry point for "show this": any view (a stack diagram, several, a before/after pair, a trace,
 // a chart, raw HTML or text) to HTML for notebooks and pages, or to text for terminals.
-import type { StackDiagram } from './stack';
-import type { Trace } from './trace';
+import type { StackDiagram } from '../record/stack';
+import type { Trace } from '../record/trace';
 import type { Chart } from './plots';
 import { beforeAfterHtml, stackToHtml, stackToText, stacksToHtml, stacksToText } from './stack-render';
 import { traceToHtml, traceToText } from './trace-render';

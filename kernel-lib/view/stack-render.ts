@@ -1,7 +1,7 @@
 // Stack diagrams as text (terminal, CLI, tests) and as HTML (notebooks, exported pages).
 // Both read like the RFC's ASCII picture: the top of the stack first, boxes around the slots a
 // design names together ("Saved frame", "copied frame"), and arrows for RSP.
-import type { StackDiagram, DiagramSlot, SlotOwner } from './stack';
+import type { StackDiagram, DiagramSlot, SlotOwner } from '../record/stack';
 import { MONO, SANS, chip, css, esc, hex64, hexShort, swatch } from './html';
 
 function offsetText(slot: DiagramSlot): string {

@@ -1,6 +1,6 @@
 // Traces as a compact table: text for the terminal and tests, HTML (inline styles) for notebooks.
 import type { MachineEvent } from '../machine/event-log';
-import type { Trace, TraceStep } from './trace';
+import type { Trace, TraceStep } from '../record/trace';
 import { MONO, SANS, css, esc, hexShort, swatch } from './html';
 
 /** One event in a few words: 'NMI delivered (IST 3)', 'NMIs unblocked by IRET', 'IRET to repeat_nmi+0'. */

@@ -4,8 +4,8 @@
 // stderr output, with the cause printed. --json prints one object (timings for the benchmark).
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_ROOT } from '../../kernel-lib/course/build';
-import { formatRun, runNotebooks } from '../../kernel-lib/course/runner';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { formatRun, runNotebooks } from './runner';
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');

@@ -4,8 +4,8 @@
 // is kept: the server runs code as you.
 import { spawn, spawnSync } from 'child_process';
 import * as path from 'path';
-import { PROJECT_ROOT } from '../../kernel-lib/course/build';
-import { jupyterEnv, registerKernel } from '../../kernel-lib/course/jupyter';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { jupyterEnv, registerKernel } from './jupyter-env';
 
 function has(env: NodeJS.ProcessEnv, sub: string): boolean {
   return spawnSync('jupyter', [sub, '--version'], { env, stdio: 'ignore' }).status === 0;

@@ -1,9 +1,9 @@
 // npm run notebooks [-- --student | --reference | --check]
 // Builds notebooks/*.ipynb (reference) and notebooks/student/*.ipynb (exercise version) from lessons/*.md.
 // --student / --reference: write only that variant. --check: write nothing, exit 1 if any is stale.
-import { ALL_VARIANTS, staleNotebooks, writeCourse } from '../../kernel-lib/course/build';
-import { LessonError } from '../../kernel-lib/course/lesson';
-import type { NotebookVariant } from '../../kernel-lib/course/notebook';
+import { ALL_VARIANTS, staleNotebooks, writeCourse } from '../../kernel-lib/lessons/course-tree';
+import { LessonError } from '../../kernel-lib/lessons/lesson';
+import type { NotebookVariant } from '../../kernel-lib/lessons/notebook';
 
 function main(argv: string[]): number {
   const known = new Set(['--student', '--reference', '--check']);

@@ -15,8 +15,8 @@ import * as net from 'net';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import { PROJECT_ROOT } from '../../kernel-lib/course/build';
-import { ensurePackageLink, jupyterEnv, registerKernel } from '../../kernel-lib/course/jupyter';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { jupyterEnv, registerKernel } from '../../scripts/course/jupyter-env';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
@@ -138,7 +138,6 @@ beforeAll(async () => {
     );
   }
   registerKernel();
-  ensurePackageLink();
   fs.rmSync(WORKDIR, { recursive: true, force: true });
   fs.mkdirSync(WORKDIR, { recursive: true });
   fs.copyFileSync(path.join(PROJECT_ROOT, 'notebooks', NOTEBOOK), path.join(WORKDIR, NOTEBOOK));

@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { PROJECT_ROOT } from '../../kernel-lib/course/build';
-import { formatRun, runNotebooks } from '../../kernel-lib/course/runner';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { formatRun, runNotebooks } from '../../scripts/course/runner';
 
 jest.setTimeout(600_000);
 

@@ -2,7 +2,8 @@
 // what the exhaustive search finds on broken designs, stay within the bound, be repeatable from
 // its seed, and never claim more than it tried.
 import { sampleWorkload, seededRandom } from '../../kernel-lib/explore/sample';
-import { exploreWorkload, replaySchedule } from '../../kernel-lib/explore/explore';
+import { exploreWorkload } from '../../kernel-lib/explore/explore';
+import { replaySchedule } from '../../kernel-lib/explore/replay';
 import { parseSchedule } from '../../kernel-lib/explore/schedule';
 
 describe('sampling schedules', () => {

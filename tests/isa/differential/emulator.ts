@@ -69,7 +69,7 @@ function runInWorker(share: DiffCase[]): Promise<Map<number, Outcome>> {
   return new Promise((resolve, reject) => {
     const w = new Worker(path.join(__dirname, 'emu_worker.js'), {
       workerData: {
-        tsRegister: path.join(__dirname, '..', '..', '..', 'bin', 'ts-register.js'),
+        tsx: require.resolve('tsx/cjs/api'),
         emulator: path.join(__dirname, 'emulator.ts'),
         cases: share.map((c) => ({ id: c.id, src: caseSource(c) })),
       },

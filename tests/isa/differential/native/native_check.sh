@@ -20,7 +20,7 @@ const cases = generateCases($seed, $count, { imageExtra: 0x200 });
 fs.writeFileSync('$work/batch.S', batchSource(cases));
 fs.writeFileSync('$work/defined.json', JSON.stringify(cases.map((c) => c.definedFlags)));
 TS
-(cd "$repo" && node bin/run-ts.js "$work/gen.ts")
+(cd "$repo" && npx tsx "$work/gen.ts")
 /usr/bin/python3 "$here/../unicorn_runner.py" "$work/batch.S" "$work/unicorn.jsonl" 0x100000000 0x200008000 0x8000 0x202
 nm "$work/batch.elf" | awk '$3 ~ /^case_[0-9]+$/ {sub("case_","",$3); print $3, $1}' | sort -n > "$work/starts.txt"
 "$work/native_runner" "$work/batch.bin" 0x100000000 0x200008000 0x8000 "$work/starts.txt" > "$work/native.jsonl"

@@ -1,6 +1,6 @@
 // Lesson conventions (lessons/README.md) and the notebook format (nbformat 4.5, deterministic).
-import { exercisesOf, LessonError, parseLesson } from '../../kernel-lib/course/lesson';
-import { lessonToNotebook, serializeNotebook } from '../../kernel-lib/course/notebook';
+import { exercisesOf, LessonError, parseLesson } from '../../kernel-lib/lessons/lesson';
+import { lessonToNotebook, serializeNotebook } from '../../kernel-lib/lessons/notebook';
 
 const LESSON = `---
 chapter: 7

@@ -1,6 +1,6 @@
 // The committed notebooks are built artefacts of lessons/*.md: this fails when one is out of date.
-import { readLessons, staleNotebooks } from '../../kernel-lib/course/build';
-import { exercisesOf } from '../../kernel-lib/course/lesson';
+import { readLessons, staleNotebooks } from '../../kernel-lib/lessons/course-tree';
+import { exercisesOf } from '../../kernel-lib/lessons/lesson';
 
 test('every committed notebook matches its lesson (run `npm run notebooks` and commit)', () => {
   expect(staleNotebooks()).toEqual({ outdated: [], orphaned: [] });

@@ -3,7 +3,7 @@
 // and Jupyter finds it through JUPYTER_PATH.
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_ROOT } from './build';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
 
 export const KERNEL_NAME = 'tslab';
 
@@ -39,17 +39,6 @@ export function registerKernel(root: string = PROJECT_ROOT): string {
     fs.writeFileSync(file, spec);
   }
   return file;
-}
-
-/**
- * Makes sure node_modules/nmi-lab (the package shim notebooks and graded code import) exists and is
- * current. The shim writer is a plain script (scripts/course/link-package.js) so that npm scripts can
- * run it before any TypeScript loads; this calls the same code.
- */
-export function ensurePackageLink(root: string = PROJECT_ROOT): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { linkPackage } = require(path.join(root, 'scripts', 'course', 'link-package.js')) as { linkPackage(): number };
-  linkPackage();
 }
 
 /** The environment for Jupyter processes: the project kernelspec first, the project's bin on PATH. */

@@ -4,8 +4,8 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_ROOT } from './build';
-import { ensurePackageLink, jupyterEnv, pythonExecutable, registerKernel } from './jupyter';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { jupyterEnv, pythonExecutable, registerKernel } from './jupyter-env';
 
 export interface NotebookProblem {
   /** Cell index in the notebook (null: the run as a whole failed, e.g. the kernel died). */
@@ -133,7 +133,6 @@ export function runNotebook(notebook: string, options: RunOptions = {}): Promise
 /** Runs notebooks with at most `concurrency` at once; results in the order given. */
 export async function runNotebooks(notebooks: string[], options: RunOptions = {}): Promise<NotebookRun[]> {
   registerKernel(options.root ?? PROJECT_ROOT);
-  ensurePackageLink(options.root ?? PROJECT_ROOT);
   const results: NotebookRun[] = new Array(notebooks.length);
   let next = 0;
   const worker = async () => {

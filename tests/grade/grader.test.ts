@@ -2,8 +2,8 @@
 // broken or hostile submissions get a score and a reason, never a crash or a hang of the grader.
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROJECT_ROOT } from '../../kernel-lib/course/build';
-import { gradeNotebookFile, gradeNotebookText, GradeReport } from '../../kernel-lib/course/grader';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { gradeNotebookFile, gradeNotebookText, GradeReport } from '../../kernel-lib/grade/grader';
 import { main } from '../../kernel-lib/cli/main';
 
 jest.setTimeout(120_000);

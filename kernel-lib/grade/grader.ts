@@ -20,13 +20,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { PROJECT_ROOT, readLessons } from './build';
-import type { CheckResult } from './checks';
-import { REPORTER_KEY } from './checks';
-import type { Lesson, LessonCell } from './lesson';
-import { exercisesOf } from './lesson';
-import { ensurePackageLink } from './jupyter';
-import { EXERCISE_MARKER } from './notebook';
+import { PROJECT_ROOT, readLessons } from '../lessons/course-tree';
+import type { CheckResult } from '../course/checks';
+import { REPORTER_KEY } from '../course/checks';
+import type { Lesson, LessonCell } from '../lessons/lesson';
+import { exercisesOf } from '../lessons/lesson';
+import { EXERCISE_MARKER } from '../lessons/notebook';
 
 export interface ExerciseGrade {
   id: string;
@@ -416,7 +415,6 @@ export async function gradeNotebookText(
   report.title = lesson.meta.title;
   const exercises = exercisesOf(lesson);
   report.maxScore = exercises.reduce((s, e) => s + e.points, 0);
-  ensurePackageLink(root);
   const grades: ExerciseGrade[] = new Array(exercises.length);
   let next = 0;
   const worker = async () => {
