@@ -62,17 +62,10 @@ export type {
   WorkloadId,
   PercpuVar,
 } from './harness';
-export {
-  checkDesignSource,
-  loadDesignFromSource,
-  getDesign,
-  listDesigns,
-  summarizeDesign,
-  designsDirectory,
-  expandStack,
-  manifestProblems,
-} from './designs';
-export type { CheckDesignResult, Design, DesignManifest, DesignSummary, StackEntry, StackSlot } from './designs';
+export { checkDesignSource, loadDesignFromSource } from './harness';
+export { getDesign, listDesigns, summarizeDesign, designsDirectory, expandStack, manifestProblems } from './designs';
+export type { CheckDesignResult } from './harness';
+export type { Design, DesignManifest, DesignSummary, StackEntry, StackSlot } from './designs';
 // Views: stack diagrams, traces, plots and notebook display (kernel-lib/view/).
 export * from './view';
 export {

@@ -2,7 +2,7 @@
 import { EXPLORE_USAGE } from './usage';
 import * as fs from 'fs';
 import { formatDiagnostic } from '../asm';
-import { checkDesignSource } from '../designs';
+import { checkDesignSource } from '../harness/design-source';
 import { WORKLOADS } from '../harness/kernel';
 import type { WorkloadId } from '../harness/kernel';
 import type { Design } from '../designs/manifest';

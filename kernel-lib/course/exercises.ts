@@ -7,7 +7,7 @@ import { assemble } from '../asm';
 import { execSource } from '../exec';
 import type { Machine, NmiOutcome } from '../machine/machine';
 import { CheckFailure, describe, expectEqual, expectList, expectTrue } from './checks';
-import { LAB, labMachine, readFrame } from './lab';
+import { LAB, labMachine, readFrame } from '../harness/lab-machine';
 
 function hex(v: bigint): string {
   return `0x${BigInt.asUintN(64, v).toString(16)}`;

@@ -15,8 +15,8 @@ export {
   showCheckResult,
 } from './checks';
 export type { CheckOptions, CheckResult } from './checks';
-export { formatFrame, LAB, LAB_HANDLERS, labMachine, readFrame, stackLines } from './lab';
-export type { InterruptFrame } from './lab';
+export { formatFrame, LAB, LAB_HANDLERS, labMachine, readFrame, stackLines } from '../harness/lab-machine';
+export type { InterruptFrame } from '../harness/lab-machine';
 export {
   burstOutcomes,
   checkBurstPrediction,

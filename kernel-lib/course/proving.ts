@@ -7,7 +7,7 @@ import { buildKernel } from '../harness/kernel';
 import type { ExceptionKind, WorkloadId } from '../harness/kernel';
 import type { Design } from '../designs/manifest';
 import { getDesign, resolveDesign } from '../designs/registry';
-import { loadDesignFromSource } from '../designs';
+import { loadDesignFromSource } from '../harness/design-source';
 import { exploreWorkload } from '../explore/explore';
 import type { WorkloadReport } from '../explore/report';
 import { replaySchedule } from '../explore/replay';

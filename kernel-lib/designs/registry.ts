@@ -1,42 +1,30 @@
 // The designs that ship with NMI Lab. Each is two files in this folder: NAME.S (the listing) and
 // NAME.json (its manifest, see manifest.ts). Adding a design means adding those two files; the
 // registry finds every *.json here, so nothing else needs editing.
-import * as fs from 'fs';
-import * as path from 'path';
 import { Design, DesignManifest, designFrom, manifestProblems } from './manifest';
+import { readShippedDesigns } from './files';
 
-/** Where the listings live: next to this module in the source tree. */
-export function designsDirectory(): string {
-  const here = __dirname;
-  if (fs.existsSync(path.join(here, 'unprotected.json'))) return here;
-  // A compiled copy of the library (tsc does not copy .S/.json): fall back to the source tree.
-  const fromBuild = path.resolve(here, '..', '..', '..', 'kernel-lib', 'designs');
-  return fs.existsSync(path.join(fromBuild, 'unprotected.json')) ? fromBuild : here;
-}
+export { designsDirectory } from './files';
 
 let cache: Design[] | null = null;
 
 /** Every shipped design, in history order. Throws if a manifest or listing is malformed. */
 export function listDesigns(): Design[] {
   if (cache !== null) return cache;
-  const dir = designsDirectory();
   const designs: Design[] = [];
-  for (const file of fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()) {
-    const where = path.join(dir, file);
+  for (const file of readShippedDesigns()) {
+    const where = file.where;
     let manifest: DesignManifest;
     try {
-      manifest = JSON.parse(fs.readFileSync(where, 'utf8')) as DesignManifest;
+      manifest = JSON.parse(file.manifestText) as DesignManifest;
     } catch (e) {
       throw new Error(`${where}: not valid JSON: ${(e as Error).message}`, { cause: e });
     }
     const problems = manifestProblems(manifest);
     if (problems.length > 0) throw new Error(`${where}: ${problems.join('; ')}`);
-    const listing = path.join(dir, manifest.listing);
-    if (!fs.existsSync(listing)) throw new Error(`${where}: listing '${manifest.listing}' not found next to it`);
-    designs.push(designFrom(manifest, fs.readFileSync(listing, 'utf8'), manifest.listing));
+    const listing = file.listingText(manifest.listing);
+    if (listing === null) throw new Error(`${where}: listing '${manifest.listing}' not found next to it`);
+    designs.push(designFrom(manifest, listing, manifest.listing));
   }
   const ids = new Set<string>();
   for (const d of designs) {

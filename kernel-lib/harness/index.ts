@@ -30,3 +30,5 @@ export {
   harnessSymbols,
 } from './layout';
 export type { PercpuVar } from './layout';
+export { checkDesignSource, loadDesignFromSource } from './design-source';
+export type { CheckDesignResult } from './design-source';

@@ -2,8 +2,6 @@
 // up a CPU (IDT, TSS with IST stacks, per-CPU data behind GS, SYSCALL MSRs), run a workload to its
 // steady state and hand back a Kernel: the machine, a snapshot of that instant, and the
 // observations the scenarios and the explorer need (do_nmi runs, exception points, failures).
-import * as fs from 'fs';
-import * as path from 'path';
 import { assemble, AssemblyError } from '../asm';
 import type { Diagnostic, Program } from '../asm/program';
 import { Vector } from '../isa/faults';
@@ -12,6 +10,7 @@ import type { MachineEvent } from '../machine/event-log';
 import { Gate } from '../machine/descriptors';
 import type { Design } from '../designs/manifest';
 import { resolveDesign } from '../designs/registry';
+import { readHarnessSources } from './files';
 import {
   harnessSymbols,
   LAYOUT,
@@ -134,22 +133,12 @@ export interface BuildKernelOptions {
   userRsp?: bigint;
 }
 
-function here(): string {
-  if (fs.existsSync(path.join(__dirname, 'kernel.S'))) return __dirname;
-  const fromBuild = path.resolve(__dirname, '..', '..', '..', 'kernel-lib', 'harness');
-  return fs.existsSync(path.join(fromBuild, 'kernel.S')) ? fromBuild : __dirname;
-}
-
 let harnessText: { prelude: string; kernel: string } | null = null;
 
 /** The harness sources: the prelude every design gets, and the kernel around the design. */
 export function harnessSources(): { prelude: string; kernel: string } {
   if (harnessText === null) {
-    const dir = here();
-    harnessText = {
-      prelude: fs.readFileSync(path.join(dir, 'prelude.h'), 'utf8'),
-      kernel: fs.readFileSync(path.join(dir, 'kernel.S'), 'utf8'),
-    };
+    harnessText = readHarnessSources();
   }
   return harnessText;
 }

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildKernel, listDesigns, loadDesignFromSource, summarizeDesign } from '../../kernel-lib';
 import { main } from '../../kernel-lib/cli/main';
-import { runTo, runToUnblocked } from './helpers';
+import { runTo } from './helpers';
+import { nestAfterBreakpoint } from '../../kernel-lib/harness/scenario';
 
 const README = fs.readFileSync(path.join(__dirname, '../../kernel-lib/designs/README.md'), 'utf8');
 const EXAMPLE = /```asm\n([\s\S]*?)```/.exec(README)![1];
@@ -25,11 +26,7 @@ describe('the README worked example (copy-and-drop)', () => {
   test('survives a nested NMI, but drops it', () => {
     const k = buildKernel({ design });
     const m = k.machine;
-    runTo(k, 'kernel_fault_point');
-    const interrupted = m.rip;
-    m.raiseNmi();
-    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-    runToUnblocked(k, 'nmi_point_middle');
+    const interrupted = nestAfterBreakpoint(k);
     m.raiseNmi();
     runTo(k, 'kernel_fault_point', () => k.machine.reg('rsp') > k.nmiStackTop);
     expect(m.rip).toBe(interrupted);

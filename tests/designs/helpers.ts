@@ -1,43 +1,13 @@
-// Shared steps for the design scenarios: drive a harness kernel to a label, raise an NMI there,
-// and read what happened from the machine's state and event log.
+// Test-side steps for the design scenarios. Driving a kernel (runTo, runToUnblocked, runBackTo, the
+// nesting set-up) is the library's own scenario module, the one the course uses; what is here only
+// reads the machine's event log for assertions.
 import { buildKernel, Kernel, MachineEvent, Vector, WorkloadId } from '../../kernel-lib';
+import { nestAfterBreakpoint } from '../../kernel-lib/harness/scenario';
+
+export { labelsUntil, runBackTo, runTo, runToIret, runToUnblocked } from '../../kernel-lib/harness/scenario';
 
 export function kernel(design: string, workload: WorkloadId = 'kernel', userRsp?: bigint): Kernel {
   return buildKernel({ design, workload, userRsp });
-}
-
-/** Run until RIP is at `label` (and, if given, the predicate holds); fail the test otherwise. */
-export function runTo(k: Kernel, label: string, extra?: () => boolean, maxSteps = 2000): void {
-  const at = k.machine.symbol(label);
-  const r = k.machine.run({ until: (m) => m.rip === at && (extra === undefined || extra()), maxSteps });
-  if (r.stop !== 'until')
-    throw new Error(`did not reach ${label}: ${r.message} (failure: ${JSON.stringify(k.failure())})`);
-}
-
-/** Run until RIP is at `label` with NMIs unblocked (after an exception's IRET inside the handler). */
-export function runToUnblocked(k: Kernel, label: string): void {
-  runTo(k, label, () => !k.machine.nmiBlocked);
-}
-
-/** The labels execution passes through from now until `stop` (inclusive), max `maxSteps`. */
-export function tracePath(k: Kernel, stop: (k: Kernel) => boolean, maxSteps = 2000): string[] {
-  const path: string[] = [];
-  for (let i = 0; i < maxSteps; i++) {
-    path.push(k.where());
-    if (stop(k)) return path;
-    k.machine.step();
-  }
-  throw new Error(`trace did not stop within ${maxSteps} steps; last at ${k.where()}`);
-}
-
-/** Label names (without +offset) in the order first visited. */
-export function labelsVisited(path: string[]): string[] {
-  const out: string[] = [];
-  for (const p of path) {
-    const l = p.replace(/\+.*$/, '');
-    if (out[out.length - 1] !== l) out.push(l);
-  }
-  return out;
 }
 
 export function iretsSince(k: Kernel, logIndex: number): MachineEvent[] {
@@ -48,24 +18,11 @@ export function nmiDeliveries(k: Kernel): MachineEvent[] {
   return k.machine.log.filter((e) => e.kind === 'deliver' && e.vector === Vector.NMI);
 }
 
-/** Run on until the interrupted code is back at `label` in its own mode, NMI handling done. */
-export function runBackTo(k: Kernel, label: string, maxSteps = 3000): void {
-  runTo(k, label, () => k.machine.reg('rsp') < k.nmiStackTop - 4096n || k.machine.reg('rsp') > k.nmiStackTop, maxSteps);
-}
-
 export const T_OFFSET = (k: Kernel, address: bigint): number => Number(address - k.nmiStackTop);
 
-/**
- * The nesting setup of the 2010-2011 designs: a first NMI at kernel_fault_point, a #BP in its
- * do_nmi (whose IRET unblocks NMIs), run on to nmi_point_middle, ready for a nested NMI.
- */
+/** A kernel of `design` set up for a nested NMI (see nestAfterBreakpoint), with what it interrupted. */
 export function nestedAfterBreakpoint(design: string) {
   const k = kernel(design);
-  const m = k.machine;
-  runTo(k, 'kernel_fault_point');
-  const interrupted = m.rip;
-  m.raiseNmi();
-  k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-  runToUnblocked(k, 'nmi_point_middle');
-  return { k, m, interrupted };
+  const interrupted = nestAfterBreakpoint(k);
+  return { k, m: k.machine, interrupted };
 }

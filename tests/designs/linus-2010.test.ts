@@ -4,7 +4,7 @@
 // popf/ret writes below the interrupted stack, and its premise ("NMIs will stay masked" while
 // the faulting IRET is handled) is contradicted by the SDM (6.7.1).
 import { LAYOUT, Vector } from '../../kernel-lib';
-import { kernel, labelsVisited, nestedAfterBreakpoint, runTo, tracePath } from './helpers';
+import { kernel, labelsUntil, nestedAfterBreakpoint, runTo } from './helpers';
 
 const NMI_STACK_FRAME = 0x100n; // the listing's per-CPU pointer (%gs:nmi_stack_frame)
 
@@ -40,8 +40,9 @@ describe('linus-2010: the proposal as written', () => {
     m.writeU64(rsp - 8n, 0x1111n).writeU64(rsp - 16n, 0x2222n); // data below the interrupted RSP
 
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(
-      tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'ret' && kk.where().startsWith('nested_nmi_ret')),
+    const path = labelsUntil(
+      k,
+      (kk) => kk.machine.instructionAt()?.op === 'ret' && kk.where().startsWith('nested_nmi_ret'),
     );
     expect(path).toEqual(['nmi', 'nested_nmi', 'nested_nmi_out', 'nested_nmi_ret']);
     m.step(); // ret
@@ -84,7 +85,7 @@ describe('linus-2010: the proposal as written', () => {
     expect(m.readU64(LAYOUT.percpuBase + NMI_STACK_FRAME)).toBe(0n);
     // So an NMI now is delivered, not latched, and is a "first" NMI on top of the #GP's frame.
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.where().startsWith('do_nmi')));
+    const path = labelsUntil(k, (kk) => kk.where().startsWith('do_nmi'));
     expect(path).toContain('first_nmi');
   });
 

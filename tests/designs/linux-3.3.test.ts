@@ -1,6 +1,7 @@
 // Linux 3.3 (commit 3f3c8b8c4b2a), run.
 import { LAYOUT, Vector } from '../../kernel-lib';
-import { kernel, labelsVisited, runTo, runToUnblocked, tracePath } from './helpers';
+import { kernel, labelsUntil, runTo } from './helpers';
+import { nestAfterBreakpoint } from '../../kernel-lib/harness/scenario';
 import { nestingScenarios } from './nesting-scenarios';
 
 describe('linux-3.3', () => {
@@ -16,7 +17,7 @@ describe('linux-3.3', () => {
     expect(m.reg('rsp')).toBe(userRsp);
     const runsBefore = k.percpu('nmi_runs');
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'iret'));
+    const path = labelsUntil(k, (kk) => kk.machine.instructionAt()?.op === 'iret');
     expect(path).toContain('nested_nmi'); // the RSP test was fooled
     expect(path).not.toContain('first_nmi');
     m.step(); // the nested path's IRET: back into the syscall entry
@@ -33,10 +34,7 @@ describe('linux-3.3', () => {
   test("a nested NMI rewrites the running handler's pt_regs (copied frame = pt_regs RIP..SS): do_nmi sees regs->ip = repeat_nmi", () => {
     const k = kernel('linux-3.3');
     const m = k.machine;
-    runTo(k, 'kernel_fault_point');
-    m.raiseNmi();
-    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-    runToUnblocked(k, 'nmi_point_middle');
+    nestAfterBreakpoint(k);
     m.raiseNmi();
     runTo(k, 'do_nmi_return');
     expect(k.percpu('nmi_last_ip')).toBe(m.symbol('repeat_nmi'));
@@ -69,7 +67,7 @@ describe('linux-3.3', () => {
   test('an NMI from user mode goes straight to first_nmi (CS check), even with RSP inside the NMI stack', () => {
     const k = kernel('linux-3.3', 'user', LAYOUT.nmiStackTop - 0x80n);
     k.machine.raiseNmi();
-    const path = labelsVisited(tracePath(k, (kk) => kk.where().startsWith('do_nmi')));
+    const path = labelsUntil(k, (kk) => kk.where().startsWith('do_nmi'));
     expect(path).toContain('first_nmi');
     expect(path).not.toContain('nested_nmi');
   });

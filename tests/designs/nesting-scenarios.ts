@@ -2,7 +2,8 @@
 // linux-4.2): the nested path rewrites the copied frame, the final IRET lands in repeat_nmi,
 // do_nmi runs again; the race after the variable is cleared; an NMI inside the repeat window.
 import { Kernel } from '../../kernel-lib';
-import { iretsSince, kernel, labelsVisited, runTo, runToUnblocked, tracePath } from './helpers';
+import { iretsSince, kernel, labelsUntil, runTo, runToUnblocked } from './helpers';
+import { nestAfterBreakpoint } from '../../kernel-lib/harness/scenario';
 
 /** Offset from the IST top of a frame's RIP slot, read from the design's manifest. */
 export function frameRip(k: Kernel, group: 'copied frame' | 'saved frame'): number {
@@ -25,18 +26,14 @@ export function nestingScenarios(o: NestingOptions): void {
     const k = kernel(o.design);
     const m = k.machine;
     const T = k.nmiStackTop;
-    runTo(k, 'kernel_fault_point');
-    const interrupted = m.rip;
-    m.raiseNmi();
-    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-    runToUnblocked(k, o.nestAt);
+    const interrupted = nestAfterBreakpoint(k, { nestAt: o.nestAt });
     const copied = frameRip(k, 'copied frame');
     const saved = frameRip(k, 'saved frame');
     expect(k.nmiStackSlot(copied)).toBe(interrupted);
     expect(k.nmiStackSlot(-56)).toBe(1n); // "NMI executing"
 
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'iret'));
+    const path = labelsUntil(k, (kk) => kk.machine.instructionAt()?.op === 'iret');
     expect(path).toContain('nested_nmi');
     expect(path).not.toContain('first_nmi');
     expect(path).not.toContain('do_nmi');
@@ -82,7 +79,7 @@ export function nestingScenarios(o: NestingOptions): void {
     } else runToUnblocked(k, o.afterClear);
     expect(k.nmiStackSlot(-56)).toBe(0n); // cleared
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'iret'));
+    const path = labelsUntil(k, (kk) => kk.machine.instructionAt()?.op === 'iret');
     expect(path).toContain('nested_nmi');
     expect(k.nmiStackSlot(frameRip(k, 'copied frame'))).toBe(m.symbol('repeat_nmi'));
     runTo(k, 'kernel_fault_point', () => k.machine.reg('rsp') > k.nmiStackTop);
@@ -94,17 +91,14 @@ export function nestingScenarios(o: NestingOptions): void {
   test('an NMI inside repeat_nmi .. end_repeat_nmi is ignored: the handler is about to run again anyway', () => {
     const k = kernel(o.design);
     const m = k.machine;
-    runTo(k, 'kernel_fault_point');
-    m.raiseNmi();
-    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-    runToUnblocked(k, o.nestAt);
+    nestAfterBreakpoint(k, { nestAt: o.nestAt });
     m.raiseNmi(); // nested: asks for a repeat
     runTo(k, 'repeat_nmi');
     m.step(); // one instruction into the repeat window
     const copied = frameRip(k, 'copied frame');
     const before = k.nmiStackSlot(copied);
     expect(m.raiseNmi()).toBe('delivered');
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'iret'));
+    const path = labelsUntil(k, (kk) => kk.machine.instructionAt()?.op === 'iret');
     expect(path).toContain('nested_nmi_out');
     expect(path).not.toContain('first_nmi');
     expect(k.nmiStackSlot(copied)).toBe(before); // the frame being copied was left alone

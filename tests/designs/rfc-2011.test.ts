@@ -1,6 +1,7 @@
 // The RFC (lkml 2011-12-08), run.
 import { assembleDesign, getDesign } from '../../kernel-lib';
-import { kernel, labelsVisited, runTo, runToUnblocked, tracePath } from './helpers';
+import { kernel, labelsUntil, runTo } from './helpers';
+import { nestAfterBreakpoint } from '../../kernel-lib/harness/scenario';
 import { nestingScenarios } from './nesting-scenarios';
 
 describe('rfc-2011', () => {
@@ -17,10 +18,7 @@ describe('rfc-2011', () => {
   test("the RFC's nested path uses %rdi as scratch and never restores it: a nested NMI inside do_nmi breaks the handler", () => {
     const k = kernel('rfc-2011');
     const m = k.machine;
-    runTo(k, 'kernel_fault_point');
-    m.raiseNmi();
-    k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
-    runToUnblocked(k, 'nmi_point_middle');
+    nestAfterBreakpoint(k);
     const rdi = m.reg('rdi'); // do_nmi's pt_regs pointer
     m.raiseNmi();
     runTo(k, 'nmi_point_middle', () => !k.machine.nmiBlocked && k.machine.reg('rsp') < k.nmiStackTop - 136n);
@@ -37,7 +35,7 @@ describe('rfc-2011', () => {
     const m = k.machine;
     m.run({ maxSteps: 5 });
     m.raiseNmi();
-    const path = labelsVisited(tracePath(k, (kk) => kk.machine.instructionAt()?.op === 'iret'));
+    const path = labelsUntil(k, (kk) => kk.machine.instructionAt()?.op === 'iret');
     expect(path).toContain('nested_nmi');
     m.run({ maxSteps: 200 });
     expect(k.doNmiRuns()).toHaveLength(0);

@@ -1,19 +1,11 @@
 // Event delivery through the IDT (../shared/NMI-FACTS.md section 1; Intel SDM vol. 3 chapter 6).
 import { SELECTORS, Vector, doubleFaultRule } from '../../kernel-lib';
-import {
-  DEBUG_STACK_TOP,
-  DF_STACK_TOP,
-  IDT_BASE,
-  KSTACK_TOP,
-  NMI_STACK_TOP,
-  USER_STACK_TOP,
-  miniKernel,
-} from './fixtures/mini-kernel';
+import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 
 describe('the 64-bit interrupt frame (SDM 6.14.2-6.14.4)', () => {
   test('pushes SS, RSP, RFLAGS, CS, RIP, 8 bytes each, after aligning RSP down to 16', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  subq $8, %rsp\n  nop\n  hlt\n' });
-    m.setReg('rsp', KSTACK_TOP - 0x100n);
+    const m = labMachine({ source: '.text\n_start:\n  subq $8, %rsp\n  nop\n  hlt\n' });
+    m.setReg('rsp', LAB.kernelStackTop - 0x100n);
     m.step(); // RSP = top - 0x108: not 16-aligned
     m.setGate(2, { handler: m.symbol('nmi'), ist: 0, type: 'interrupt', dpl: 0 }); // no IST: use the current stack
     const oldRsp = m.reg('rsp');
@@ -29,35 +21,35 @@ describe('the 64-bit interrupt frame (SDM 6.14.2-6.14.4)', () => {
   });
 
   test('#GP and #PF push an error code; NMI and #BP do not (SDM 6.13)', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq $0, (%rax)\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  movq $0, (%rax)\n  hlt\n' });
     m.setReg('rax', 0x1000n); // unmapped
     m.step();
     expect(m.rip).toBe(m.symbol('page_fault'));
-    expect(m.reg('rsp')).toBe(KSTACK_TOP - 48n);
-    expect(m.readU64(KSTACK_TOP - 48n)).toBe(0x2n); // not present, write, supervisor
-    expect(m.readU64(KSTACK_TOP - 40n)).toBe(m.symbol('_start')); // a fault: RIP of the faulting instruction
+    expect(m.reg('rsp')).toBe(LAB.kernelStackTop - 48n);
+    expect(m.readU64(LAB.kernelStackTop - 48n)).toBe(0x2n); // not present, write, supervisor
+    expect(m.readU64(LAB.kernelStackTop - 40n)).toBe(m.symbol('_start')); // a fault: RIP of the faulting instruction
   });
 
   test('a gate with an IST index always starts at TSS.IST[n], a gate without stays on the current stack', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  int3\n  hlt\nint3:\n  hlt\n' });
-    m.setReg('rsp', NMI_STACK_TOP - 0x200n); // even when already on some other stack
+    const m = labMachine({ source: '.text\n_start:\n  int3\n  hlt\nint3:\n  hlt\n' });
+    m.setReg('rsp', LAB.nmiStackTop - 0x200n); // even when already on some other stack
     m.step();
-    expect(m.reg('rsp')).toBe(DEBUG_STACK_TOP - 40n);
+    expect(m.reg('rsp')).toBe(LAB.debugStackTop - 40n);
   });
 });
 
 describe('gate types and flags (SDM 6.12.1.3)', () => {
   test('an interrupt gate clears IF; all gates clear TF', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  nop\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  nop\n  hlt\n' });
     m.setReg('rflags', 0x2n | 0x200n); // IF
     m.raiseNmi();
     expect(m.flag('if')).toBe(false);
     expect(m.flag('tf')).toBe(false);
-    expect(m.readU64(NMI_STACK_TOP - 24n) & 0x200n).toBe(0x200n); // the saved RFLAGS keep IF
+    expect(m.readU64(LAB.nmiStackTop - 24n) & 0x200n).toBe(0x200n); // the saved RFLAGS keep IF
   });
 
   test('a trap gate leaves IF set', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  int3\n  hlt\nint3:\n  hlt\n', trapGates: [3] });
+    const m = labMachine({ source: '.text\n_start:\n  int3\n  hlt\nint3:\n  hlt\n', trapGates: [3] });
     m.setReg('rflags', 0x2n | 0x200n);
     m.step();
     expect(m.rip).toBe(m.symbol('int3'));
@@ -67,13 +59,13 @@ describe('gate types and flags (SDM 6.12.1.3)', () => {
 
 describe('traps and faults (SDM 6.5)', () => {
   test('INT3 is a trap: the saved RIP is the next instruction', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  int3\nafter:\n  hlt\nint3:\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  int3\nafter:\n  hlt\nint3:\n  hlt\n' });
     m.step();
-    expect(m.readU64(DEBUG_STACK_TOP - 40n)).toBe(m.symbol('after'));
+    expect(m.readU64(LAB.debugStackTop - 40n)).toBe(m.symbol('after'));
   });
 
   test('#PF is a fault: the saved RIP is the faulting instruction, CR2 the address, and the instruction left no trace', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  pushq (%rax)\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  pushq (%rax)\n  hlt\n' });
     m.setReg('rax', 0x7000n);
     const rsp = m.reg('rsp');
     m.step();
@@ -85,7 +77,7 @@ describe('traps and faults (SDM 6.5)', () => {
   });
 
   test('TF raises a single-step #DB after the instruction (SDM 17.3.1.4), delivered before a pending NMI (SDM 6.9)', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: '.text\n_start:\n  movq $1, %rax\nsecond:\n  movq $2, %rax\n  hlt\ndebug:\n  hlt\n',
     });
     m.setReg('rflags', 0x2n | 0x100n);
@@ -95,7 +87,7 @@ describe('traps and faults (SDM 6.5)', () => {
     m.raiseNmi(); // arrives at the same boundary as the pending #DB trap
     const order = m.log.filter((e) => e.kind === 'deliver').map((e) => e.name);
     expect(order).toEqual(['#DB', 'NMI']);
-    expect(m.readU64(DEBUG_STACK_TOP - 40n)).toBe(m.symbol('second'));
+    expect(m.readU64(LAB.debugStackTop - 40n)).toBe(m.symbol('second'));
   });
 });
 
@@ -113,19 +105,19 @@ describe('double and triple faults (SDM 6.15, table 6-5)', () => {
   });
 
   test('#PF while delivering #PF (the kernel stack is gone) becomes #DF on its own IST stack', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\n' });
     m.setReg('rax', 0x5000n);
     m.setReg('rsp', 0x9000n); // unmapped: pushing the #PF frame faults
     m.step();
     expect(m.rip).toBe(m.symbol('double_fault'));
-    expect(m.reg('rsp')).toBe(DF_STACK_TOP - 48n);
-    expect(m.readU64(DF_STACK_TOP - 48n)).toBe(0n); // #DF's error code is 0
+    expect(m.reg('rsp')).toBe(LAB.doubleFaultStackTop - 48n);
+    expect(m.readU64(LAB.doubleFaultStackTop - 48n)).toBe(0n); // #DF's error code is 0
     expect(m.log.some((e) => e.kind === 'double-fault')).toBe(true);
   });
 
   test('a fault while delivering #DF is a triple fault: shutdown with a report, not an exception', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\n' });
-    m.memory.unmap(DF_STACK_TOP - 0x4000n, 0x4000); // no #DF stack either
+    const m = labMachine({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\n' });
+    m.memory.unmap(LAB.doubleFaultStackTop - 0x4000n, 0x4000); // no #DF stack either
     m.setReg('rax', 0x5000n);
     m.setReg('rsp', 0x9000n);
     expect(() => m.step()).not.toThrow();
@@ -137,8 +129,8 @@ describe('double and triple faults (SDM 6.15, table 6-5)', () => {
   });
 
   test('benign then contributory is handled serially: NMI delivery onto an unmapped IST stack gives #PF', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  nop\n  hlt\n' });
-    m.memory.unmap(NMI_STACK_TOP - 0x4000n, 0x4000);
+    const m = labMachine({ source: '.text\n_start:\n  nop\n  hlt\n' });
+    m.memory.unmap(LAB.nmiStackTop - 0x4000n, 0x4000);
     m.raiseNmi();
     expect(m.rip).toBe(m.symbol('page_fault'));
     expect(m.nmiBlocked).toBe(true);
@@ -147,46 +139,46 @@ describe('double and triple faults (SDM 6.15, table 6-5)', () => {
 
 describe('privilege changes (SDM 6.14.4, 6.14.5)', () => {
   test('an exception from user mode without IST switches to TSS.RSP0 and pushes the user SS:RSP', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: '.section .user, "ax"\nuser_start:\n  movq (%rax), %rbx\n  hlt\n.text\n_start:\n  hlt\n',
     });
     m.setMode('user');
     m.setReg('rip', m.symbol('user_start'));
-    m.setReg('rsp', USER_STACK_TOP - 64n);
+    m.setReg('rsp', LAB.userStackTop - 64n);
     m.setReg('rax', 0xffff880000050000n); // the IDT: a supervisor page
     m.step();
     expect(m.cpl).toBe(0);
     expect(m.rip).toBe(m.symbol('page_fault'));
-    expect(m.reg('rsp')).toBe(KSTACK_TOP - 48n);
-    expect(m.readU64(KSTACK_TOP - 48n)).toBe(0x5n); // present, read, user
-    expect(m.readU64(KSTACK_TOP - 8n)).toBe(BigInt(SELECTORS.USER_DS));
-    expect(m.readU64(KSTACK_TOP - 16n)).toBe(USER_STACK_TOP - 64n);
-    expect(m.readU64(KSTACK_TOP - 32n)).toBe(BigInt(SELECTORS.USER_CS));
+    expect(m.reg('rsp')).toBe(LAB.kernelStackTop - 48n);
+    expect(m.readU64(LAB.kernelStackTop - 48n)).toBe(0x5n); // present, read, user
+    expect(m.readU64(LAB.kernelStackTop - 8n)).toBe(BigInt(SELECTORS.USER_DS));
+    expect(m.readU64(LAB.kernelStackTop - 16n)).toBe(LAB.userStackTop - 64n);
+    expect(m.readU64(LAB.kernelStackTop - 32n)).toBe(BigInt(SELECTORS.USER_CS));
   });
 
   test('an NMI from user mode with any user RSP (even one inside the NMI stack) lands at the IST top', () => {
-    const m = miniKernel({ source: '.section .user, "ax"\nuser_start:\n  nop\n  hlt\n.text\n_start:\n  hlt\n' });
+    const m = labMachine({ source: '.section .user, "ax"\nuser_start:\n  nop\n  hlt\n.text\n_start:\n  hlt\n' });
     m.setMode('user');
     m.setReg('rip', m.symbol('user_start'));
-    m.setReg('rsp', NMI_STACK_TOP - 8n);
+    m.setReg('rsp', LAB.nmiStackTop - 8n);
     m.raiseNmi();
-    expect(m.reg('rsp')).toBe(NMI_STACK_TOP - 40n);
-    expect(m.readU64(NMI_STACK_TOP - 16n)).toBe(NMI_STACK_TOP - 8n);
+    expect(m.reg('rsp')).toBe(LAB.nmiStackTop - 40n);
+    expect(m.readU64(LAB.nmiStackTop - 16n)).toBe(LAB.nmiStackTop - 8n);
   });
 
   test('IRET back to CPL 3 restores user CS/SS and CPL; INT3 from user mode uses the DPL-3 gate', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: '.section .user, "ax"\nuser_start:\n  int3\nuser_next:\n  hlt\n.text\n_start:\n  hlt\n',
     });
     m.setMode('user');
     m.setReg('rip', m.symbol('user_start'));
-    m.setReg('rsp', USER_STACK_TOP - 64n);
+    m.setReg('rsp', LAB.userStackTop - 64n);
     m.step();
     expect(m.cpl).toBe(0);
     m.step(); // the int3 stub's iretq
     expect(m.cpl).toBe(3);
     expect(m.rip).toBe(m.symbol('user_next'));
-    expect(m.reg('rsp')).toBe(USER_STACK_TOP - 64n);
+    expect(m.reg('rsp')).toBe(LAB.userStackTop - 64n);
   });
 });
 
@@ -197,11 +189,11 @@ describe("IRET's checks of the frame it pops (SDM vol. 2 IRET, 64-bit mode: #GP 
     cs: bigint,
     ss: bigint,
     rip?: bigint,
-  ): { m: ReturnType<typeof miniKernel>; gp: { errorCode?: number; detail?: string } | null } {
-    const m = miniKernel({ source: SRC });
+  ): { m: ReturnType<typeof labMachine>; gp: { errorCode?: number; detail?: string } | null } {
+    const m = labMachine({ source: SRC });
     const target = rip ?? (cs & 3n ? m.symbol('user_target') : m.symbol('kernel_target'));
-    const frame = [target, cs, 0x2n, cs & 3n ? USER_STACK_TOP - 64n : KSTACK_TOP - 512n, ss];
-    const at = KSTACK_TOP - 256n;
+    const frame = [target, cs, 0x2n, cs & 3n ? LAB.userStackTop - 64n : LAB.kernelStackTop - 512n, ss];
+    const at = LAB.kernelStackTop - 256n;
     frame.forEach((q, i) => m.writeU64(at + BigInt(8 * i), q));
     m.setReg('rsp', at);
     m.step();
@@ -240,8 +232,8 @@ describe("IRET's checks of the frame it pops (SDM vol. 2 IRET, 64-bit mode: #GP 
   });
 
   test('an interrupt gate whose selector has the TI bit set faults #GP(selector | EXT) (SDM 6.13)', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  hlt\n' });
-    const gate = IDT_BASE + 2n * 16n; // NMI's gate: selector in bytes 2-3
+    const m = labMachine({ source: '.text\n_start:\n  hlt\n' });
+    const gate = LAB.idtBase + 2n * 16n; // NMI's gate: selector in bytes 2-3
     m.writeU64(gate, (m.readU64(gate) & ~0xffff0000n) | (0x14n << 16n));
     m.raiseNmi();
     const fault = m.log.find((e) => e.kind === 'delivery-fault');

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { ACC_STACK, ACC_USER, Memory } from '../../kernel-lib/machine/memory';
 import { CpuFault, Vector } from '../../kernel-lib/isa/faults';
-import { miniKernel } from './fixtures/mini-kernel';
+import { labMachine } from '../../kernel-lib/harness/lab-machine';
 
 function faultOf(fn: () => void): CpuFault {
   try {
@@ -120,11 +120,11 @@ describe('non-canonical addresses (SDM 6.15: #GP(0), or #SS(0) for stack referen
     expect(faultOf(() => mem.read64(0, 0x7fff0000, ACC_STACK)).vector).toBe(Vector.SS);
   });
   test('in the machine, `movq (%rax)` with a non-canonical RAX delivers #GP, `pushq` with such an RSP #SS', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\nsecond:\n  pushq %rbx\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  movq (%rax), %rbx\n  hlt\nsecond:\n  pushq %rbx\n  hlt\n' });
     m.setReg('rax', 0x0000800000000000n);
     m.step();
     expect(m.rip).toBe(m.symbol('general_protection'));
-    const m2 = miniKernel({ source: '.text\n_start:\n  pushq %rbx\n  hlt\n' });
+    const m2 = labMachine({ source: '.text\n_start:\n  pushq %rbx\n  hlt\n' });
     m2.setReg('rsp', 0x0000800000000010n);
     m2.step();
     expect(m2.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.SS);

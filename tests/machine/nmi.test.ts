@@ -1,6 +1,6 @@
 // NMI blocking, the one-deep latch, and IRET (../shared/NMI-FACTS.md section 1).
 import { Vector } from '../../kernel-lib';
-import { NMI_STACK_TOP, miniKernel } from './fixtures/mini-kernel';
+import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 
 const KERNEL = `
 .text
@@ -21,13 +21,13 @@ int3:
 nmi_count: .quad 0
 `;
 
-function kinds(m: ReturnType<typeof miniKernel>): string[] {
+function kinds(m: ReturnType<typeof labMachine>): string[] {
   return m.log.map((e) => e.kind);
 }
 
 describe('NMI blocking (SDM vol. 3, 6.7.1 "Handling Multiple NMIs")', () => {
   test('a delivered NMI blocks further NMIs until the next IRET', () => {
-    const m = miniKernel({ source: KERNEL });
+    const m = labMachine({ source: KERNEL });
     m.step();
     expect(m.raiseNmi()).toBe('delivered');
     expect(m.nmiBlocked).toBe(true);
@@ -46,7 +46,7 @@ describe('NMI blocking (SDM vol. 3, 6.7.1 "Handling Multiple NMIs")', () => {
   });
 
   test('the latch is one bit: NMIs arriving while one is pending collapse into it (RFC: "only one can be latched")', () => {
-    const m = miniKernel({ source: KERNEL });
+    const m = labMachine({ source: KERNEL });
     m.raiseNmi();
     expect(m.raiseNmi()).toBe('latched');
     expect(m.raiseNmi()).toBe('collapsed');
@@ -59,13 +59,13 @@ describe('NMI blocking (SDM vol. 3, 6.7.1 "Handling Multiple NMIs")', () => {
   });
 
   test('NMI is not masked by IF (SDM 6.9, 6.7)', () => {
-    const m = miniKernel({ source: KERNEL });
+    const m = labMachine({ source: KERNEL });
     m.setReg('rflags', 0x2n); // IF = 0
     expect(m.raiseNmi()).toBe('delivered');
   });
 
   test("any IRET unblocks NMIs: a breakpoint handler's IRET inside the NMI handler (the RFC's problem)", () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: `
 .text
 _start:
@@ -91,7 +91,7 @@ int3:
   });
 
   test('a nested NMI on the IST stack overwrites the first NMI frame (SDM 6.14.5: IST loads RSP unconditionally)', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: `
 .text
 _start:
@@ -107,21 +107,21 @@ int3:
 `,
     });
     m.raiseNmi();
-    const ripSlot = NMI_STACK_TOP - 40n;
+    const ripSlot = LAB.nmiStackTop - 40n;
     expect(m.readU64(ripSlot)).toBe(m.symbol('_start'));
     m.step();
     m.step(); // int3 and its IRET: NMIs unblocked inside the handler
     const nestedAt = m.rip;
     expect(m.raiseNmi()).toBe('delivered');
     // Same stack top: the nested frame lands exactly on the first one.
-    expect(m.reg('rsp')).toBe(NMI_STACK_TOP - 40n);
+    expect(m.reg('rsp')).toBe(LAB.nmiStackTop - 40n);
     expect(m.readU64(ripSlot)).toBe(nestedAt); // the first NMI's return RIP is gone
   });
 });
 
 describe('IRET unblocks NMIs even when it faults (SDM 6.7.1, current wording)', () => {
   test('the #GP of a faulting IRET is delivered with NMIs already unblocked', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: `
 .text
 _start:
@@ -150,7 +150,7 @@ general_protection:
   });
 
   test('a pending NMI is taken right after a faulting IRET, on top of the #GP frame', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: `
 .text
 _start:
@@ -182,7 +182,7 @@ nmi_seen: .quad 0
 
 describe('IRET in 64-bit mode pops RIP, CS, RFLAGS, RSP and SS (SDM IRET)', () => {
   test('returns to the exact context, including RSP and RFLAGS', () => {
-    const m = miniKernel({ source: KERNEL });
+    const m = labMachine({ source: KERNEL });
     m.step();
     m.setReg('rflags', 0x2n | 0x1n | 0x40n); // CF, ZF
     const before = { rip: m.rip, rsp: m.reg('rsp'), rflags: m.rflags };

@@ -1,11 +1,11 @@
 // Stepping and running: budgets, breakpoints, the boundary hook, injection, and the event log.
 import fc from 'fast-check';
 import { Machine, Vector } from '../../kernel-lib';
-import { KSTACK_TOP, miniKernel } from './fixtures/mini-kernel';
+import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 
 describe('budgets: guest code never hangs the host', () => {
   test('an endless loop stops at the step budget with a message', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  jmp _start\n' });
+    const m = labMachine({ source: '.text\n_start:\n  jmp _start\n' });
     const r = m.run({ maxSteps: 5000 });
     expect(r.stop).toBe('budget');
     expect(r.steps).toBe(5000);
@@ -14,13 +14,13 @@ describe('budgets: guest code never hangs the host', () => {
 
   test('an endless fault loop is bounded too', () => {
     // #UD handler returns to the ud2 again: forever, one attempt per step.
-    const m = miniKernel({ source: '.text\n_start:\n  ud2\ninvalid_op:\n  iretq\n' });
+    const m = labMachine({ source: '.text\n_start:\n  ud2\ninvalid_op:\n  iretq\n' });
     const r = m.run({ maxSteps: 1000 });
     expect(r.stop).toBe('budget');
   });
 
   test('run() without options still has a budget', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  jmp _start\n' });
+    const m = labMachine({ source: '.text\n_start:\n  jmp _start\n' });
     expect(m.run().stop).toBe('budget');
   });
 });
@@ -29,7 +29,7 @@ describe('breakpoints and until', () => {
   const SRC = '.text\n_start:\n  movq $1, %rax\nmid:\n  movq $2, %rax\n  movq $3, %rax\n  hlt\n';
 
   test('a breakpoint on a label stops before that instruction; run() again continues past it', () => {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     m.addBreakpoint('mid');
     let r = m.run();
     expect(r.stop).toBe('breakpoint');
@@ -41,10 +41,10 @@ describe('breakpoints and until', () => {
   });
 
   test('until: a label, an address or a predicate', () => {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     expect(m.run({ until: 'mid' }).stop).toBe('until');
     expect(m.rip).toBe(m.symbol('mid'));
-    const m2 = miniKernel({ source: SRC });
+    const m2 = labMachine({ source: SRC });
     m2.run({ until: (mm) => mm.reg('rax') === 2n });
     expect(m2.reg('rax')).toBe(2n);
   });
@@ -52,7 +52,7 @@ describe('breakpoints and until', () => {
 
 describe('the boundary hook', () => {
   test('is called at every instruction boundary and can raise an NMI there', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source:
         '.text\n_start:\n  nop\n  nop\ntarget:\n  nop\n  hlt\nnmi:\n  incq count\n  iretq\n.data\ncount: .quad 0\n',
     });
@@ -70,7 +70,7 @@ describe('the boundary hook', () => {
   });
 
   test('can stop the run', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  jmp _start\n' });
+    const m = labMachine({ source: '.text\n_start:\n  jmp _start\n' });
     let n = 0;
     m.onBoundary((mm) => {
       if (++n === 10) mm.requestStop();
@@ -81,17 +81,17 @@ describe('the boundary hook', () => {
 
 describe('inject()', () => {
   test('an exception injected for the next boundary is delivered as a fault of that instruction', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  nop\nsecond:\n  nop\n  hlt\npage_fault:\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  nop\nsecond:\n  nop\n  hlt\npage_fault:\n  hlt\n' });
     m.step();
     m.inject({ type: 'exception', vector: Vector.PF, errorCode: 2, cr2: 0xdead000n });
     m.step();
     expect(m.log.find((e) => e.kind === 'deliver')?.rip).toBe(m.symbol('second'));
-    expect(m.readU64(KSTACK_TOP - 48n)).toBe(2n);
+    expect(m.readU64(LAB.kernelStackTop - 48n)).toBe(2n);
     expect(m.cpu.cr2Lo >>> 0).toBe(0xdead000);
   });
 
   test('an injected NMI is delivered at the next boundary', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  nop\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  nop\n  hlt\n' });
     m.inject({ type: 'nmi' });
     m.step();
     expect(m.log.some((e) => e.kind === 'deliver' && e.vector === Vector.NMI)).toBe(true);
@@ -132,7 +132,7 @@ buf: .skip 8*64
     steps: m.steps,
     log: m.log.length,
     buf: Buffer.from(m.readBytes(m.symbol('buf'), 8 * 64)).toString('hex'),
-    stack: Buffer.from(m.readBytes(KSTACK_TOP - 0x100n, 0x100)).toString('hex'),
+    stack: Buffer.from(m.readBytes(LAB.kernelStackTop - 0x100n, 0x100)).toString('hex'),
   });
 
   test('restore then replay reaches an identical state', () => {
@@ -142,7 +142,7 @@ buf: .skip 8*64
         fc.nat({ max: 300 }),
         fc.array(fc.nat({ max: 300 }), { maxLength: 4 }),
         (before, after, nmiAt) => {
-          const m = miniKernel({ source: SRC });
+          const m = labMachine({ source: SRC });
           const hook = (mm: Machine) => {
             if (nmiAt.includes(mm.steps)) mm.raiseNmi();
           };
@@ -168,7 +168,7 @@ buf: .skip 8*64
         fc.array(fc.nat({ max: 120 }), { minLength: 1, maxLength: 5 }),
         fc.nat({ max: 200 }),
         (legs, wander) => {
-          const m = miniKernel({ source: SRC });
+          const m = labMachine({ source: SRC });
           m.memory.setJournalCapacity(1 << 14);
           m.run({ maxSteps: 20 });
           m.snapshot(); // the journal counts from here
@@ -193,7 +193,7 @@ buf: .skip 8*64
   });
 
   test('a checkpoint no longer applies after a restore or once the journal overflowed; rewind() then changes nothing', () => {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     const snap = m.snapshot();
     m.run({ maxSteps: 10 });
     const c = m.checkpoint()!;
@@ -214,7 +214,7 @@ buf: .skip 8*64
   });
 
   test('the same snapshot can be restored many times (trial loops)', () => {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     m.run({ maxSteps: 50 });
     const snap = m.snapshot();
     const at = state(m);
@@ -242,7 +242,7 @@ int3:
   iretq
 `;
   function seen(scope: 'every' | 'changes', step: boolean): string[] {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     const at: string[] = [];
     m.hookScope = scope;
     m.onBoundary((mm) => at.push((mm.symbolize(mm.rip) ?? '?').replace(/\+0$/, '')));
@@ -268,7 +268,7 @@ int3:
     expect(seen('changes', false)).toEqual(['_start', '_start+0xc', 'int3', '_start+0x14']);
     expect(seen('changes', true)).toEqual(seen('changes', false));
     // run() with an `until` predicate checks every boundary itself; the hook scope still holds.
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     const at: string[] = [];
     m.hookScope = 'changes';
     m.onBoundary((mm) => at.push((mm.symbolize(mm.rip) ?? '?').replace(/\+0$/, '')));
@@ -277,7 +277,7 @@ int3:
   });
 
   test('the boundary after a RET knows which RET ran (the explorer reads it to see returns without IRET)', () => {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     m.hookScope = 'changes';
     const rets: string[] = [];
     m.onBoundary((mm) => {
@@ -290,8 +290,8 @@ int3:
   });
 
   test('the machine ends in the same state either way, and an NMI raised from outside reaches the hook', () => {
-    const a = miniKernel({ source: SRC });
-    const b = miniKernel({ source: SRC });
+    const a = labMachine({ source: SRC });
+    const b = labMachine({ source: SRC });
     b.hookScope = 'changes';
     let calls = 0;
     b.onBoundary(() => calls++);
@@ -299,7 +299,7 @@ int3:
     b.run();
     expect(b.registers()).toEqual(a.registers());
     expect(b.steps).toBe(a.steps);
-    const c = miniKernel({ source: '.text\n_start:\n  jmp _start\nnmi:\n  iretq\n' });
+    const c = labMachine({ source: '.text\n_start:\n  jmp _start\nnmi:\n  iretq\n' });
     c.hookScope = 'changes';
     const where: string[] = [];
     c.onBoundary((mm) => where.push((mm.symbolize(mm.rip) ?? '?').replace(/\+0$/, '')));

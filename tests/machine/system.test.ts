@@ -1,13 +1,13 @@
 // Privileged instructions: SWAPGS, RDMSR/WRMSR, SYSCALL/SYSRET and the syscall gap, CPL checks.
 import { MSR, SELECTORS, Vector } from '../../kernel-lib';
-import { KSTACK_TOP, NMI_STACK_TOP, USER_STACK_TOP, miniKernel } from './fixtures/mini-kernel';
+import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 
 const GS_USER = 0x00007f0000001000n;
 const GS_KERNEL = 0xffff888000100000n;
 
 describe('SWAPGS (SDM SWAPGS reference)', () => {
   test('exchanges GS.base with IA32_KERNEL_GS_BASE and keeps no other state', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  swapgs\n  swapgs\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  swapgs\n  swapgs\n  hlt\n' });
     m.cpu.gsBase = GS_USER;
     m.cpu.kernelGsBase = GS_KERNEL;
     m.step();
@@ -18,14 +18,14 @@ describe('SWAPGS (SDM SWAPGS reference)', () => {
   });
 
   test('#GP(0) at CPL 3', () => {
-    const m = miniKernel({ source: '.section .user, "ax"\nu:\n  swapgs\n.text\n_start:\n  hlt\n' });
-    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', USER_STACK_TOP);
+    const m = labMachine({ source: '.section .user, "ax"\nu:\n  swapgs\n.text\n_start:\n  hlt\n' });
+    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', LAB.userStackTop);
     m.step();
     expect(m.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.GP);
   });
 
   test('%gs: memory operands use GS.base (per-CPU data)', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  movq %gs:8, %rax\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  movq %gs:8, %rax\n  hlt\n' });
     m.map(GS_KERNEL, 0x1000);
     m.writeU64(GS_KERNEL + 8n, 0x1234n);
     m.cpu.gsBase = GS_KERNEL;
@@ -36,7 +36,7 @@ describe('SWAPGS (SDM SWAPGS reference)', () => {
 
 describe('RDMSR / WRMSR on the GS base MSRs', () => {
   test('wrmsr then rdmsr of IA32_KERNEL_GS_BASE through EDX:EAX', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: `.text\n_start:\n  movl $${MSR.KERNEL_GS_BASE}, %ecx\n  movl $0x100000, %eax\n  movl $0xffff8880, %edx\n  wrmsr\n  xorl %eax, %eax\n  xorl %edx, %edx\n  rdmsr\n  hlt\n`,
     });
     m.run({ maxSteps: 20 });
@@ -63,11 +63,11 @@ entry_syscall:
     sysretq
 `;
   function setup() {
-    const m = miniKernel({ source: SRC });
+    const m = labMachine({ source: SRC });
     m.cpu.lstar = m.symbol('entry_syscall');
     m.setMode('user')
       .setReg('rip', m.symbol('user_start'))
-      .setReg('rsp', NMI_STACK_TOP - 16n);
+      .setReg('rsp', LAB.nmiStackTop - 16n);
     m.setReg('rflags', 0x2n | 0x200n | 0x400n | 0x1n); // IF, DF, CF
     return m;
   }
@@ -84,7 +84,7 @@ entry_syscall:
     expect(m.flag('df')).toBe(false);
     expect(m.flag('cf')).toBe(true); // not in FMASK
     expect(m.cpu.cs).toBe(SELECTORS.KERNEL_CS);
-    expect(m.reg('rsp')).toBe(NMI_STACK_TOP - 16n); // the syscall gap: kernel mode, user stack
+    expect(m.reg('rsp')).toBe(LAB.nmiStackTop - 16n); // the syscall gap: kernel mode, user stack
   });
 
   test('an NMI in the syscall gap sees kernel CS and a user-chosen RSP (here inside the NMI stack)', () => {
@@ -92,8 +92,8 @@ entry_syscall:
     m.step();
     m.step();
     m.raiseNmi();
-    expect(m.readU64(NMI_STACK_TOP - 32n)).toBe(BigInt(SELECTORS.KERNEL_CS)); // saved CS
-    expect(m.readU64(NMI_STACK_TOP - 16n)).toBe(NMI_STACK_TOP - 16n); // saved RSP
+    expect(m.readU64(LAB.nmiStackTop - 32n)).toBe(BigInt(SELECTORS.KERNEL_CS)); // saved CS
+    expect(m.readU64(LAB.nmiStackTop - 16n)).toBe(LAB.nmiStackTop - 16n); // saved RSP
   });
 
   test('SYSRET returns to CPL 3 at RCX with RFLAGS from R11', () => {
@@ -130,19 +130,19 @@ entry_syscall:
   });
 
   test('SYSRET with a non-canonical RCX faults #GP in ring 0 (Intel)', () => {
-    const m = miniKernel({ source: '.text\n_start:\n  sysretq\n  hlt\n' });
+    const m = labMachine({ source: '.text\n_start:\n  sysretq\n  hlt\n' });
     m.setReg('rcx', 0x0000800000000000n);
     m.step();
     expect(m.cpl).toBe(0);
     expect(m.rip).toBe(m.symbol('general_protection'));
-    expect(m.reg('rsp')).toBe(KSTACK_TOP - 48n);
+    expect(m.reg('rsp')).toBe(LAB.kernelStackTop - 48n);
   });
 });
 
 describe('CPL checks: #GP(0) for privileged instructions at CPL 3', () => {
   test.each(['hlt', 'cli', 'sti', 'rdmsr', 'wrmsr', 'sysretq', 'movq %cr2, %rax'])('%s', (insn) => {
-    const m = miniKernel({ source: `.section .user, "ax"\nu:\n  ${insn}\n.text\n_start:\n  hlt\n` });
-    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', USER_STACK_TOP);
+    const m = labMachine({ source: `.section .user, "ax"\nu:\n  ${insn}\n.text\n_start:\n  hlt\n` });
+    m.setMode('user').setReg('rip', m.symbol('u')).setReg('rsp', LAB.userStackTop);
     m.step();
     const f = m.log.find((e) => e.kind === 'fault');
     expect(f?.vector).toBe(Vector.GP);
@@ -152,7 +152,7 @@ describe('CPL checks: #GP(0) for privileged instructions at CPL 3', () => {
 
 describe('CR2', () => {
   test('mov to and from %cr2', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: '.text\n_start:\n  movq $0x1234, %rax\n  movq %rax, %cr2\n  movq %cr2, %rbx\n  hlt\n',
     });
     m.run({ maxSteps: 10 });
@@ -162,7 +162,7 @@ describe('CR2', () => {
 
 describe('LIDT / SIDT (SDM LGDT/LIDT: a 10-byte pseudo-descriptor in 64-bit mode)', () => {
   test('sidt stores IDTR; lidt of another table redirects the next delivery', () => {
-    const m = miniKernel({
+    const m = labMachine({
       source: `
 .text
 _start:
@@ -195,10 +195,10 @@ other_idt: .skip 256*16
   });
 
   test('lidt at CPL 3 faults #GP(0)', () => {
-    const m = miniKernel({ source: '.section .user, "ax"\nu:\n  lidt (%rsp)\n.text\n_start:\n  hlt\n' });
+    const m = labMachine({ source: '.section .user, "ax"\nu:\n  lidt (%rsp)\n.text\n_start:\n  hlt\n' });
     m.setMode('user')
       .setReg('rip', m.symbol('u'))
-      .setReg('rsp', USER_STACK_TOP - 16n);
+      .setReg('rsp', LAB.userStackTop - 16n);
     m.step();
     expect(m.log.find((e) => e.kind === 'fault')?.vector).toBe(Vector.GP);
   });

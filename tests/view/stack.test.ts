@@ -9,7 +9,8 @@ import {
   stackToText,
   TraceRecorder,
 } from '../../kernel-lib/view';
-import { DEBUG_STACK_TOP, NMI_STACK_TOP, RFC_STACKS, rfcKernel, storyHook } from './fixtures/rfc-kernel';
+import { RFC_STACKS, rfcKernel, storyHook } from './fixtures/rfc-kernel';
+import { LAB } from '../../kernel-lib/harness/lab-machine';
 
 const slotAt = (d: ReturnType<typeof captureStack>, offset: number) => {
   const s = d.slots.filter((x) => x.offset === offset)[0];
@@ -22,8 +23,8 @@ test('the first NMI builds the RFC layout: annotations label it, the log says NM
   m.onBoundary(storyHook());
   m.run({ until: 'do_nmi', maxSteps: 500 });
   const d = captureStack(m, RFC_STACKS[0]);
-  expect(d.top).toBe(NMI_STACK_TOP);
-  expect(d.rsp).toBe(NMI_STACK_TOP - 168n);
+  expect(d.top).toBe(LAB.nmiStackTop);
+  expect(d.rsp).toBe(LAB.nmiStackTop - 168n);
   expect(slotAt(d, 8)).toMatchObject({
     label: 'original SS',
     group: 'hardware frame',
@@ -48,7 +49,7 @@ test("nested NMI: its frame overwrites the first one's; the #BP frame on the deb
   m.onBoundary(storyHook());
   m.run({ until: 'int3', maxSteps: 500 });
   const dbg = captureStack(m, RFC_STACKS[1]);
-  expect(dbg.top).toBe(DEBUG_STACK_TOP);
+  expect(dbg.top).toBe(LAB.debugStackTop);
   expect(slotAt(dbg, 40)).toMatchObject({
     label: '#BP frame: RIP',
     symbol: 'do_nmi+0x4',
@@ -87,7 +88,7 @@ test("with a trace's writes, the copied frame the nested NMI rewrote is owned by
     changed: true,
     owner: { label: 'NMI #2 (nested)' },
   });
-  expect(slotAt(after, 112)).toMatchObject({ value: NMI_STACK_TOP - 96n, changed: true });
+  expect(slotAt(after, 112)).toMatchObject({ value: LAB.nmiStackTop - 96n, changed: true });
   expect(slotAt(after, 64).changed).toBe(false);
   expect(after.slots.filter((s) => s.changed).map((s) => s.offset)).toEqual([112, 120, 136]);
 });
@@ -141,7 +142,7 @@ test("annotations written the designs' way (negative offsets from the top) land 
   m.run({ until: 'do_nmi', maxSteps: 500 });
   const d = captureStack(m, {
     name: 'NMI',
-    top: NMI_STACK_TOP,
+    top: LAB.nmiStackTop,
     annotations: [{ offset: -56, label: 'NMI executing', group: 'variable' }],
   });
   expect(slotAt(d, 56)).toMatchObject({ label: 'NMI executing', group: 'variable', value: 1n });

@@ -2,7 +2,7 @@
 // context (with a classifier for repeat_nmi), NMI blocking/latch state; text and HTML tables; speed.
 import { TraceRecorder, classifyByLabels, recordTrace, traceToHtml, traceToText } from '../../kernel-lib/view';
 import { RFC_STACKS, rfcKernel, storyHook } from './fixtures/rfc-kernel';
-import { miniKernel } from '../machine/fixtures/mini-kernel';
+import { labMachine } from '../../kernel-lib/harness/lab-machine';
 
 test('the nested-NMI story step by step', () => {
   const m = rfcKernel();
@@ -64,7 +64,7 @@ test('text and HTML tables, with a filter and a row cap', () => {
 });
 
 test('an NMI while blocked is latched, a third collapses; recorder keeps up with thousands of steps', () => {
-  const m = miniKernel({
+  const m = labMachine({
     source: `
 _start:
   movq $0, %rax

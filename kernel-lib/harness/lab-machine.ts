@@ -1,7 +1,8 @@
-// The small machine the early chapters and their checks use: Linux 3.x's interrupt-stack choices
-// around a program the lesson writes. Chapter 1 builds the same thing step by step with the raw
-// API (installIdt, installTss); this function is that construction, kept in one place.
-// Later chapters use the designs and their harness (kernel-lib/harness) instead.
+// The lab machine: Linux 3.x's interrupt-stack choices around a program of your own, with no
+// harness kernel. The early chapters and their checks use it, and so do the machine's tests (the
+// one test machine, as jsbeeb's TestMachine is). Chapter 1 builds the same thing step by step with
+// the raw API (installIdt, installTss); this function is that construction, kept in one place.
+// Later chapters use the designs and their harness kernel (kernel.ts) instead.
 import { assembleOrThrow } from '../asm';
 import { Machine } from '../machine/machine';
 
@@ -18,52 +19,83 @@ export const LAB = {
   /** IST1: the double-fault stack (DOUBLEFAULT_STACK = 1). */
   doubleFaultStackTop: 0xffff880000040000n,
   stackSize: 0x4000,
+  /** User-mode code (the `.user` section, with `user: true`) and the user stack. */
+  userTextBase: 0x0000000000400000n,
+  userStackTop: 0x00007fff00010000n,
   idtBase: 0xffff880000050000n,
   tssBase: 0xffff880000051000n,
   /** Linux's x86-64 selectors (the machine's fixed GDT). */
   kernelCs: 0x10n,
   kernelDs: 0x18n,
+  userCs: 0x33n,
+  userDs: 0x2bn,
 } as const;
 
 /** Handlers the lab installs; a program that leaves one out gets a stub (see labMachine). */
-export const LAB_HANDLERS = ['nmi', 'int3', 'debug', 'general_protection', 'page_fault', 'double_fault'] as const;
+export const LAB_HANDLERS = [
+  'nmi',
+  'int3',
+  'debug',
+  'general_protection',
+  'page_fault',
+  'double_fault',
+  'stack_segment',
+  'invalid_op',
+] as const;
+
+export interface LabProgram {
+  /** GAS source: must define `_start`, may define any of LAB_HANDLERS. */
+  source: string;
+  /** Map the `.user` section as user code at LAB.userTextBase, and a user stack below LAB.userStackTop. */
+  user?: boolean;
+  /** Vectors whose gate is a trap gate (IF left as it was) instead of an interrupt gate. */
+  trapGates?: number[];
+}
 
 /**
- * Assembles `source` (GAS syntax; must define `_start`, may define any of LAB_HANDLERS) and returns
+ * Assembles a program (GAS source, or a LabProgram with options) and returns
  * a machine in kernel mode at `_start`, with an IDT and TSS as Linux 3.x set them up:
- * NMI on IST3, #DB and #BP on IST4, #DF on IST1, #GP and #PF on the current stack; all interrupt
- * gates (IF cleared on entry); #BP with DPL 3 as in Linux. Missing handlers: `iretq` for NMI, #DB
- * and #BP; `addq $8, %rsp; iretq` (drop the error code) for #GP and #PF; `hlt` for #DF.
+ * NMI on IST3, #DB and #BP on IST4, #DF on IST1, #GP, #PF, #SS and #UD on the current stack;
+ * interrupt gates (IF cleared on entry) unless `trapGates` says otherwise; #BP with DPL 3 as in
+ * Linux. Missing handlers: `iretq` for NMI, #DB, #BP and #UD; `addq $8, %rsp; iretq` (drop the
+ * error code) for #GP, #PF and #SS; `hlt` for #DF.
  */
-export function labMachine(source: string): Machine {
+export function labMachine(program: string | LabProgram): Machine {
+  const options: LabProgram = typeof program === 'string' ? { source: program } : program;
+  const source = options.source;
   const stub = (name: string): string => {
     if (name === 'double_fault') return `${name}:\n    hlt\n`;
-    if (name === 'general_protection' || name === 'page_fault') return `${name}:\n    addq $8, %rsp\n    iretq\n`;
+    if (name === 'general_protection' || name === 'page_fault' || name === 'stack_segment')
+      return `${name}:\n    addq $8, %rsp\n    iretq\n`;
     return `${name}:\n    iretq\n`;
   };
   const missing = LAB_HANDLERS.filter((h) => !new RegExp(`^\\s*${h}:`, 'm').test(source));
-  const program = assembleOrThrow({
+  const assembled = assembleOrThrow({
     files: [{ name: 'lab.S', text: `${source}\n.text\n${missing.map(stub).join('')}` }],
-    sectionBases: { '.text': LAB.textBase, '.data': LAB.dataBase },
-    symbols: { __KERNEL_CS: LAB.kernelCs, __KERNEL_DS: LAB.kernelDs },
+    sectionBases: { '.text': LAB.textBase, '.data': LAB.dataBase, '.user': LAB.userTextBase },
+    symbols: { __KERNEL_CS: LAB.kernelCs, __KERNEL_DS: LAB.kernelDs, __USER_CS: LAB.userCs, __USER_DS: LAB.userDs },
   });
-  const m = new Machine().load(program);
+  const m = new Machine().load(assembled, { sections: { '.user': { user: true, writable: false } } });
   for (const top of [LAB.kernelStackTop, LAB.nmiStackTop, LAB.debugStackTop, LAB.doubleFaultStackTop]) {
     m.map(top - BigInt(LAB.stackSize), LAB.stackSize);
   }
-  const gate = (label: string, ist: number, dpl: 0 | 3 = 0) => ({
+  if (options.user) m.map(LAB.userStackTop - BigInt(LAB.stackSize), LAB.stackSize, { user: true });
+  const trap = new Set(options.trapGates ?? []);
+  const gate = (label: string, ist: number, vector: number, dpl: 0 | 3 = 0) => ({
     handler: m.symbol(label),
     ist,
-    type: 'interrupt' as const,
+    type: trap.has(vector) ? ('trap' as const) : ('interrupt' as const),
     dpl,
   });
   m.installIdt(LAB.idtBase, {
-    1: gate('debug', 4),
-    2: gate('nmi', 3),
-    3: gate('int3', 4, 3),
-    8: gate('double_fault', 1),
-    13: gate('general_protection', 0),
-    14: gate('page_fault', 0),
+    1: gate('debug', 4, 1),
+    2: gate('nmi', 3, 2),
+    3: gate('int3', 4, 3, 3),
+    6: gate('invalid_op', 0, 6),
+    8: gate('double_fault', 1, 8),
+    12: gate('stack_segment', 0, 12),
+    13: gate('general_protection', 0, 13),
+    14: gate('page_fault', 0, 14),
   });
   m.installTss(LAB.tssBase, {
     rsp0: LAB.kernelStackTop,
