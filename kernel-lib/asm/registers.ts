@@ -48,11 +48,3 @@ export const SEGMENT_REGS: ReadonlySet<SegOperand['seg']> = new Set([
   'fs',
   'gs',
 ] as SegOperand['seg'][]);
-
-/** The name of a general register at a width (for messages and tests). */
-export function gprName(reg: number, size: OperandSize, high8 = false): string {
-  for (const [name, r] of GPRS) {
-    if (r.reg === reg && r.size === size && !!r.high8 === high8 && !/^r\d+l$/.test(name)) return name;
-  }
-  return `r${reg}?`;
-}

@@ -83,17 +83,13 @@ export interface HarnessOptions {
   gates?: Record<string, string>;
 }
 
-/** A design ready to assemble with the harness. */
-export interface Design {
-  id: string;
-  title: string;
-  year: number;
-  author: string;
-  source: string;
-  summary: string;
-  reconstruction: boolean;
+/** The manifest fields that describe a design for readers, unchanged in a Design. */
+type Description = Pick<DesignManifest, 'id' | 'title' | 'year' | 'author' | 'source' | 'summary' | 'reconstruction'>;
+
+/** A design ready to assemble with the harness: its manifest with the defaults filled in. */
+export interface Design extends Description {
   notes: string[];
-  harness: { nmiIdtTable: boolean; fred?: boolean; doNmiLatch?: boolean; gates?: Record<string, string> };
+  harness: HarnessOptions;
   order: number;
   /** The NMI stack annotations, expanded to single slots, highest address first. */
   stack: StackSlot[];
@@ -105,6 +101,14 @@ export interface Design {
   fileName: string;
   /** The listing. */
   text: string;
+}
+
+/**
+ * What decides a design's assembled program and its runs (not its description): the cache key of
+ * both the assembled programs (harness/kernel.ts) and an explorer worker's explorer.
+ */
+export function designBehaviourKey(d: Design): string {
+  return JSON.stringify([d.fileName, d.harness, d.returnsWithoutIret, d.intendedFaults, d.text]);
 }
 
 const FRAME_WORDS = ['RIP', 'CS', 'RFLAGS', 'RSP', 'SS'];
@@ -217,12 +221,7 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
     summary: manifest.summary,
     reconstruction: manifest.reconstruction,
     notes: manifest.notes ?? [],
-    harness: {
-      nmiIdtTable: manifest.harness?.nmiIdtTable ?? false,
-      ...(manifest.harness?.fred ? { fred: true } : {}),
-      ...(manifest.harness?.doNmiLatch ? { doNmiLatch: true } : {}),
-      ...(manifest.harness?.gates ? { gates: { ...manifest.harness.gates } } : {}),
-    },
+    harness: { ...manifest.harness, ...(manifest.harness?.gates ? { gates: { ...manifest.harness.gates } } : {}) },
     order: manifest.order ?? 1000,
     stack: expandStack(manifest.stack),
     returnsWithoutIret: [...(manifest.returnsWithoutIret ?? [])],

@@ -84,7 +84,3 @@ export const INVARIANTS: readonly InvariantInfo[] = [
 export function invariantInfo(id: InvariantId): InvariantInfo {
   return INVARIANTS.find((i) => i.id === id) as InvariantInfo;
 }
-
-export function invariantsOfMask(mask: number): InvariantId[] {
-  return INVARIANTS.filter((i) => (mask & i.bit) !== 0).map((i) => i.id);
-}

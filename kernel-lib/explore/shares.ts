@@ -3,7 +3,7 @@
 // thread (pool.ts, worker.ts) or anywhere else the library runs.
 import { buildKernel, primeAssembledDesign } from '../harness/kernel';
 import type { AssembleDesignResult, WorkloadId } from '../harness/kernel';
-import type { Design } from '../designs/manifest';
+import { designBehaviourKey, Design } from '../designs/manifest';
 import type { InvariantId } from './invariants';
 import { Explorer, FoundViolation, SearchBound } from './search';
 import type { ScheduleEvent } from './schedule';
@@ -103,17 +103,7 @@ let cached: { key: string; explorer: Explorer } | null = null;
 
 /** exploreShare() for pool workers: reuses the explorer of the previous task when it is for the same workload. */
 export function exploreShareCached(t: ShareTask): ShareResult {
-  const key = JSON.stringify([
-    t.design.id,
-    t.design.fileName,
-    t.design.text,
-    t.design.harness,
-    t.design.returnsWithoutIret,
-    t.design.intendedFaults,
-    t.workload,
-    t.userRsp ?? null,
-    t.bound,
-  ]);
+  const key = JSON.stringify([designBehaviourKey(t.design), t.workload, t.userRsp ?? null, t.bound]);
   if (cached === null || cached.key !== key) {
     cached?.explorer.detach();
     cached = { key, explorer: explorerFor(t) };

@@ -376,14 +376,6 @@ export function digestOf(values: ArrayLike<number>, seed = 0x12345678): number {
   return h | 0;
 }
 
-export function digestBytes(bytes: Uint8Array, seed: number): number {
-  let h = seed;
-  for (let i = 0; i < bytes.length; i++) {
-    h = Math.imul(h ^ bytes[i], 0x01000193);
-  }
-  return h | 0;
-}
-
 /** Page number and word index of a 4-aligned address (for peek32). */
 export function wordAt(address: bigint): [number, number] {
   const a = BigInt.asUintN(64, address);

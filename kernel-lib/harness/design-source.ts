@@ -10,21 +10,18 @@ export type CheckDesignResult =
 
 /** The manifest of a listing of the user's own: `meta` with defaults for what it leaves out. */
 function manifestFor(meta: Partial<DesignManifest>): DesignManifest {
+  const id = meta.id ?? 'my-design';
   return {
-    id: meta.id ?? 'my-design',
-    title: meta.title ?? 'My design',
-    year: meta.year ?? new Date().getFullYear(),
-    author: meta.author ?? 'you',
-    source: meta.source ?? 'user-supplied listing',
-    summary: meta.summary ?? 'A design from a listing of your own.',
-    reconstruction: meta.reconstruction ?? false,
-    listing: meta.listing ?? `${meta.id ?? 'my-design'}.S`,
-    notes: meta.notes,
-    harness: meta.harness,
-    order: meta.order,
-    stack: meta.stack,
-    returnsWithoutIret: meta.returnsWithoutIret,
-    intendedFaults: meta.intendedFaults,
+    title: 'My design',
+    year: new Date().getFullYear(),
+    author: 'you',
+    source: 'user-supplied listing',
+    summary: 'A design from a listing of your own.',
+    reconstruction: false,
+    listing: `${id}.S`,
+    // Only the fields given: an explicit `undefined` must not hide a default.
+    ...(Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined)) as Partial<DesignManifest>),
+    id,
   };
 }
 

@@ -8,7 +8,7 @@ import { Vector } from '../isa/faults';
 import { Machine, MachineSnapshot, BoundaryHook } from '../machine/machine';
 import type { MachineEvent } from '../machine/event-log';
 import { Gate } from '../machine/descriptors';
-import type { Design } from '../designs/manifest';
+import { designBehaviourKey, Design } from '../designs/manifest';
 import { resolveDesign } from '../designs/registry';
 import { readHarnessSources } from './files';
 import {
@@ -162,21 +162,17 @@ export type AssembleDesignResult =
 
 const programCache = new Map<string, AssembleDesignResult>();
 
-function programKey(design: Design): string {
-  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${(design.returnsWithoutIret ?? []).join(',')}\0${JSON.stringify(design.intendedFaults ?? [])}\0${design.text}`;
-}
-
 /**
  * Give this thread a design's assembled program made elsewhere (a worker thread gets it from the
  * thread that started it: assembling again would cost each worker its first 80 ms, cold).
  */
 export function primeAssembledDesign(design: Design, result: AssembleDesignResult): void {
-  programCache.set(programKey(design), result);
+  programCache.set(designBehaviourKey(design), result);
 }
 
 /** Assemble a design together with the harness (cached by listing text and options). */
 export function assembleDesign(design: Design): AssembleDesignResult {
-  const key = programKey(design);
+  const key = designBehaviourKey(design);
   const cached = programCache.get(key);
   if (cached) return cached;
   const { prelude, kernel } = harnessSources();

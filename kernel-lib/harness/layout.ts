@@ -113,8 +113,6 @@ export const OOPS_REASONS: Record<number, string> = {
   7: 'unexpected exception',
 };
 
-export const VECTORS_HANDLED = { DB: 1, NMI: 2, BP: 3, UD: 6, DF: 8, TS: 10, NP: 11, SS: 12, GP: 13, PF: 14 } as const;
-
 /** Absolute symbols predefined for the harness and every design. */
 export function harnessSymbols(): Record<string, bigint> {
   const s: Record<string, bigint> = {

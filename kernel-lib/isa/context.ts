@@ -53,7 +53,6 @@ export interface ExecContext {
   /** POPF semantics: which bits may change depends on CPL (SDM POPF). */
   popRflags(value: number): void;
   readSegment(seg: string): number;
-  readControl(cr: number): void; // result in (return lo, tHi)
   readControlLo(cr: number): number;
   writeControl(cr: number, lo: number, hi: number): void;
   // System instructions: each returns the next instruction.

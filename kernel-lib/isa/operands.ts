@@ -4,14 +4,16 @@
 import type { Operand } from '../asm/program';
 import type { ExecContext } from './context';
 import { ACC_STACK_BIT, ACC_USER_BIT } from './access';
+import { RBP as RBP_INDEX, RSP as RSP_INDEX } from './registers';
+
+// Local copies: a module property load first reached after TurboFan optimized a caller deoptimizes it.
+const RSP = RSP_INDEX;
+const RBP = RBP_INDEX;
 
 export const K_REG = 0;
 export const K_IMM = 1;
 export const K_MEM = 2;
 export const K_OTHER = 3;
-
-const RSP = 4;
-const RBP = 5;
 
 export class COperand {
   kind = K_OTHER;

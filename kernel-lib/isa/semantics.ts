@@ -24,6 +24,7 @@ import {
   writeMemory,
   writeRegister,
 } from './operands';
+import { isCanonicalHigh } from './registers';
 
 export class UnsupportedInstruction extends Error {}
 
@@ -70,10 +71,8 @@ function addToRsp(m: ExecContext, n: number): void {
   if (s > 0xffffffff) m.rh[RSP] = (m.rh[RSP] + 1) | 0;
 }
 
-function checkCanonical(lo: number, hi: number, what: string): void {
-  const top = hi >> 15;
-  if (top !== 0 && top !== -1) throw gp0(`${what} to a non-canonical address`);
-  void lo;
+function checkCanonical(hi: number, what: string): void {
+  if (!isCanonicalHigh(hi)) throw gp0(`${what} to a non-canonical address`);
 }
 
 /** Write a result to a register or memory destination (a memory destination was probed already). */
@@ -111,10 +110,6 @@ const CONDITIONS: Record<Cond, CondTest> = {
   le: (m) => m.zf === 1 || m.sf !== m.of,
   g: (m) => m.zf === 0 && m.sf === m.of,
 };
-
-export function conditionHolds(m: ExecContext, cond: Cond): boolean {
-  return CONDITIONS[cond](m);
-}
 
 // ---- compilation -------------------------------------------------------------------------------
 
@@ -587,7 +582,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
       return (m) => {
         const lo = read(m);
         const hi = m.tHi;
-        checkCanonical(lo, hi, 'jmp');
+        checkCanonical(hi, 'jmp');
         return m.insnAt(lo, hi);
       };
     }
@@ -612,7 +607,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
       return (m, me) => {
         const lo = read(m);
         const hi = m.tHi;
-        checkCanonical(lo, hi, 'call');
+        checkCanonical(hi, 'call');
         push64(m, me.nextLo, me.nextHi);
         return m.insnAt(lo, hi);
       };
@@ -624,8 +619,7 @@ export function compileInstruction(insn: Instruction, nextAddress: bigint): Exec
         const sHi = m.rh[RSP];
         const lo = pop64(m);
         const hi = m.tHi;
-        const top = hi >> 15;
-        if (top !== 0 && top !== -1) {
+        if (!isCanonicalHigh(hi)) {
           m.rl[RSP] = sLo;
           m.rh[RSP] = sHi;
           throw gp0('ret to a non-canonical address');

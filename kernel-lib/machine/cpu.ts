@@ -29,6 +29,13 @@ import { LoggedEvent, MachineEvent } from './event-log';
 import { FRED_TYPE, fredReturn } from './fred';
 import { Memory, joinU64, splitU64 } from './memory';
 import { emptyObjectArray } from './object-array';
+import {
+  RAX as RAX_INDEX,
+  RCX as RCX_INDEX,
+  RDX as RDX_INDEX,
+  RSP as RSP_INDEX,
+  isCanonicalHigh,
+} from '../isa/registers';
 
 // Local copies of the arithmetic flag bits for readRflags(), which uses each on one side of a
 // condition: an imported name compiles to a module property load, and one first reached after
@@ -40,11 +47,11 @@ const F_ZF = ZF;
 const F_SF = SF;
 const F_OF = OF;
 
-const RSP = 4;
-const RCX = 1;
+const RSP = RSP_INDEX;
+const RCX = RCX_INDEX;
 const R11 = 11;
-const RAX = 0;
-const RDX = 2;
+const RAX = RAX_INDEX;
+const RDX = RDX_INDEX;
 
 /** Bits SYSRET takes from R11 (SDM SYSRET: RFLAGS <- (R11 & 3C7FD7H) | 2). */
 const SYSRET_FLAGS = 0x3c7fd7;
@@ -302,10 +309,6 @@ export class Cpu implements ExecContext {
     }
   }
 
-  readControl(cr: number): void {
-    this.readControlLo(cr);
-  }
-
   readControlLo(cr: number): number {
     let v: bigint;
     switch (cr) {
@@ -456,7 +459,7 @@ export class Cpu implements ExecContext {
         throw this.gp(ssSel & 0xfffc, `IRET: SS ${hex16(ssSel)} does not fit CS ${hex16(csSel)}`);
       }
     }
-    if (!isCanonicalHi(ripHi)) throw this.gp(0, 'IRET to a non-canonical RIP');
+    if (!isCanonicalHigh(ripHi)) throw this.gp(0, 'IRET to a non-canonical RIP');
 
     // Commit. Flags follow POPF's privilege rules, judged at the old CPL.
     this.writeRflags(this.iretFlags(newFlags));
@@ -516,7 +519,7 @@ export class Cpu implements ExecContext {
    */
   sysret(insn: Insn): Insn {
     if (this.cpl !== 0) throw this.gp(0, `sysret at CPL ${this.cpl}`);
-    if (!isCanonicalHi(this.rh[RCX])) throw this.gp(0, 'sysret to a non-canonical RCX');
+    if (!isCanonicalHigh(this.rh[RCX])) throw this.gp(0, 'sysret to a non-canonical RCX');
     const sel = this.starSysretSel;
     this.writeRflags((this.rl[R11] & SYSRET_FLAGS) | RESERVED1);
     this.cs = ((sel + 16) & 0xffff) | 3;
@@ -604,7 +607,7 @@ export class Cpu implements ExecContext {
 
   writeMsr(n: number, v: bigint): void {
     const canonical = () => {
-      if (!isCanonicalHi(Number((v >> 32n) & 0xffffffffn) | 0)) throw this.gp(0, 'wrmsr of a non-canonical address');
+      if (!isCanonicalHigh(Number((v >> 32n) & 0xffffffffn) | 0)) throw this.gp(0, 'wrmsr of a non-canonical address');
     };
     switch (n) {
       case MSR.EFER:
@@ -662,11 +665,6 @@ function slotLo(lo: number, n: number): number {
 
 function slotHi(lo: number, hi: number, n: number): number {
   return (lo >>> 0) + n > 0xffffffff ? (hi + 1) | 0 : hi;
-}
-
-function isCanonicalHi(hi: number): boolean {
-  const top = hi >> 15;
-  return top === 0 || top === -1;
 }
 
 function hex16(v: number): string {

@@ -5,9 +5,10 @@ import { CpuFault, Vector, pushesErrorCode, vectorName } from '../isa/faults';
 import { IF, NT, RF, TF, VM } from '../isa/flags';
 import type { Cpu } from './cpu';
 import { FredEvent, fredTypeOf, pushFredFrame } from './fred';
-import { GATE_SIZE, TSS_RSP0, descriptorFor, tssIstOffset } from './descriptors';
+import { GATE_SIZE, TSS_RSP0, TYPE_INTERRUPT, TYPE_TRAP, descriptorFor, tssIstOffset } from './descriptors';
+import { RSP as RSP_INDEX } from '../isa/registers';
 
-const RSP = 4;
+const RSP = RSP_INDEX; // a local copy (see isa/operands.ts)
 
 export type EventSource = 'nmi' | 'fault' | 'trap' | 'software';
 
@@ -159,7 +160,7 @@ function pushFrame(cpu: Cpu, ev: PendingEvent): void {
   const q1lo = mem.read64(offset(gLo, gHi, 8), carried, 0);
   const attr = (q0hi >>> 8) & 0xff;
   const type = attr & 0xf;
-  if (type !== 0xe && type !== 0xf)
+  if (type !== TYPE_INTERRUPT && type !== TYPE_TRAP)
     throw new CpuFault(Vector.GP, idtCode, 0, 0, 'IDT entry is not an interrupt or trap gate');
   const dpl = (attr >>> 5) & 3;
   // INT3 and INT n from user mode need a gate with DPL 3 (SDM 6.12.1.1).

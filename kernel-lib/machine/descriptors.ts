@@ -63,8 +63,10 @@ export interface Gate {
 }
 
 export const GATE_SIZE = 16;
-const TYPE_INTERRUPT = 0xe;
-const TYPE_TRAP = 0xf;
+/** Gate types in 64-bit mode (SDM 6.14.1): the only two an IDT entry may have. Event delivery
+ * (delivery.ts) decodes gates inline, on its hot path; encodeGate() is their one writer. */
+export const TYPE_INTERRUPT = 0xe;
+export const TYPE_TRAP = 0xf;
 
 export function encodeGate(g: Gate): Uint8Array {
   const out = new Uint8Array(GATE_SIZE);
@@ -82,26 +84,6 @@ export function encodeGate(g: Gate): Uint8Array {
   put16(8, high & 0xffff);
   put16(10, high >>> 16);
   return out;
-}
-
-/** Decode a gate from its two quadwords; `kindOk` is false for a type 64-bit mode does not allow. */
-export function decodeGate(lo0: number, hi0: number, lo1: number): Gate & { kindOk: boolean } {
-  const offLow = lo0 & 0xffff;
-  const selector = (lo0 >>> 16) & 0xffff;
-  const ist = hi0 & 7;
-  const attr = (hi0 >>> 8) & 0xff;
-  const offMid = (hi0 >>> 16) & 0xffff;
-  const type = attr & 0xf;
-  const handler = (BigInt(lo1 >>> 0) << 32n) | BigInt(((offMid << 16) | offLow) >>> 0);
-  return {
-    handler,
-    selector,
-    ist,
-    type: type === TYPE_TRAP ? 'trap' : 'interrupt',
-    dpl: ((attr >>> 5) & 3) === 3 ? 3 : 0,
-    present: (attr & 0x80) !== 0,
-    kindOk: type === TYPE_INTERRUPT || type === TYPE_TRAP,
-  };
 }
 
 // ---- 64-bit TSS (SDM 8.7, figure 8-11) ------------------------------------------------------------

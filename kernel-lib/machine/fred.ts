@@ -18,16 +18,7 @@ import { RESERVED1 } from '../isa/flags';
 import type { Insn } from '../isa/insn';
 import type { Cpu } from './cpu';
 import { SELECTORS } from './descriptors';
-
-/** FRED MSRs (Intel FRED specification, table of new MSRs; Linux msr-index.h). */
-export const FRED_MSR = {
-  RSP0: 0x1cc,
-  RSP1: 0x1cd,
-  RSP2: 0x1ce,
-  RSP3: 0x1cf,
-  STKLVLS: 0x1d0,
-  CONFIG: 0x1d4,
-} as const;
+import { RSP as RSP_INDEX, isCanonicalHigh } from '../isa/registers';
 
 /** Event types in the SS slot (bits 51:48). */
 export const FRED_TYPE = {
@@ -48,7 +39,7 @@ export const FRED_REDZONE = 64;
 /** Events from ring 0 enter at the configured entry point + 256 (Linux asm_fred_entrypoint_kernel). */
 export const FRED_KERNEL_ENTRY_OFFSET = 256;
 
-const RSP = 4;
+const RSP = RSP_INDEX; // a local copy (see isa/operands.ts)
 /** Bit 18 of the SS slot: the event was an NMI (Linux struct fred_ss, `nmi`). */
 const NMI_BIT = 1 << 18;
 
@@ -170,8 +161,7 @@ export function fredReturn(cpu: Cpu, insn: Insn, toUser: boolean): Insn {
   const ssSlot = read(40);
   const csSel = csSlot & 0xffff;
   const ssSel = ssSlot & 0xffff;
-  const top = ripHi >> 15;
-  if (top !== 0 && top !== -1) throw new CpuFault(Vector.GP, 0, 0, 0, `${name} to a non-canonical RIP`);
+  if (!isCanonicalHigh(ripHi)) throw new CpuFault(Vector.GP, 0, 0, 0, `${name} to a non-canonical RIP`);
   if (toUser ? (csSel & 3) !== 3 : (csSel & 3) !== 0)
     throw new CpuFault(Vector.GP, 0, 0, 0, `${name}: CS ${csSel.toString(16)} has the wrong privilege`);
   // Commit.

@@ -21,6 +21,7 @@ const SLOTS_PER_PAGE = PAGE_SIZE / 8;
 let lastSegment = 0;
 
 import { ACC_FETCH_BIT as ACC_FETCH, ACC_STACK_BIT as ACC_STACK, ACC_USER_BIT as ACC_USER } from '../isa/access';
+import { isCanonicalHigh } from '../isa/registers';
 
 export { ACC_FETCH, ACC_STACK, ACC_USER };
 
@@ -68,11 +69,6 @@ export function splitU64(value: bigint): [number, number] {
 
 export function joinU64(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
-}
-
-export function isCanonical(hi: number): boolean {
-  const top = hi >> 15;
-  return top === 0 || top === -1;
 }
 
 /**
@@ -212,8 +208,7 @@ export class Memory {
       page = this.tlbPage[slot] as Page;
     } else {
       const key = (hi >>> 0) * 1048576 + loPage;
-      const top = hi >> 15;
-      if (top !== 0 && top !== -1) {
+      if (!isCanonicalHigh(hi)) {
         // SDM 6.15: a non-canonical reference faults #GP(0), or #SS(0) when it is stack-relative.
         throw new CpuFault((acc & ACC_STACK) !== 0 ? Vector.SS : Vector.GP, 0, 0, 0, 'non-canonical address');
       }
