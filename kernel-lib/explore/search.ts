@@ -21,25 +21,14 @@ import type { BoundaryHook, Machine, MachineSnapshot } from '../machine/machine'
 import { Vector } from '../isa/faults';
 import type { Kernel, ExceptionKind } from '../harness/kernel';
 import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
-import { INVARIANTS, InvariantId } from './invariants';
-import {
-  MonitorState,
-  OpenContext,
-  ContextState,
-  contextDigest,
-  currentState,
-  firstChangedSlot,
-  interruptedState,
-  join,
-  readWords,
-  sameAsCpu,
-  sameState,
-  stateDifferences,
-} from './monitor';
-import type { LoggedEvent } from '../machine/event-log';
+import { INVARIANT_CHECKS, INVARIANTS, InvariantId } from './invariants';
+import type { InvariantChecks, Judge, RunStop } from './invariant';
+import { LeafPolicy } from './leaf-policy';
+import { MonitorState, OpenContext, ContextState, contextDigest, interruptedState, join, readWords } from './monitor';
 import type { Insn } from '../isa/insn';
+import type { Cpu } from '../machine/cpu';
 import { ScheduleEvent, compareSchedules } from './schedule';
-import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
+import { HashRegion, regionsFor, StateHasher } from './state-hash';
 import { StateTable } from './state-table';
 import {
   Cursor,
@@ -97,22 +86,6 @@ export interface SearchStats {
   steps: number;
 }
 
-/**
- * Runs with no events left (leaves) hash where it pays. Their states can only meet other leaves'
- * (the budget is part of the key), and whether they do depends on the bound: on linux-3.3 at
- * depth 2, 97% of leaves missed at their first hashable boundary and never hit after the third,
- * while at depth 3, 85% hit at the first. So a leaf's k-th hashable boundary is hashed while
- * the leaves' lookups at that position have hit often enough (LEAF_MIN_HIT_RATE, after
- * LEAF_LEARN lookups), and one time in LEAF_PROBE otherwise, so that a change is noticed; past
- * LEAF_HASH_AFTER steps a leaf always hashes, which still ends a leaf that loops through logged
- * events as a cycle. The results do not depend on this; only the work and the states stored do.
- */
-const LEAF_POSITIONS = 8;
-const LEAF_LEARN = 256;
-const LEAF_MIN_HIT_RATE = 1 / 16;
-const LEAF_PROBE = 16;
-const LEAF_HASH_AFTER = 400;
-
 const BIT = {} as Record<InvariantId, number>;
 for (const i of INVARIANTS) BIT[i.id] = i.bit;
 const KIND_BIT: Record<ExceptionKind, number> = { bp: OPT_BP, db: OPT_DB, pf: OPT_PF };
@@ -140,10 +113,21 @@ export class Explorer {
   ).map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
   private readonly hasher: StateHasher;
   private readonly points = new Map<number, { hi: number; kinds: number; cr2: bigint }>();
-  private readonly expectedFaults = new Set<string>();
-  /** Faults the design declares part of its mechanism (DesignManifest.intendedFaults), by faultKey. */
-  private readonly intendedFaults = new Set<string>();
-  private readonly steadySteps: number;
+  /** The registered invariants' checks, and those of them that run at each moment. */
+  private readonly checks: InvariantChecks[];
+  private readonly lookChecks: ((cpu: Cpu) => boolean)[];
+  private readonly boundaryChecks: InvariantChecks[];
+  private readonly eventChecks: InvariantChecks[];
+  private readonly returnChecks: InvariantChecks[];
+  private readonly changeChecks: InvariantChecks[];
+  private readonly endChecks: InvariantChecks[];
+  private readonly stopChecks: InvariantChecks[];
+  private readonly cycleChecks: InvariantChecks[];
+  /** What the invariants see of this explorer (see invariant.ts). */
+  private readonly judge: Judge;
+  /** The run the invariants' reports go to (the run in progress, or the one finishing). */
+  private judged: RunRecord | null = null;
+  readonly steadySteps: number;
   private readonly nmiRunsLo: number;
   private readonly nmiRunsHi: number;
   private readonly pointInsns: Insn[] = [];
@@ -155,16 +139,8 @@ export class Explorer {
   /** The run records only the boundaries the full observe() handles (see explore()). */
   private sparse = false;
   private readonly pointKinds: number[] = [];
-  private readonly reenteredPage: number;
-  private readonly reenteredWord: number;
-  // Leaf hashing (see LEAF_LEARN): lookups and hits by position of the hashable boundary in its
-  // leaf, the position in the leaf running now, and the position the last lookup counts in.
-  private readonly alwaysHashLeaves: boolean;
-  private readonly leafLookups = new Int32Array(LEAF_POSITIONS);
-  private readonly leafHits = new Int32Array(LEAF_POSITIONS);
-  private readonly leafProbes = new Int32Array(LEAF_POSITIONS);
-  private leafPosition = 0;
-  private leafSlot = -1;
+  /** Which boundaries of a leaf (a run with no events left) hash: see leaf-policy.ts. */
+  private readonly leaves: LeafPolicy;
   private memoIndex = new StateTable();
   private memoCount: number[] = [];
   private memoMask: number[] = [];
@@ -176,7 +152,6 @@ export class Explorer {
   private nLeft = 0;
   private eLeft = 0;
   private path: PathEvent[] = emptyObjectArray();
-  private reenteredBase = 0;
   private startAddressLo = 0;
   private startAddressHi = 0;
 
@@ -184,14 +159,13 @@ export class Explorer {
     this.kernel = kernel;
     this.machine = kernel.machine;
     this.bound = bound;
-    this.alwaysHashLeaves = bound.leafHashing === 'always';
+    this.leaves = new LeafPolicy(bound.leafHashing ?? 'adaptive');
     const m = this.machine;
     kernel.reset();
     this.steadySteps = m.steps;
     const nmiRuns = LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs);
     this.nmiRunsLo = Number(nmiRuns & 0xffffffffn) | 0;
     this.nmiRunsHi = Number(nmiRuns >> 32n) | 0;
-    [this.reenteredPage, this.reenteredWord] = wordAt(LAYOUT.percpuBase + BigInt(PERCPU.nmi_reentered));
     for (const p of kernel.exceptionPoints) {
       let kinds = 0;
       for (const k of p.kinds) kinds |= KIND_BIT[k];
@@ -208,11 +182,16 @@ export class Explorer {
         cr2: p.in === 'workload' ? LAYOUT.workloadFaultAddress : LAYOUT.nmiFaultAddress,
       });
     }
-    // Faults the design raises on purpose are no violation of invariant 4 (its manifest says where).
-    for (const f of kernel.design.intendedFaults) {
-      const a = BigInt.asUintN(64, m.symbol(f.at));
-      this.intendedFaults.add(faultKeyAt(f.vector, Number(a & 0xffffffffn) | 0, Number(a >> 32n) | 0));
-    }
+    this.checks = INVARIANT_CHECKS.map((inv) => inv.checks(kernel));
+    this.lookChecks = this.checks.flatMap((c) => (c.needsLook ? [c.needsLook] : []));
+    this.boundaryChecks = this.checks.filter((c) => c.atBoundary);
+    this.eventChecks = this.checks.filter((c) => c.atEvent);
+    this.returnChecks = this.checks.filter((c) => c.atReturn);
+    this.changeChecks = this.checks.filter((c) => c.atChange);
+    this.endChecks = this.checks.filter((c) => c.atEpisodeEnd);
+    this.stopChecks = this.checks.filter((c) => c.atStop);
+    this.cycleChecks = this.checks.filter((c) => c.atCycle);
+    this.judge = this.makeJudge();
     for (const label of kernel.design.returnsWithoutIret) {
       const a = BigInt.asUintN(64, m.symbol(label));
       const insn = m.memory.pageFor(a)?.code?.[Number(a & 0xfffn)] as Insn | undefined;
@@ -289,7 +268,6 @@ export class Explorer {
     this.hookOn();
     this.startAddressLo = m.cpu.cur.lo;
     this.startAddressHi = m.cpu.cur.hi;
-    this.reenteredBase = peek32(m, this.reenteredPage, this.reenteredWord);
     const r = new RunRecord(m.steps, true);
     this.nLeft = this.bound.depth;
     this.eLeft = this.bound.exceptions;
@@ -302,18 +280,12 @@ export class Explorer {
     m.run({ maxSteps: 100_000 });
     this.run = null;
     if (r.end !== 'period') throw new Error(`the ${k.workload} workload did not come back to its steady state`);
-    for (let i = this.logSeen0(r); i < m.log.length; i++) {
-      const e = m.cpu.log[i];
-      if (e.kind === 'fault') this.expectedFaults.add(faultKey(e));
-    }
+    const period = m.cpu.log.slice(this.kernel.steadyState.machine.logLength);
+    for (const c of this.checks) c.learnWorkload?.(period);
     this.rootRun = r;
     let branches = 0;
     for (const o of r.opts) for (const { bit } of OPTION_KINDS) if (o & bit) branches++;
     return { branches, periodSteps: m.steps - r.startSteps };
-  }
-
-  private logSeen0(_r: RunRecord): number {
-    return this.kernel.steadyState.machine.logLength;
   }
 
   /** The root branches as (boundary index, option bit), in search order. */
@@ -583,8 +555,7 @@ export class Explorer {
     // memo slots) and violations need recording, unless it is a latch run, whose boundaries
     // latchIndex() lines up with its parent's.
     this.sparse = nLeft === 0 && eLeft === 0 && !keepSuffixes;
-    this.leafPosition = 0;
-    this.leafSlot = -1;
+    this.leaves.startLeaf();
     this.stats.runs++;
     const before = m.steps;
     const res = m.run({ maxSteps: this.bound.maxStepsAfterEvent });
@@ -707,40 +678,25 @@ export class Explorer {
   /** The run stopped by itself (not by the hook): why, and what that means for the invariants. */
   private finishRun(r: RunRecord, stop: string): void {
     const m = this.machine;
+    this.judged = r;
     this.processLog(m, r);
-    if (stop === 'shutdown') {
-      r.end = 'failure';
-      if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `triple fault: ${m.shutdownReason}`);
-    } else if (stop === 'hlt') {
-      r.end = 'failure';
-      const f = this.kernel.failure();
-      const what = f ? `${f.message}${f.where ? ` at ${f.where}` : ''}` : `halted at ${this.where(m.rip)}`;
-      if (f && /changed/.test(f.message)) {
-        if (!this.seen(r, 'transparency'))
-          this.violation(r, 'transparency', () => `the interrupted code found its state changed (oops: ${what})`);
-      } else if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `kernel oops: ${what}`);
-    } else {
-      r.end = 'budget';
-      this.violation(
-        r,
-        'termination',
-        () =>
-          `not back in the interrupted code ${this.bound.maxStepsAfterEvent} steps after the last event (at ${this.where(m.rip)}, ${this.mon.contexts.length} event(s) not returned)`,
-      );
-    }
+    const why: RunStop = stop === 'shutdown' ? 'shutdown' : stop === 'hlt' ? 'hlt' : 'budget';
+    r.end = why === 'budget' ? 'budget' : 'failure';
+    for (const c of this.stopChecks) c.atStop!(this.judge, why);
   }
 
   // ---- per boundary ----------------------------------------------------------------------------
 
   private observe(m: Machine, first: boolean): void {
     const r = this.run as RunRecord;
+    this.judged = r;
     const cpu = m.cpu;
     let changed = false;
     if (cpu.lastRetStep === cpu.steps - 1 && !r.root && this.returnInsns.length > 0) {
       const ret = cpu.lastRet;
       cpu.lastRetStep = -1; // seen: the hook may visit this boundary again (an event raised here)
       if (this.returnInsns.includes(ret as Insn)) {
-        this.returnWithoutIret(m, r);
+        this.returnWithoutIret(m);
         changed = true;
       }
     }
@@ -748,11 +704,7 @@ export class Explorer {
       this.processLog(m, r);
       changed = true;
     }
-    // Invariant 6: CPL 0 at a lower-half (user-controlled) address.
-    if (cpu.cpl === 0 && cpu.cur.hi >= 0 && !r.root) {
-      if ((r.seen & BIT.privilege) === 0)
-        this.violation(r, 'privilege', () => `executing ${this.where(cpu.rip)} (a user address) with CPL 0`);
-    }
+    for (const c of this.boundaryChecks) c.atBoundary!(this.judge, cpu);
     if (r.root) {
       if (!first && cpu.cur.lo === this.startAddressLo && cpu.cur.hi === this.startAddressHi) {
         r.end = 'period';
@@ -761,41 +713,15 @@ export class Explorer {
       }
     } else {
       const mon = this.mon;
+      // do_nmi began (the guest bumped nmi_runs): the NMI waiting for it is served.
       if (mon.unservedRuns >= 0 && this.nmiRuns(m) > mon.unservedRuns) {
         this.mon = MonitorState.of(mon.contexts, -1, -1);
         changed = true;
       }
-      // The counter is only read where something was logged (and at the end): a violation noticed
-      // late still belongs to every state after it, whose hash includes the counter.
-      if (changed && (r.seen & BIT['reentrant-handler']) === 0) {
-        const re = peek32(m, this.reenteredPage, this.reenteredWord);
-        if (re !== this.reenteredBase) {
-          this.violation(
-            r,
-            'reentrant-handler',
-            () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`,
-          );
-        }
-      }
+      if (changed) for (const c of this.changeChecks) c.atChange!(this.judge);
       if (this.mon.contexts.length === 0 && !cpu.nmiBlocked && !cpu.nmiPending) {
         // The episode is over: every event returned, nothing blocked or latched.
-        const re = peek32(m, this.reenteredPage, this.reenteredWord);
-        if (re !== this.reenteredBase && (r.seen & BIT['reentrant-handler']) === 0) {
-          this.violation(
-            r,
-            'reentrant-handler',
-            () => `do_nmi began while an earlier run had not finished (nmi_reentered = ${re})`,
-          );
-        }
-        if (this.mon.unservedRuns >= 0) {
-          const d = m.log[this.mon.unservedLog];
-          this.violation(
-            r,
-            'lost-nmi',
-            () =>
-              `the NMI delivered at ${this.where(d?.rip ?? 0n)} (step ${(d?.step ?? 0) - this.steadySteps}) was never handled: no do_nmi run began after it, and the interrupted code is running again`,
-          );
-        }
+        for (const c of this.endChecks) c.atEpisodeEnd!(this.judge);
         r.end = 'quiescent';
         m.requestStop('quiescent');
         return;
@@ -820,22 +746,15 @@ export class Explorer {
       !r.root &&
       !this.evaluating &&
       (changed || (opts & ~OPT_NMI) !== 0) &&
-      (!this.sparse || this.alwaysHashLeaves || this.leafHashes(cpu.steps - r.startSteps))
+      (!this.sparse || this.leaves.hashesHere(cpu.steps - r.startSteps))
     ) {
       this.stats.visits++;
       const key = this.hasher.key(this.mon.digest, this.nLeft * 16 + this.eLeft);
       const found = this.memoIndex.get(key);
-      if (this.sparse && this.leafSlot >= 0) {
-        this.leafLookups[this.leafSlot]++;
-        if (found >= 0) this.leafHits[this.leafSlot]++;
-      }
+      if (this.sparse) this.leaves.looked(found >= 0);
       if (found >= 0) {
         if (this.memoCount[found] < 0) {
-          this.violation(
-            r,
-            'termination',
-            () => `the machine came back to exactly the same state at ${this.where(cpu.rip)}: it will loop forever`,
-          );
+          for (const c of this.cycleChecks) c.atCycle!(this.judge);
           r.end = 'cycle';
         } else {
           this.stats.hits++;
@@ -872,20 +791,6 @@ export class Explorer {
   }
 
   /**
-   * Whether a leaf hashes the hashable boundary it is at, `steps` into the run; leafSlot says
-   * which position's statistics a lookup there counts in (-1: none).
-   */
-  private leafHashes(steps: number): boolean {
-    const p = this.leafPosition++;
-    this.leafSlot = p < LEAF_POSITIONS ? p : -1;
-    if (steps > LEAF_HASH_AFTER) return true;
-    if (p >= LEAF_POSITIONS) return false;
-    const n = this.leafLookups[p];
-    if (n < LEAF_LEARN || this.leafHits[p] >= n * LEAF_MIN_HIT_RATE) return true;
-    return ++this.leafProbes[p] % LEAF_PROBE === 0;
-  }
-
-  /**
    * The common boundary, when nothing was logged since the last one: the NMI options, the
    * monitor and the episode's state are as they were, so only the per-instruction checks remain.
    * Returns false when the full observe() must look (an invariant to check, an exception point,
@@ -894,7 +799,8 @@ export class Explorer {
   private observeQuick(m: Machine, r: RunRecord): boolean {
     const cpu = m.cpu;
     const cur = cpu.cur;
-    if (cpu.cpl === 0 && cur.hi >= 0) return false;
+    const look = this.lookChecks;
+    for (let i = 0; i < look.length; i++) if (look[i](cpu)) return false;
     const mon = this.mon;
     if (mon.unservedRuns >= 0 && this.nmiRuns(m) > mon.unservedRuns) return false;
     if (this.eLeft > 0) for (let i = 0; i < this.pointInsns.length; i++) if (this.pointInsns[i] === cur) return false;
@@ -961,35 +867,13 @@ export class Explorer {
             }
           }
           if (contexts === null) contexts = this.mon.contexts.slice();
-          this.returnTo(m, r, contexts, after, 'returned');
-          break;
-        }
-        case 'double-fault':
-          if (!this.seen(r, 'fault'))
-            this.violation(r, 'fault', () => `double fault: ${e.detail ?? ''} (at ${this.where(e.rip ?? 0n)})`);
-          break;
-        case 'shutdown':
-          if (!this.seen(r, 'fault')) this.violation(r, 'fault', () => `shutdown: ${e.detail ?? ''}`);
-          break;
-        case 'fault': {
-          if (e.detail === 'injected' || r.root) break;
-          if (
-            !this.expectedFaults.has(faultKey(e)) &&
-            !this.intendedFaults.has(faultKey(e)) &&
-            !this.seen(r, 'fault')
-          ) {
-            this.violation(
-              r,
-              'fault',
-              () =>
-                `unexpected ${e.name ?? 'exception'} at ${this.where(e.rip ?? 0n)}${e.detail ? ` (${e.detail})` : ''}`,
-            );
-          }
+          this.returnTo(m, contexts, after, 'returned');
           break;
         }
         default:
           break;
       }
+      for (const c of this.eventChecks) c.atEvent!(this.judge, e);
     }
     this.logSeen = end;
     if (contexts !== null || unservedRuns !== this.mon.unservedRuns || unservedLog !== this.mon.unservedLog) {
@@ -1003,33 +887,15 @@ export class Explorer {
    * RIP and CS, and every one opened after it, checking invariant 3 against it. A return that
    * lands in no open context (repeat_nmi's IRET into the entry code, say) closes nothing.
    */
-  private returnTo(m: Machine, r: RunRecord, list: OpenContext[], after: ContextState | null, how: string): void {
+  private returnTo(m: Machine, list: OpenContext[], after: ContextState | null, how: string): void {
     const cpu = m.cpu;
     const toLo = after !== null ? after.ripLo : cpu.cur.lo;
     const toHi = after !== null ? after.ripHi : cpu.cur.hi;
     const toCs = after !== null ? after.cs : cpu.cs;
-    const cr2IsContext = !cpu.fred;
     for (let c = list.length - 1; c >= 0; c--) {
       const ctx = list[c];
       if (ctx.state.ripLo !== toLo || ctx.state.ripHi !== toHi || ctx.state.cs !== toCs) continue;
-      if (!this.seen(r, 'transparency')) {
-        const same =
-          after !== null ? sameState(ctx.state, after, cr2IsContext) : sameAsCpu(ctx.state, cpu, cr2IsContext);
-        const changed = ctx.stack === null ? -1 : firstChangedSlot(m, ctx.stackLo, ctx.stackHi, ctx.stack);
-        if (!same || changed >= 0) {
-          // The words only now, on a violation.
-          const back = after ?? currentState(m);
-          const diffs = stateDifferences(ctx.state, back, cr2IsContext);
-          if (changed >= 0)
-            diffs.push(`its stack at ${this.where(join(ctx.stackLo, ctx.stackHi) + BigInt(changed))} was overwritten`);
-          this.violation(
-            r,
-            'transparency',
-            () =>
-              `${ctx.name} ${how} to ${this.where(join(back.ripLo, back.ripHi))} with ${diffs.slice(0, 4).join(', ')}${diffs.length > 4 ? ', ...' : ''}`,
-          );
-        }
-      }
+      for (const check of this.returnChecks) check.atReturn!(this.judge, ctx, after, how);
       list.length = c;
       return;
     }
@@ -1040,7 +906,7 @@ export class Explorer {
    * like an IRET's return. It comes before anything logged at this boundary (a delivery right
    * after it interrupted the state it returned to).
    */
-  private returnWithoutIret(m: Machine, r: RunRecord): void {
+  private returnWithoutIret(m: Machine): void {
     const log = m.cpu.log;
     let after: ContextState | null = null;
     for (let j = this.logSeen; j < log.length; j++) {
@@ -1050,7 +916,7 @@ export class Explorer {
       }
     }
     const contexts = this.mon.contexts.slice();
-    this.returnTo(m, r, contexts, after, 'returned without IRET (ret)');
+    this.returnTo(m, contexts, after, 'returned without IRET (ret)');
     if (contexts.length !== this.mon.contexts.length)
       this.mon = MonitorState.of(contexts, this.mon.unservedRuns, this.mon.unservedLog);
   }
@@ -1072,8 +938,25 @@ export class Explorer {
 
   // ---- violations ------------------------------------------------------------------------------
 
-  private seen(r: RunRecord, inv: InvariantId): boolean {
-    return (r.seen & BIT[inv]) !== 0;
+  /** What the invariants see of this explorer: the run in progress reports and is asked. */
+  private makeJudge(): Judge {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters read this explorer's state as it moves
+    const ex = this;
+    return {
+      machine: ex.machine,
+      kernel: ex.kernel,
+      bound: ex.bound,
+      steadySteps: ex.steadySteps,
+      get monitor() {
+        return ex.mon;
+      },
+      get inRoot() {
+        return ex.judged !== null && ex.judged.root;
+      },
+      seen: (id) => ex.judged !== null && (ex.judged.seen & BIT[id as InvariantId]) !== 0,
+      violation: (id, summary) => ex.violation(ex.judged as RunRecord, id as InvariantId, summary),
+      where: (address) => ex.where(address),
+    };
   }
 
   /**
@@ -1125,13 +1008,4 @@ export class Explorer {
       m.onBoundary(hook);
     }
   }
-}
-
-/** What identifies a fault for "the workload raises it by itself" and "the design raises it on purpose". */
-function faultKey(e: LoggedEvent): string {
-  return faultKeyAt(e.vector ?? -1, e.ripLo, e.ripHi);
-}
-
-function faultKeyAt(vector: number, ripLo: number, ripHi: number): string {
-  return `${vector}@${ripLo}:${ripHi}`;
 }
