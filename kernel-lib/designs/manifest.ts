@@ -2,6 +2,8 @@
 // the facts a reader and the views need: where the design comes from, whether the listing is a
 // reconstruction, and what each slot of the NMI stack holds (offsets from the IST top T).
 import { Vector } from '../isa/faults';
+import { STACK_LAYOUTS } from '../harness/layout';
+import type { StackLayout } from '../harness/layout';
 
 /** One 8-byte slot (or a range) of the NMI stack, at T + offset (offset < 0). */
 export interface StackSlot {
@@ -75,12 +77,16 @@ export const INTENDABLE_FAULTS: Record<string, number> = {
  * - doNmiLatch: Linux 4.2's NOT_RUNNING / EXECUTING / LATCHED guard in do_nmi (nmi.c).
  * - gates: IDT gates whose handler is a label of the design's listing instead of the harness's,
  *   by vector number (e.g. { "13": "my_general_protection" }); the gate keeps the harness's IST.
+ * - stackLayout: how the IST stacks lie in memory (harness/layout.ts): 'contiguous', Linux 3.x's
+ *   one array with no gaps (the default), or 'guard-pages', an unmapped page below every stack
+ *   (Linux 5.2 and later; the default under fred).
  */
 export interface HarnessOptions {
   nmiIdtTable?: boolean;
   fred?: boolean;
   doNmiLatch?: boolean;
   gates?: Record<string, string>;
+  stackLayout?: StackLayout;
 }
 
 /** A design ready to assemble with the harness. */
@@ -93,7 +99,13 @@ export interface Design {
   summary: string;
   reconstruction: boolean;
   notes: string[];
-  harness: { nmiIdtTable: boolean; fred?: boolean; doNmiLatch?: boolean; gates?: Record<string, string> };
+  harness: {
+    nmiIdtTable: boolean;
+    fred?: boolean;
+    doNmiLatch?: boolean;
+    gates?: Record<string, string>;
+    stackLayout?: StackLayout;
+  };
   order: number;
   /** The NMI stack annotations, expanded to single slots, highest address first. */
   stack: StackSlot[];
@@ -153,6 +165,8 @@ export function manifestProblems(m: unknown): string[] {
     else {
       for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch'])
         if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
+      if (h.stackLayout !== undefined && !STACK_LAYOUTS.includes(h.stackLayout as StackLayout))
+        p.push(`'harness.stackLayout' must be one of ${STACK_LAYOUTS.map((l) => `'${l}'`).join(', ')}`);
       if (h.gates !== undefined) {
         const g = h.gates as Record<string, unknown>;
         if (
@@ -222,6 +236,7 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
       ...(manifest.harness?.fred ? { fred: true } : {}),
       ...(manifest.harness?.doNmiLatch ? { doNmiLatch: true } : {}),
       ...(manifest.harness?.gates ? { gates: { ...manifest.harness.gates } } : {}),
+      ...(manifest.harness?.stackLayout ? { stackLayout: manifest.harness.stackLayout } : {}),
     },
     order: manifest.order ?? 1000,
     stack: expandStack(manifest.stack),

@@ -1,8 +1,9 @@
 // Shared steps for the design scenarios: drive a harness kernel to a label, raise an NMI there,
 // and read what happened from the machine's state and event log.
-import { buildKernel, Kernel, MachineEvent, Vector, WorkloadId } from '../../kernel-lib';
+import { buildKernel, Kernel, LAYOUT, MachineEvent, Vector, WorkloadId } from '../../kernel-lib';
+import type { Design } from '../../kernel-lib';
 
-export function kernel(design: string, workload: WorkloadId = 'kernel', userRsp?: bigint): Kernel {
+export function kernel(design: string | Design, workload: WorkloadId = 'kernel', userRsp?: bigint): Kernel {
   return buildKernel({ design, workload, userRsp });
 }
 
@@ -59,7 +60,7 @@ export const T_OFFSET = (k: Kernel, address: bigint): number => Number(address -
  * The nesting setup of the 2010-2011 designs: a first NMI at kernel_fault_point, a #BP in its
  * do_nmi (whose IRET unblocks NMIs), run on to nmi_point_middle, ready for a nested NMI.
  */
-export function nestedAfterBreakpoint(design: string) {
+export function nestedAfterBreakpoint(design: string | Design) {
   const k = kernel(design);
   const m = k.machine;
   runTo(k, 'kernel_fault_point');
@@ -68,4 +69,42 @@ export function nestedAfterBreakpoint(design: string) {
   k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
   runToUnblocked(k, 'nmi_point_middle');
   return { k, m, interrupted };
+}
+
+/**
+ * A page fault in kernel code at kernel_fault_point; an NMI arrives in the page-fault handler
+ * before it has read CR2; the NMI handler page-faults at nmi_point_middle. Returns the CR2 the
+ * interrupted handler then read, and both faults as the handler logged them.
+ */
+export function cr2SeenByInterruptedFault(design: string): { seen: bigint; faults: { cr2: bigint; rip: bigint }[] } {
+  const k = kernel(design);
+  const m = k.machine;
+  k.armException({ at: 'kernel_fault_point', kind: 'pf' }); // CR2 = LAYOUT.workloadFaultAddress
+  runTo(k, 'error_entry');
+  if (m.cpu.cr2Lo !== (Number(LAYOUT.workloadFaultAddress & 0xffffffffn) | 0))
+    throw new Error('CR2 not set by the fault');
+  m.raiseNmi();
+  k.armException({ at: 'nmi_point_middle', kind: 'pf' }); // CR2 = LAYOUT.nmiFaultAddress
+  runTo(k, 'kernel_fault_point', () => k.global('pf_count') === 2n);
+  if (k.failure() !== null) throw new Error(`failed: ${JSON.stringify(k.failure())}`);
+  const faults = k.pageFaults();
+  return { seen: faults[1].cr2, faults };
+}
+
+/**
+ * A first NMI at kernel_fault_point, a #BP in its do_nmi, a nested NMI at nmi_point_middle: the
+ * regs->ip that the first run of do_nmi reads afterwards (harness per-CPU nmi_last_ip), and the
+ * RIP the first NMI interrupted.
+ */
+export function regsIpAfterNestedNmi(design: string): { seen: bigint; interrupted: bigint; k: Kernel } {
+  const k = kernel(design);
+  const m = k.machine;
+  runTo(k, 'kernel_fault_point');
+  const interrupted = m.rip;
+  m.raiseNmi();
+  k.armException({ at: 'nmi_point_early', kind: 'bp', run: 1 });
+  runToUnblocked(k, 'nmi_point_middle');
+  m.raiseNmi();
+  runTo(k, 'do_nmi_return');
+  return { seen: k.percpu('nmi_last_ip'), interrupted, k };
 }
