@@ -339,7 +339,7 @@ function main(): void {
     [
       'unicorn_loop_hook_ips',
       fmt(results.unicorn_loop_hook_ips),
-      'the same with a per-instruction code hook (the issue quotes about 4.5e7)',
+      'the same with a per-instruction code hook',
     ],
     [
       'loop_ips_per_unicorn_hook',
