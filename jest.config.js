@@ -1,5 +1,5 @@
 // ts-jest compiles TypeScript with the pinned 5.x compiler (TypeScript 7 has no JS API).
-// The mdast/micromark family is ESM-only, so it is transformed too.
+// The mdast/micromark family is ESM-only, so it is transformed too (ts-jest runs CommonJS).
 const esmOnly = [
   'mdast-util-[^/]+',
   'micromark[^/]*',

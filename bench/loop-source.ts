@@ -1,4 +1,4 @@
-// The 10-instruction loop of ../shared/TOOLCHAIN.md (push/pushfq/mov/cmp/jb/lea/add/pop/sub/jne),
+// The reference 10-instruction loop (push/pushfq/mov/cmp/jb/lea/add/pop/sub/jne),
 // the same shape Unicorn was measured on.
 export function loopSource(iterations: number): string {
   return `

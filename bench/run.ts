@@ -334,11 +334,7 @@ function main(): void {
       fmt(results.unicorn_loop_ips),
       'Unicorn 2 (C API), the same loop, no hook, run right after loop_ips',
     ],
-    [
-      'unicorn_loop_hook_ips',
-      fmt(results.unicorn_loop_hook_ips),
-      'the same with a per-instruction code hook (the issue quotes about 4.5e7)',
-    ],
+    ['unicorn_loop_hook_ips', fmt(results.unicorn_loop_hook_ips), 'the same with a per-instruction code hook'],
     [
       'loop_ips_per_unicorn_hook',
       String(results.loop_ips_per_unicorn_hook ?? 'n/a'),

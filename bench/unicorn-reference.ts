@@ -1,4 +1,4 @@
-// The yardstick in the same run: Unicorn 2 through its C API (bench/reference/
+// The reference yardstick in the same run: Unicorn 2 through its C API (bench/reference/
 // unicorn-bench.c) on the code NMI Lab's loop and trial benchmarks run. The shared host swings
 // by up to 2x between spells; a figure of each engine taken minutes apart is hard to compare,
 // two taken back to back are not. Needs gcc, libunicorn-dev and GNU as (scripts/setup.sh);

@@ -43,7 +43,11 @@ export {
   KNOWN_LABELS,
   DEBUG_STKSZ,
   EXCEPTION_STKSZ,
+  IST,
   LAYOUT,
+  STACK_LAYOUTS,
+  harnessLayout,
+  regionAt,
   OOPS_REASONS,
   PERCPU,
   PT_REGS,
@@ -61,6 +65,9 @@ export type {
   KernelSnapshot,
   WorkloadId,
   PercpuVar,
+  HarnessLayout,
+  MemoryRegion,
+  StackLayout,
 } from './harness';
 export { checkDesignSource, loadDesignFromSource } from './harness';
 export { getDesign, listDesigns, summarizeDesign, designsDirectory, expandStack, manifestProblems } from './designs';

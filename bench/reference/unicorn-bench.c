@@ -1,5 +1,5 @@
 /*
- * The issue's yardstick, measured in the same benchmark run: Unicorn 2 (C API) on the code NMI
+ * The reference yardstick, measured in the same benchmark run: Unicorn 2 (C API) on the code NMI
  * Lab's benchmark runs, so that a slow spell of the shared host shows in both figures.
  *
  *   unicorn-bench loop CODE.bin ITERATIONS REPEATS HOOK   (HOOK 1: a per-instruction code hook)
@@ -7,7 +7,7 @@
  *
  * CODE.bin is flat code assembled by GNU as for address CODE_BASE. loop runs it from its first
  * byte with RCX = ITERATIONS until the address of its last byte (a hlt). trial is
- * ../shared/TOOLCHAIN.md's reference trial: restore a saved context and a 4 KiB stack, then run
+ * the reference trial: restore a saved context and a 4 KiB stack, then run
  * 25 instructions. Prints {"value": median per second, "repeats": N} on stdout.
  */
 #include <stdint.h>

@@ -90,3 +90,17 @@ export {
   withDoNmiLatch,
 } from './proving';
 export type { MapRow, OutcomeMapOptions } from './proving';
+export {
+  breakpointInNmiOnDebugStack,
+  LDT_USER_SS,
+  nmiStackWords,
+  nmiStream,
+  onNmiStack,
+  overwrittenSlots,
+  slotName,
+  userIretFault,
+  withHarness,
+  withNmiIdtTable,
+  withStackLayout,
+} from './history';
+export type { DebugStackNmiResult, FrameWords, OverwrittenSlot, StaircaseResult, UserIretFaultResult } from './history';

@@ -30,7 +30,7 @@ const SHORT: Record<InvariantId, string> = {
   privilege: 'privilege confusion',
 };
 
-/** 'ok', or the short names of the violated invariants in the issue's order, joined by ' + '. */
+/** 'ok', or the short names of the violated invariants in their numbered order, joined by ' + '. */
 export function verdictOf(violated: readonly InvariantId[]): string {
   const ids = INVARIANTS.filter((i) => violated.indexOf(i.id) >= 0).map((i) => SHORT[i.id]);
   return ids.length === 0 ? 'ok' : ids.join(' + ');
@@ -152,7 +152,7 @@ function replayOf(design: string, schedule: string): ReplayResult {
   return replaySchedule({ design, workload: 'kernel', schedule, maxStepsAfterEvent: 1500 });
 }
 
-/** ch6-ex1: `schedule` replayed on `unprotected` (kernel workload) re-enters do_nmi; hidden: linux-3.4 survives it. */
+/** ch6-ex1: `schedule` replayed on `unprotected` (kernel workload) re-enters do_nmi; hidden: linux-3.6 (which saves CR2) survives it. */
 export function checkReentrySchedule(schedule: unknown, options: { hidden?: boolean } = {}): void {
   expectTrue(
     typeof schedule === 'string' && schedule.trim() !== '',
@@ -168,19 +168,19 @@ export function checkReentrySchedule(schedule: unknown, options: { hidden?: bool
     `on unprotected the schedule ${u.label ?? s} breaks ${found.length === 0 ? 'nothing' : found.join(', ')}${u.error ? ` (${u.error})` : ''}; do_nmi must begin again while its first run is still going`,
   );
   if (options.hidden) {
-    const f = replayOf('linux-3.4', s);
-    expectTrue(f.schedule !== undefined, `the schedule does not replay on linux-3.4: ${f.error}`);
+    const f = replayOf('linux-3.6', s);
+    expectTrue(f.schedule !== undefined, `the schedule does not replay on linux-3.6: ${f.error}`);
     expectList(
       f.violations.map((v) => `${v.number} ${v.title}`),
       [],
-      `invariants linux-3.4 breaks on ${f.label}`,
+      `invariants linux-3.6 breaks on ${f.label}`,
     );
   }
 }
 
 // ---- exercise 6.2: CR2 -----------------------------------------------------------------------
 
-export const CR2_DESIGNS = ['unprotected', 'linux-3.3', 'linux-3.4'] as const;
+export const CR2_DESIGNS = ['unprotected', 'linux-3.3', 'linux-3.6'] as const;
 
 /** The invariant numbers the explorer reports for one NMI plus at most one exception in do_nmi (kernel workload). */
 export async function oneExceptionVerdicts(

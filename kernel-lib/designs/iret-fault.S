@@ -3,16 +3,22 @@
  * 2010 proposal, before the RFC of 2011-12-08. The RFC says only: "The iret already had a fault
  * handler for userspace faulting with bad segment registers, and getting NMI to trigger a fault
  * and detect it was very tricky. But for strange reasons, the system would usually take a double
- * fault and crash. I never figured out why". Nothing of that code is public: every line below is
- * NMI Lab's guess at a plausible version, built from documented ingredients only
- * (../shared/NMI-FACTS.md, design 3), and the double fault is not scripted. It comes out of:
+ * fault and crash. I never figured out why". The RFC does not say how the attempt used that
+ * handler. Nothing of that code is public: every line below is NMI Lab's guess at a plausible
+ * version, built from documented ingredients (docs/sources.md), and the double fault is not
+ * scripted. It comes out of:
  *
  *  1. a faulting IRET unblocks NMIs before its fault is delivered (Intel SDM vol. 3, 6.7.1);
- *  2. #GP has no IST, so the fault lands on the NMI stack, below the frame that faulted;
- *  3. the kernel's IRET-fault handling of the time (Linux 3.x error_entry) treats a fault at
- *     irq_return as a failed return to *user* mode and does SWAPGS;
- *  4. a fault that cannot be delivered (its frame would go below the end of the stack) becomes
- *     a #PF during delivery, then #DF (SDM 6.15).
+ *  2. #GP has no IST (Linux 3.x trap_init), so the fault lands on the NMI stack, below the frame
+ *     that faulted;
+ *  3. Linux 3.x error_entry treats a kernel-mode fault at irq_return as a failed return to *user*
+ *     mode and does SWAPGS. In Linux the fix-up (bad_iret) then swaps back before it reports the
+ *     fault; this reconstruction does its own detection in its #GP handler and has no bad_iret,
+ *     so the GS flip seen here is the reconstruction's result, not Linux's;
+ *  4. a fault that cannot be delivered (its frame would go below mapped memory) becomes a #PF
+ *     during delivery, then #DF (SDM 6.15). With Linux 3.x's contiguous exception stacks (the
+ *     harness's default) the #GP frames first run through the #DF and #SS stacks below the NMI
+ *     stack; the harness leaves the page below those unmapped (harness/layout.ts).
  *
  * The guess, in the RFC's own terms:
  *  - State on the NMI stack (Peter Zijlstra's suggestion, which the RFC adopted after the %gs
@@ -30,8 +36,8 @@
  * below the faulting frame (2). Under a stream of NMIs (perf sampling, a watchdog), each re-run
  * is hit by a nested NMI that marks the #GP's frame, so the #GP's own IRET faults and the next
  * #GP lands 48 bytes lower, and so on until a #GP cannot be pushed any more: double fault (4).
- * Meanwhile every IRET fault flips GS (3), so even a run that unwinds can leave the interrupted
- * kernel code running on the user's GS.
+ * Meanwhile every IRET fault flips GS (3, this reconstruction's own behaviour), so even a run
+ * that unwinds can leave the interrupted kernel code running on the user's GS.
  *
  * The NMI stack (T = IST3 top):
  *   T-8 .. T-40   hardware frame (every NMI)

@@ -1,25 +1,26 @@
 /*
- * linux-3.4: the nested-NMI entry with the 2012 follow-ups (Linux 3.4 era). Written for NMI Lab;
- * structure and labels follow the kernel code of the time.
+ * linux-3.4: the nested-NMI entry as Linux 3.4 had it. Written for NMI Lab; structure and labels
+ * follow the code in a Linux 3.4.y tree (see docs/sources.md).
  *
- * Three changes from linux-3.3.S:
- *  - repeat_nmi is inline: first_nmi falls through into it, so the first round and every
- *    repeated round run the same instructions (Jan Beulich, 2012).
- *  - CR2 is saved around do_nmi and put back if do_nmi changed it (commit 7fbb98c5cb07): an NMI
- *    that interrupts a page-fault handler before it has read CR2, and then faults itself, would
- *    otherwise hand that handler the NMI's faulting address.
- *  - The copied frame sits above the Saved frame (commit 28696f434fef), so pt_regs' RIP..SS are
- *    the Saved frame and a nested NMI no longer rewrites the running handler's pt_regs.
+ * One change from linux-3.3.S: repeat_nmi is inline. first_nmi builds the Saved frame and then
+ * falls through into repeat_nmi, which makes the copied frame; a repeated round enters at
+ * repeat_nmi from the first NMI's IRET. So the first round and every repeated round run the same
+ * copy instructions, and the nested path's "ignore it" window (repeat_nmi .. end_repeat_nmi)
+ * covers exactly the copy of the copied frame. There is no restart_nmi any more.
  *
- * The NMI stack (T = IST3 top):
+ * Not yet here (see linux-3.6.S and linux-3.8.S): CR2 is not saved around do_nmi, and the
+ * copied frame still doubles as the top of pt_regs.
+ *
+ * The NMI stack (T = IST3 top), as in linux-3.3.S:
  *   T-8 .. T-40     hardware frame
  *   T-48            %rdx
  *   T-56            "NMI executing"
- *   T-64 .. T-96    copied frame: the final IRET uses it; a nested NMI rewrites it
- *   T-104 .. T-136  Saved frame: pristine; also pt_regs' RIP..SS
+ *   T-64 .. T-96    Saved frame: pristine
+ *   T-104 .. T-136  copied frame: the final IRET uses it; a nested NMI rewrites it; pt_regs' RIP..SS
  *   T-144           orig_rax; below, the registers
  */
 
+/* top-EXCEPTION_STKSZ <= \stack <= top (top in %\reg): \nmi_ret, else \normal_ret. */
 	.macro test_in_nmi reg stack nmi_ret normal_ret
 	cmpq %\reg, \stack
 	ja \normal_ret
@@ -33,7 +34,7 @@
 ENTRY(nmi)
 	INTR_FRAME
 	PARAVIRT_ADJUST_EXCEPTION_FRAME
-	pushq_cfi %rdx			/* our scratch register */
+	pushq_cfi %rdx			/* our one scratch register */
 
 	/* From user mode: never nested. */
 	cmpl $__KERNEL_CS, 16(%rsp)
@@ -58,11 +59,10 @@ nested_nmi:
 	ja nested_nmi_out
 
 1:
-	/* Rewrite the copied frame (T-64 .. T-96) to return to repeat_nmi with RSP = T-136. */
-	leaq -1*8(%rsp), %rdx
+	/* Point the first NMI's copied frame at repeat_nmi, on the NMI stack (RSP = T-96). */
+	leaq -6*8(%rsp), %rdx
 	movq %rdx, %rsp
-	CFI_ADJUST_CFA_OFFSET 1*8
-	leaq -10*8(%rsp), %rdx
+	CFI_ADJUST_CFA_OFFSET 6*8
 	pushq_cfi $__KERNEL_DS
 	pushq_cfi %rdx
 	pushfq_cfi
@@ -70,8 +70,8 @@ nested_nmi:
 	pushq_cfi $repeat_nmi
 
 	/* Back to the %rdx slot. */
-	addq $(6*8), %rsp
-	CFI_ADJUST_CFA_OFFSET -6*8
+	addq $(11*8), %rsp
+	CFI_ADJUST_CFA_OFFSET -11*8
 
 nested_nmi_out:
 	popq_cfi %rdx
@@ -87,33 +87,27 @@ first_nmi:
 	/* "NMI executing" := 1 */
 	pushq_cfi $1
 
-	/* Skip the copied frame's five words; repeat_nmi fills them. */
-	subq $(5*8), %rsp
-	CFI_ADJUST_CFA_OFFSET 5*8
-
 	/* Saved frame := the hardware frame. */
 	.rept 5
-	pushq_cfi 11*8(%rsp)
+	pushq_cfi 6*8(%rsp)
 	.endr
+	CFI_DEF_CFA_OFFSET SS+8-RIP
 
 	/* Nothing above can be hurt by a nested NMI. */
 
 	/*
 	 * The first round falls through to here; a repeated round arrives here from the first
-	 * NMI's IRET (RSP = T-136, the Saved RIP slot). A nested NMI that interrupts the copying
+	 * NMI's IRET (RSP = T-96, the Saved RIP slot). A nested NMI that interrupts the copying
 	 * below is ignored, so it cannot leave a half-written copied frame.
 	 */
 repeat_nmi:
 	/* "NMI executing" := 1 (already 1 on the first round) */
-	movq $1, 10*8(%rsp)
+	movq $1, 5*8(%rsp)
 
 	/* copied frame := Saved */
-	addq $(10*8), %rsp
-	CFI_ADJUST_CFA_OFFSET -10*8
 	.rept 5
-	pushq_cfi -6*8(%rsp)
+	pushq_cfi 4*8(%rsp)
 	.endr
-	subq $(5*8), %rsp
 	CFI_DEF_CFA_OFFSET SS+8-RIP
 end_repeat_nmi:
 
@@ -121,35 +115,20 @@ end_repeat_nmi:
 	pushq_cfi $-1			/* orig_rax */
 	subq $ORIG_RAX-R15, %rsp
 	CFI_ADJUST_CFA_OFFSET ORIG_RAX-R15
+	/* save_paranoid handles GS; no paranoid_exit: an NMI must not schedule. */
 	call save_paranoid
 	DEFAULT_FRAME 0
-
-	/*
-	 * CR2 as it was before the NMI (%r12 is callee-saved and already in pt_regs): if do_nmi
-	 * page-faults, CR2 changes under a page-fault handler we may have interrupted.
-	 */
-	movq %cr2, %r12
-
 	movq %rsp, %rdi
 	movq $-1, %rsi
 	call do_nmi
-
-	/* Put CR2 back if do_nmi changed it. */
-	movq %cr2, %rcx
-	cmpq %rcx, %r12
-	je 1f
-	movq %r12, %cr2
-1:
-	testl %ebx, %ebx
+	testl %ebx, %ebx		/* did we swap GS? */
 	jnz nmi_restore
 nmi_swapgs:
 	SWAPGS_UNSAFE_STACK
 nmi_restore:
-	/* Registers, orig_rax and the Saved frame in one go: RSP at the copied frame. */
-	RESTORE_ALL 6*8
-
-	/* "NMI executing" := 0 */
-	movq $0, 5*8(%rsp)
+	RESTORE_ALL 8
+	/* "NMI executing" := 0; the RSP test covers the instructions from here to the IRET. */
+	movq $0, 10*8(%rsp)
 	jmp irq_return
 	CFI_ENDPROC
 END(nmi)

@@ -2,7 +2,7 @@
  * linux-4.2: the 2015 hardening (Andy Lutomirski's series, Linux 4.2, stable 4.1.6). Written for
  * NMI Lab; structure and labels follow the kernel code of the time.
  *
- * Changes from linux-3.4.S:
+ * Changes from linux-3.8.S:
  *  - NMIs from user mode leave the NMI stack at once: they switch to the task's kernel stack,
  *    run do_nmi there and return through the ordinary return-to-user path (commit 9b6e6a8334d5,
  *    the fix for CVE-2015-3290 and CVE-2015-5157). Only kernel-mode NMIs use the nesting
@@ -13,6 +13,12 @@
  *    user's RSP) looked nested and was dropped (CVE-2015-3291). SYSCALL clears DF (Linux's
  *    FMASK), and the NMI exit now sets DF (std) between clearing "NMI executing" and its IRET,
  *    so the RSP test also requires DF = 1 in the interrupted RFLAGS (commit 810bc075f78f).
+ *
+ *
+ * Kept from linux-3.8.S although 4.2 changed it: the CR2 save and restore around do_nmi. Linux 4.2
+ * moved it into do_nmi in C (commit 0e181bb58143, "x86/nmi/64: Remove asm code that saves CR2";
+ * not verified here); this listing keeps the 3.6 assembly on the kernel-mode path, where the
+ * harness compares CR2 (NMIs from user mode never interrupt a page-fault handler).
  *
  * The NMI stack for a kernel-mode NMI (T = IST3 top); 4.2's comments call the copied frame the
  * "iret" frame and the Saved frame the "outermost" frame:
@@ -140,7 +146,7 @@ end_repeat_nmi:
 	ALLOC_PT_GPREGS_ON_STACK
 	call paranoid_entry		/* registers saved, kernel GS; %ebx = 0 if it swapped */
 
-	movq %cr2, %r12			/* CR2 as before the NMI (see linux-3.4.S) */
+	movq %cr2, %r12			/* CR2 as before the NMI (linux-3.6.S; 4.2 does this in C) */
 
 	movq %rsp, %rdi
 	movq $-1, %rsi

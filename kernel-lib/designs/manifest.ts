@@ -3,6 +3,13 @@
 // reconstruction, and what each slot of the NMI stack holds (offsets from the IST top T).
 import { Vector } from '../isa/faults';
 
+/**
+ * How the harness lays out the exception stacks a design runs on (harness/layout.ts describes
+ * both): Linux 3.x's one contiguous array, or each stack above an unmapped guard page.
+ */
+export type StackLayout = 'contiguous' | 'guard-pages';
+export const STACK_LAYOUTS: readonly StackLayout[] = ['contiguous', 'guard-pages'];
+
 /** One 8-byte slot (or a range) of the NMI stack, at T + offset (offset < 0). */
 export interface StackSlot {
   /** Lowest byte of the slot relative to the IST top: -8 is the slot [T-8, T). */
@@ -75,12 +82,16 @@ export const INTENDABLE_FAULTS: Record<string, number> = {
  * - doNmiLatch: Linux 4.2's NOT_RUNNING / EXECUTING / LATCHED guard in do_nmi (nmi.c).
  * - gates: IDT gates whose handler is a label of the design's listing instead of the harness's,
  *   by vector number (e.g. { "13": "my_general_protection" }); the gate keeps the harness's IST.
+ * - stackLayout: how the IST stacks lie in memory (harness/layout.ts): 'contiguous', Linux 3.x's
+ *   one array with no gaps (the default), or 'guard-pages', an unmapped page below every stack
+ *   (Linux 5.2 and later; the default under fred).
  */
 export interface HarnessOptions {
   nmiIdtTable?: boolean;
   fred?: boolean;
   doNmiLatch?: boolean;
   gates?: Record<string, string>;
+  stackLayout?: StackLayout;
 }
 
 /** The manifest fields that describe a design for readers, unchanged in a Design. */
@@ -157,6 +168,8 @@ export function manifestProblems(m: unknown): string[] {
     else {
       for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch'])
         if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
+      if (h.stackLayout !== undefined && !STACK_LAYOUTS.includes(h.stackLayout as StackLayout))
+        p.push(`'harness.stackLayout' must be one of ${STACK_LAYOUTS.map((l) => `'${l}'`).join(', ')}`);
       if (h.gates !== undefined) {
         const g = h.gates as Record<string, unknown>;
         if (

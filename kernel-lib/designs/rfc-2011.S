@@ -1,8 +1,9 @@
 /*
  * rfc-2011: Steven Rostedt's RFC, "[RFC][PATCH 3/3] x86: Add workaround to NMI iret woes",
  * lkml 2011-12-08 (the seed). Written for NMI Lab; structure and labels follow the patch so the
- * two can be read side by side. The body from restart_nmi to nmi_restore is the 3.2 paranoid
- * entry the patch built on (see unprotected.S).
+ * two can be read side by side. The body from restart_nmi to nmi_restore is the paranoid entry
+ * the patch applies to, as its diff context shows it: Linux 3.2's, with the earlier patches of
+ * the series applied (no return-to-user work loop between nmi_restore and irq_return).
  *
  * The idea: keep NMI state on the NMI stack itself (per-CPU data would need GS, and an NMI from
  * user mode has the user's GS). A first NMI sets an "NMI executing" word and keeps two copies of

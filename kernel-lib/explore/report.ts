@@ -7,7 +7,7 @@ import type { ScheduleEvent } from './schedule';
 
 export interface ViolationReport {
   invariant: InvariantId;
-  /** 1..6, as in the issue. */
+  /** 1..6, the invariants' numbers. */
   number: number;
   title: string;
   /** Paste into `nmi-lab replay DESIGN --workload W --schedule '...'`. */

@@ -156,8 +156,8 @@ export function traceSchedule(
   const steady = m.steps;
   let next = 0;
   const specs = [
-    { name: 'NMI stack (IST 3)', top: LAYOUT.nmiStackTop, maxRows: 24 },
-    { name: 'debug stack (IST 4)', top: LAYOUT.debugStackTop, maxRows: 12 },
+    { name: 'NMI stack (IST 3)', top: k.layout.nmiStackTop, maxRows: 24 },
+    { name: 'debug stack (IST 4)', top: k.layout.debugStackTop, maxRows: 12 },
     { name: 'kernel stack', top: k.kernelStackTop, maxRows: 12 },
   ];
   const hook = (mm: Machine) => {
@@ -172,8 +172,8 @@ export function traceSchedule(
     }
   };
   const watch = [
-    { name: 'NMI stack', top: LAYOUT.nmiStackTop, bytes: 320 },
-    { name: 'debug stack', top: LAYOUT.debugStackTop, bytes: 256 },
+    { name: 'NMI stack', top: k.layout.nmiStackTop, bytes: 320 },
+    { name: 'debug stack', top: k.layout.debugStackTop, bytes: 256 },
   ];
   const recorder = new TraceRecorder(m, { hook, watch, keep: 5000 });
   try {

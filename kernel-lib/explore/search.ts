@@ -104,13 +104,7 @@ export class Explorer {
 
   private readonly regions: HashRegion[];
   /** The stacks an interrupted context's live stack is checked on: top as halves, size. */
-  private readonly liveStacks = (
-    [
-      [LAYOUT.kernelStackTop, THREAD_SIZE],
-      [LAYOUT.debugStackTop, DEBUG_STKSZ],
-      [LAYOUT.userStackTop, LAYOUT.userStackSize],
-    ] as [bigint, number][]
-  ).map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
+  private readonly liveStacks: { topLo: number; topHi: number; size: number }[];
   private readonly hasher: StateHasher;
   private readonly points = new Map<number, { hi: number; kinds: number; cr2: bigint }>();
   /** The registered invariants' checks, and those of them that run at each moment. */
@@ -201,6 +195,14 @@ export class Explorer {
     // The memory that decides the future: the harness globals and per-CPU data, the top of every
     // stack the entry code and the handlers use (both halves of the debug stack: its IST pointer
     // moves down by EXCEPTION_STKSZ while a #DB/#BP handler body runs), the user data.
+    const L = kernel.layout;
+    this.liveStacks = (
+      [
+        [L.kernelStackTop, THREAD_SIZE],
+        [L.debugStackTop, DEBUG_STKSZ],
+        [L.userStackTop, L.userStackSize],
+      ] as [bigint, number][]
+    ).map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
     const data = kernel.program.sections.find((s) => s.name === '.data');
     const udata = kernel.program.sections.find((s) => s.name === '.udata');
     this.regions = [
@@ -208,12 +210,12 @@ export class Explorer {
       ...regionsFor(LAYOUT.percpuBase + BigInt(PERCPU.init_tss), 0x68),
       ...(data ? regionsFor(data.address, Math.min(data.bytes.length, 4096)) : []),
       ...(udata ? regionsFor(udata.address, Math.min(udata.bytes.length, 256)) : []),
-      ...regionsFor(LAYOUT.nmiStackTop - 768n, 768),
-      ...regionsFor(LAYOUT.debugStackTop - 512n, 512),
-      ...regionsFor(LAYOUT.debugStackTop - BigInt(EXCEPTION_STKSZ) - 384n, 384),
-      ...regionsFor(LAYOUT.kernelStackTop - 768n, 768),
-      ...regionsFor(LAYOUT.doubleFaultStackTop - 64n, 64),
-      ...regionsFor(LAYOUT.userStackTop - 64n, 64),
+      ...regionsFor(L.nmiStackTop - 768n, 768),
+      ...regionsFor(L.debugStackTop - 512n, 512),
+      ...regionsFor(L.debugStackTop - BigInt(EXCEPTION_STKSZ) - 384n, 384),
+      ...regionsFor(L.kernelStackTop - 768n, 768),
+      ...regionsFor(L.doubleFaultStackTop - 64n, 64),
+      ...regionsFor(L.userStackTop - 64n, 64),
     ];
     this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
     // Room for every slot a deep path writes, so that checkpoints stay valid (about 4 MiB).

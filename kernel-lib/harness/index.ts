@@ -22,13 +22,17 @@ export type {
 export {
   DEBUG_STKSZ,
   EXCEPTION_STKSZ,
+  IST,
   LAYOUT,
+  STACK_LAYOUTS,
+  harnessLayout,
+  regionAt,
   OOPS_REASONS,
   PERCPU,
   PT_REGS,
   THREAD_SIZE,
   harnessSymbols,
 } from './layout';
-export type { PercpuVar } from './layout';
+export type { HarnessLayout, MemoryRegion, PercpuVar, StackLayout } from './layout';
 export { checkDesignSource, loadDesignFromSource } from './design-source';
 export type { CheckDesignResult } from './design-source';

@@ -178,7 +178,7 @@ END(do_page_fault)
 
 /*
  * Fatal exceptions. These do not touch GS (it may be the user's) or save anything: they record
- * why and where in plain globals and stop. A #DF has its own IST stack (IST1), so it is taken
+ * why and where in plain globals and stop. A #DF has its own IST stack (IST2), so it is taken
  * even when the stack it interrupted is gone.
  */
 ENTRY(double_fault)

@@ -11,16 +11,8 @@ import { Gate } from '../machine/descriptors';
 import { designBehaviourKey, Design } from '../designs/manifest';
 import { resolveDesign } from '../designs/registry';
 import { readHarnessSources } from './files';
-import {
-  harnessSymbols,
-  LAYOUT,
-  OOPS_REASONS,
-  PERCPU,
-  PercpuVar,
-  EXCEPTION_STKSZ,
-  DEBUG_STKSZ,
-  THREAD_SIZE,
-} from './layout';
+import { harnessSymbols, harnessLayout, IST, LAYOUT, OOPS_REASONS, PERCPU, PercpuVar } from './layout';
+import type { HarnessLayout, StackLayout } from './layout';
 
 export type WorkloadId = 'kernel' | 'user' | 'syscall' | 'debug';
 export const WORKLOADS: readonly WorkloadId[] = ['kernel', 'user', 'syscall', 'debug'];
@@ -295,7 +287,8 @@ export class Kernel {
   readonly exceptionPoints: readonly ExceptionPoint[];
   /** The instant the workload reached its steady state; reset() returns here. */
   readonly steadyState: KernelSnapshot;
-  readonly layout = LAYOUT;
+  /** Where this kernel's stacks and tables are (its design's stack layout; harness/layout.ts). */
+  readonly layout: HarnessLayout;
 
   private runs: DoNmiRun[] = [];
   private pending: PendingRun | null = null;
@@ -312,10 +305,11 @@ export class Kernel {
     this.workload = workload;
     const m = new Machine();
     this.machine = m;
+    this.layout = harnessLayout(stackLayoutOf(design));
     m.load(program, {
       sections: { '.user': { user: true, writable: false }, '.udata': { user: true, writable: true } },
     });
-    setUpCpu(m, design);
+    setUpCpu(m, design, this.layout);
     // A run begins at do_nmi_body: with Linux 4.2's guard, do_nmi itself may just latch and return.
     [this.doNmiLo, this.doNmiHi] = split(m.symbol('do_nmi_body'));
     this.nmiRunsAddress = LAYOUT.percpuBase + BigInt(PERCPU.nmi_runs);
@@ -429,15 +423,15 @@ export class Kernel {
   // ---- observations ----------------------------------------------------------------------------
 
   get nmiStackTop(): bigint {
-    return LAYOUT.nmiStackTop;
+    return this.layout.nmiStackTop;
   }
 
   get debugStackTop(): bigint {
-    return LAYOUT.debugStackTop;
+    return this.layout.debugStackTop;
   }
 
   get kernelStackTop(): bigint {
-    return LAYOUT.kernelStackTop;
+    return this.layout.kernelStackTop;
   }
 
   /** The runs of do_nmi so far, in order. */
@@ -458,7 +452,7 @@ export class Kernel {
 
   /** The NMI stack slot at T + offset (offset < 0). */
   nmiStackSlot(offset: number): bigint {
-    return this.machine.readU64(LAYOUT.nmiStackTop + BigInt(offset));
+    return this.machine.readU64(this.layout.nmiStackTop + BigInt(offset));
   }
 
   /** Page faults the handler fixed up, oldest first (the last 8): the CR2 it read and the faulting RIP. */
@@ -535,21 +529,24 @@ function injectedFor(a: ArmState): { type: 'exception'; vector: number; errorCod
   }
 }
 
+/** A design's stack layout: its own choice (harness.stackLayout), else guard pages under FRED, else Linux 3.x's. */
+export function stackLayoutOf(design: Design): StackLayout {
+  return design.harness.stackLayout ?? (design.harness.fred === true ? 'guard-pages' : 'contiguous');
+}
+
 /**
- * Stacks, per-CPU data, IDTs, TSS and MSRs, as Linux 3.x sets up a CPU. A design may replace
- * exception gates' handlers (harness.gates) and may ask for FRED (harness.fred): then events are
- * delivered the FRED way, with Linux's stack levels (arch/x86/kernel/fred.c: #DB 1, NMI and #MC 2,
- * #DF 3) on the same stacks the IDT's IST entries name, and enter at fred_entrypoint_user (+256
- * from ring 0, kernel.S).
+ * Stacks, per-CPU data, IDTs, TSS and MSRs, as Linux 3.x sets up a CPU: the regions of `layout`,
+ * and the IST indexes of 3.x trap_init() (#SS 1, #DF 2, NMI 3, #DB and #BP 4, #MC 5; harness/layout.ts).
+ * A design may replace exception gates' handlers (harness.gates) and may ask for FRED
+ * (harness.fred): then events are delivered the FRED way, with Linux's stack levels
+ * (arch/x86/kernel/fred.c: #DB 1, NMI and #MC 2, #DF 3) on the same stacks the IDT's IST entries
+ * name, and enter at fred_entrypoint_user (+256 from ring 0, kernel.S).
  */
-function setUpCpu(m: Machine, design?: Design): void {
-  const L = LAYOUT;
-  m.map(L.percpuBase, L.percpuSize);
-  m.map(L.doubleFaultStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
-  m.map(L.nmiStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
-  m.map(L.debugStackTop - BigInt(DEBUG_STKSZ), DEBUG_STKSZ);
-  m.map(L.kernelStackTop - BigInt(THREAD_SIZE), THREAD_SIZE);
-  m.map(L.userStackTop - BigInt(L.userStackSize), L.userStackSize, { user: true });
+function setUpCpu(m: Machine, design: Design, L: HarnessLayout): void {
+  for (const r of L.regions) {
+    if (r.name === 'idt' || r.name === 'nmi-idt') continue; // installIdt maps its own page
+    m.map(r.base, r.size, r.user === true ? { user: true } : {});
+  }
 
   const gates = (debugIst: number): Record<number, Omit<Gate, 'selector' | 'present'>> => {
     const g = (label: string, ist: number, dpl: 0 | 3 = 0) => ({
@@ -561,25 +558,32 @@ function setUpCpu(m: Machine, design?: Design): void {
     const table: Record<number, Omit<Gate, 'selector' | 'present'>> = {};
     for (let v = 0; v < 32; v++) table[v] = g('unexpected_exception', 0);
     table[Vector.DB] = g('debug', debugIst);
-    table[Vector.NMI] = g('nmi', 3);
+    table[Vector.NMI] = g('nmi', IST.NMI);
     table[Vector.BP] = g('int3', debugIst, 3);
     table[Vector.UD] = g('invalid_op', 0);
-    table[Vector.DF] = g('double_fault', 1);
+    table[Vector.DF] = g('double_fault', IST.DF);
     table[Vector.NP] = g('segment_not_present', 0);
-    table[Vector.SS] = g('stack_segment', 0);
+    table[Vector.SS] = g('stack_segment', IST.SS);
     table[Vector.GP] = g('general_protection', 0);
     table[Vector.PF] = g('page_fault', 0);
-    for (const [vector, label] of Object.entries(design?.harness.gates ?? {})) {
+    table[18] = g('unexpected_exception', IST.MCE); // #MC (vector 18): never raised here
+    for (const [vector, label] of Object.entries(design.harness.gates ?? {})) {
       table[Number(vector)] = { ...table[Number(vector)], handler: m.symbol(label) };
     }
     return table;
   };
   // Linux 3.3's nmi_idt_table: a copy of the IDT whose #DB/#BP gates do not switch stacks.
   m.installIdt(L.nmiIdtBase, gates(0));
-  m.installIdt(L.idtBase, gates(4)); // loaded last: IDTR points here
+  m.installIdt(L.idtBase, gates(IST.DEBUG)); // loaded last: IDTR points here
   m.installTss(L.percpuBase + BigInt(PERCPU.init_tss), {
     rsp0: L.kernelStackTop,
-    ist: { 1: L.doubleFaultStackTop, 3: L.nmiStackTop, 4: L.debugStackTop },
+    ist: {
+      [IST.SS]: L.stackFaultStackTop,
+      [IST.DF]: L.doubleFaultStackTop,
+      [IST.NMI]: L.nmiStackTop,
+      [IST.DEBUG]: L.debugStackTop,
+      [IST.MCE]: L.machineCheckStackTop,
+    },
   });
   const pc = (name: PercpuVar, v: bigint) => m.writeU64(L.percpuBase + BigInt(PERCPU[name]), v);
   pc('percpu_self', L.percpuBase);
@@ -587,7 +591,7 @@ function setUpCpu(m: Machine, design?: Design): void {
   pc('cpu_current_top_of_stack', L.kernelStackTop);
   pc('debug_stack_addr', L.debugStackTop);
   m.cpu.lstar = m.symbol('system_call');
-  if (design?.harness.fred === true) {
+  if (design.harness.fred === true) {
     m.enableFred({
       entry: 'fred_entrypoint_user',
       stacks: { 0: L.kernelStackTop, 1: L.debugStackTop, 2: L.nmiStackTop, 3: L.doubleFaultStackTop },

@@ -6,22 +6,30 @@
 import { assembleOrThrow } from '../asm';
 import { Machine } from '../machine/machine';
 
-/** Where the lab puts things: kernel-style addresses, one 16 KiB stack each. */
+/**
+ * Where the lab puts things: kernel-style addresses, the IST stacks with Linux 3.x's indexes and
+ * sizes (page_64_types.h: EXCEPTION_STKSZ one page, DEBUG_STKSZ two; docs/sources.md). Unlike
+ * Linux's one array, each lab stack sits alone, between unmapped pages.
+ */
 export const LAB = {
   textBase: 0xffffffff81000000n,
   dataBase: 0xffffffff81100000n,
   /** The ordinary kernel stack (RSP0 in the TSS, and RSP at the start). */
   kernelStackTop: 0xffff880000010000n,
-  /** IST3: the NMI stack, as in Linux 3.x (NMI_STACK = 3). */
+  kernelStackSize: 0x4000,
+  /** IST3: the NMI stack, as in Linux 3.x (NMI_STACK = 3), EXCEPTION_STKSZ bytes. */
   nmiStackTop: 0xffff880000020000n,
-  /** IST4: the debug stack for #DB and #BP (DEBUG_STACK = 4). */
+  nmiStackSize: 0x1000,
+  /** IST4: the debug stack for #DB and #BP (DEBUG_STACK = 4), DEBUG_STKSZ bytes. */
   debugStackTop: 0xffff880000030000n,
-  /** IST1: the double-fault stack (DOUBLEFAULT_STACK = 1). */
+  debugStackSize: 0x2000,
+  /** IST2: the double-fault stack (DOUBLEFAULT_STACK = 2). */
   doubleFaultStackTop: 0xffff880000040000n,
-  stackSize: 0x4000,
+  doubleFaultStackSize: 0x1000,
   /** User-mode code (the `.user` section, with `user: true`) and the user stack. */
   userTextBase: 0x0000000000400000n,
   userStackTop: 0x00007fff00010000n,
+  userStackSize: 0x4000,
   idtBase: 0xffff880000050000n,
   tssBase: 0xffff880000051000n,
   /** Linux's x86-64 selectors (the machine's fixed GDT). */
@@ -55,7 +63,7 @@ export interface LabProgram {
 /**
  * Assembles a program (GAS source, or a LabProgram with options) and returns
  * a machine in kernel mode at `_start`, with an IDT and TSS as Linux 3.x set them up:
- * NMI on IST3, #DB and #BP on IST4, #DF on IST1, #GP, #PF, #SS and #UD on the current stack;
+ * NMI on IST3, #DB and #BP on IST4, #DF on IST2, #GP, #PF, #SS and #UD on the current stack;
  * interrupt gates (IF cleared on entry) unless `trapGates` says otherwise; #BP with DPL 3 as in
  * Linux. Missing handlers: `iretq` for NMI, #DB, #BP and #UD; `addq $8, %rsp; iretq` (drop the
  * error code) for #GP, #PF and #SS; `hlt` for #DF.
@@ -76,10 +84,14 @@ export function labMachine(program: string | LabProgram): Machine {
     symbols: { __KERNEL_CS: LAB.kernelCs, __KERNEL_DS: LAB.kernelDs, __USER_CS: LAB.userCs, __USER_DS: LAB.userDs },
   });
   const m = new Machine().load(assembled, { sections: { '.user': { user: true, writable: false } } });
-  for (const top of [LAB.kernelStackTop, LAB.nmiStackTop, LAB.debugStackTop, LAB.doubleFaultStackTop]) {
-    m.map(top - BigInt(LAB.stackSize), LAB.stackSize);
-  }
-  if (options.user) m.map(LAB.userStackTop - BigInt(LAB.stackSize), LAB.stackSize, { user: true });
+  const stacks: [bigint, number][] = [
+    [LAB.kernelStackTop, LAB.kernelStackSize],
+    [LAB.nmiStackTop, LAB.nmiStackSize],
+    [LAB.debugStackTop, LAB.debugStackSize],
+    [LAB.doubleFaultStackTop, LAB.doubleFaultStackSize],
+  ];
+  for (const [top, size] of stacks) m.map(top - BigInt(size), size);
+  if (options.user) m.map(LAB.userStackTop - BigInt(LAB.userStackSize), LAB.userStackSize, { user: true });
   const trap = new Set(options.trapGates ?? []);
   const gate = (label: string, ist: number, vector: number, dpl: 0 | 3 = 0) => ({
     handler: m.symbol(label),
@@ -92,14 +104,14 @@ export function labMachine(program: string | LabProgram): Machine {
     2: gate('nmi', 3, 2),
     3: gate('int3', 4, 3, 3),
     6: gate('invalid_op', 0, 6),
-    8: gate('double_fault', 1, 8),
+    8: gate('double_fault', 2, 8),
     12: gate('stack_segment', 0, 12),
     13: gate('general_protection', 0, 13),
     14: gate('page_fault', 0, 14),
   });
   m.installTss(LAB.tssBase, {
     rsp0: LAB.kernelStackTop,
-    ist: { 1: LAB.doubleFaultStackTop, 3: LAB.nmiStackTop, 4: LAB.debugStackTop },
+    ist: { 2: LAB.doubleFaultStackTop, 3: LAB.nmiStackTop, 4: LAB.debugStackTop },
   });
   m.setReg('rsp', LAB.kernelStackTop);
   m.setReg('rip', m.symbol('_start'));

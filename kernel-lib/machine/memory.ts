@@ -2,7 +2,7 @@
 // checks of a linear access, and copy-on-write snapshots.
 //
 // Addresses travel as two int32 halves (lo, hi) because JavaScript numbers cannot hold kernel
-// addresses above 2^53 and BigInt is too slow for the step loop (../shared/TOOLCHAIN.md).
+// addresses above 2^53 and BigInt is too slow for the step loop.
 // A page is named by its 52-bit page number, which a double holds exactly.
 import { CpuFault, PF_FETCH, PF_PRESENT, PF_USER, PF_WRITE, Vector } from '../isa/faults';
 

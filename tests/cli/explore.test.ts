@@ -1,4 +1,4 @@
-// `nmi-lab explore`: the JSON shape the issue fixes, --source, refusal of a bound too large.
+// `nmi-lab explore`: the documented JSON shape, --source, refusal of a bound too large.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

@@ -38,7 +38,7 @@ function solutionListing(lesson: string, id: string, name: string): string {
   return lit[1];
 }
 
-test('chapter 6, exercise 1: a schedule that re-enters do_nmi on unprotected, survived by linux-3.4', async () => {
+test('chapter 6, exercise 1: a schedule that re-enters do_nmi on unprotected, survived by linux-3.6', async () => {
   expect(
     await passes(() => checkReentrySchedule('nmi@0, bp@nmi_point_early, nmi@nmi_point_middle', { hidden: true })),
   ).toBe(true);
@@ -46,7 +46,7 @@ test('chapter 6, exercise 1: a schedule that re-enters do_nmi on unprotected, su
   expect(await passes(() => checkReentrySchedule('nmi@0'))).toBe(false); // one NMI cannot nest
   expect(await passes(() => checkReentrySchedule('nmi@0, nmi@5'))).toBe(false); // latched, served after
   expect(await passes(() => checkReentrySchedule('nmi@0, bp@nowhere'))).toBe(false);
-  // A page fault re-enters unprotected too, but linux-3.4's CR2 save makes it survive: the hidden test passes.
+  // A page fault re-enters unprotected too, but linux-3.6's CR2 save makes it survive: the hidden test passes.
   expect(
     await passes(() => checkReentrySchedule('nmi@0, pf@nmi_point_early, nmi@nmi_point_middle', { hidden: true })),
   ).toBe(true);
@@ -54,16 +54,16 @@ test('chapter 6, exercise 1: a schedule that re-enters do_nmi on unprotected, su
 
 test('chapter 6, exercise 2: CR2 verdicts at depth 1 with one exception', async () => {
   expect(
-    await passes(() => checkCr2Verdicts({ unprotected: [3], 'linux-3.3': [3], 'linux-3.4': [] }, { workers: 1 })),
+    await passes(() => checkCr2Verdicts({ unprotected: [3], 'linux-3.3': [3], 'linux-3.6': [] }, { workers: 1 })),
   ).toBe(true);
   expect(
-    await passes(() => checkCr2Verdicts({ unprotected: [2, 3], 'linux-3.3': [3], 'linux-3.4': [] }, { workers: 1 })),
+    await passes(() => checkCr2Verdicts({ unprotected: [2, 3], 'linux-3.3': [3], 'linux-3.6': [] }, { workers: 1 })),
   ).toBe(false);
   expect(
-    await passes(() => checkCr2Verdicts({ unprotected: [3], 'linux-3.3': [3], 'linux-3.4': [3] }, { workers: 1 })),
+    await passes(() => checkCr2Verdicts({ unprotected: [3], 'linux-3.3': [3], 'linux-3.6': [3] }, { workers: 1 })),
   ).toBe(false);
   expect(
-    await passes(() => checkCr2Verdicts({ unprotected: [], 'linux-3.3': [], 'linux-3.4': [] }, { workers: 1 })),
+    await passes(() => checkCr2Verdicts({ unprotected: [], 'linux-3.3': [], 'linux-3.6': [] }, { workers: 1 })),
   ).toBe(false);
 }, 120000);
 

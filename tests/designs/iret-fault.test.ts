@@ -3,6 +3,7 @@
 // scripted: it comes out of the SDM's rules (a faulting IRET unblocks NMIs, 6.7.1; a fault that
 // cannot be delivered becomes #DF, 6.15), #GP having no IST, and Linux 3.x's IRET-fault handling.
 import { LAYOUT, Vector } from '../../kernel-lib';
+import { nmiStream, withStackLayout } from '../../kernel-lib/course';
 import { kernel, nestedAfterBreakpoint, runTo } from './helpers';
 
 function nestedSetup() {
@@ -41,7 +42,8 @@ describe('iret-fault (reconstruction)', () => {
     expect(gpDelivery.toRsp).toBeLessThan(k.nmiStackTop - 96n);
     expect(gpDelivery.toRsp).toBeGreaterThan(k.nmiStackTop - 200n);
     // ...and it runs with NMIs unblocked (SDM 6.7.1) and, for a return to kernel code, the user's GS:
-    // error_entry took the fault at irq_return for a failed return to user mode.
+    // like Linux 3.x error_entry it takes a fault at irq_return for a failed return to user mode and
+    // swaps GS; unlike Linux it has no bad_iret fix-up to swap back (the reconstruction's own result).
     expect(m.nmiBlocked).toBe(false);
     expect(m.cpu.gsBase).toBe(LAYOUT.userGsBase);
 
@@ -54,8 +56,8 @@ describe('iret-fault (reconstruction)', () => {
     expect(m.cpu.kernelGsBase).toBe(LAYOUT.percpuBase);
   });
 
-  test("a stream of NMIs (one per do_nmi run): each re-run's #GP frame is marked, #GPs pile up on the NMI stack, and the kernel takes a double fault", () => {
-    const { k, m } = nestedSetup();
+  test('a stream of NMIs (one per do_nmi run), with a guard page below the NMI stack: the #GPs pile up on the NMI stack and the kernel takes a double fault', () => {
+    const { k, m } = nestedAfterBreakpoint(withStackLayout('iret-fault', 'guard-pages'));
     const middle = m.symbol('nmi_point_middle');
     let lastRun = -1n;
     let raised = 0;
@@ -92,6 +94,27 @@ describe('iret-fault (reconstruction)', () => {
     expect(pf.cr2! < nmiBottom).toBe(true); // a push into the guard page below the NMI stack
     expect(pf.cr2! >= nmiBottom - 4096n).toBe(true);
     expect(log.some((e) => e.kind === 'delivery-fault' && /while delivering #PF/.test(e.detail ?? ''))).toBe(true);
+  });
+
+  test("the same stream in Linux 3.x's contiguous exception stacks: the #GP frames run on through the #DF and #SS stacks", () => {
+    // cpu/common.c (3.x): one per-CPU array, #SS (IST1), #DF (IST2), NMI (IST3), ... with no gaps.
+    const r = nmiStream('iret-fault');
+    expect(r.stackLayout).toBe('contiguous');
+    expect(r.reached.map((x) => x.region)).toEqual(['NMI stack (IST3)', '#DF stack (IST2)', '#SS stack (IST1)']);
+    // Nothing faulted on the way: both stacks below the NMI stack were written over, half a page each or more.
+    for (const name of ['#DF stack (IST2)', '#SS stack (IST1)'])
+      expect(r.overwritten.find((o) => o.region === name)!.bytes).toBeGreaterThan(1024);
+    // The harness's model ends below the array (unmapped): only there does a push fault, and the
+    // #DF is delivered on the #DF stack, which the staircase had already written over.
+    expect(r.pageFault!.region).toBeNull();
+    expect(r.pageFault!.cr2 < LAYOUT.stackFaultStackTop - 4096n).toBe(true);
+    expect(r.doubleFault!.region).toBe('#DF stack (IST2)');
+    expect(r.failure).toMatchObject({ kind: 'oops', message: 'double fault' });
+    // With a guard page the same stream stops at the bottom of the NMI stack, three times sooner.
+    const g = nmiStream(withStackLayout('iret-fault', 'guard-pages'));
+    expect(g.reached.map((x) => x.region)).toEqual(['NMI stack (IST3)']);
+    expect(g.gpFrames * 2).toBeLessThan(r.gpFrames);
+    expect(g.failure).toMatchObject({ kind: 'oops', message: 'double fault' });
   });
 
   test('the same stream without the exception that started it: every NMI is latched and served, nothing faults', () => {

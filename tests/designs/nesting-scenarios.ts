@@ -1,4 +1,4 @@
-// Scenarios shared by the designs with the nesting machinery (rfc-2011, linux-3.3, linux-3.4,
+// Scenarios shared by the designs with the nesting machinery (rfc-2011, linux-3.3 to linux-3.8,
 // linux-4.2): the nested path rewrites the copied frame, the final IRET lands in repeat_nmi,
 // do_nmi runs again; the race after the variable is cleared; an NMI inside the repeat window.
 import { Kernel } from '../../kernel-lib';

@@ -64,7 +64,7 @@ describe('the historical record', () => {
     expect(good.violations).toEqual([]);
   });
 
-  // NMI-FACTS 2.7: the 2015 hardening. Every workload at depth 2 with one exception in do_nmi.
+  // The 2015 hardening (docs/sources.md). Every workload at depth 2 with one exception in do_nmi.
   for (const workload of ['kernel', 'user', 'syscall', 'debug'] as const) {
     test(`linux-4.2 is clean on the ${workload} workload at depth 2 (nested NMIs, breakpoints, debug traps and page faults in do_nmi)`, async () => {
       const r = await exploreWorkload({ design: 'linux-4.2', workload, depth: 2, exceptions: 1, workers: 2 });
@@ -79,7 +79,7 @@ describe('the historical record', () => {
       expect(r.verdict).toBe('violated');
     }, 30000);
   }
-  // FRED (NMI-FACTS section 1): an exception inside the NMI handler keeps NMIs blocked, so no
+  // FRED (fred.rst; docs/sources.md): an exception inside the NMI handler keeps NMIs blocked, so no
   // schedule nests the handler or loses an NMI.
   for (const workload of ['kernel', 'syscall'] as const) {
     test(`fred is clean on the ${workload} workload`, async () => {

@@ -1,4 +1,4 @@
-// Event delivery through the IDT (../shared/NMI-FACTS.md section 1; Intel SDM vol. 3 chapter 6).
+// Event delivery through the IDT (Intel SDM vol. 3 chapter 6; docs/sources.md).
 import { SELECTORS, Vector, doubleFaultRule } from '../../kernel-lib';
 import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 

@@ -1,5 +1,5 @@
 // FRED event delivery and ERETS/ERETU (Linux Documentation/arch/x86/x86_64/fred.rst,
-// arch/x86/include/asm/fred.h, arch/x86/kernel/fred.c; ../shared/NMI-FACTS.md section 1).
+// arch/x86/include/asm/fred.h, arch/x86/kernel/fred.c).
 import { assembleOrThrow, Machine, Vector } from '../../kernel-lib';
 
 const LEVEL0 = 0xffff880000010000n; // the task's kernel stack (FRED_RSP0)

@@ -1,4 +1,4 @@
-// NMI blocking, the one-deep latch, and IRET (../shared/NMI-FACTS.md section 1).
+// NMI blocking, the one-deep latch, and IRET (SDM vol. 3, 6.7.1; docs/sources.md).
 import { Vector } from '../../kernel-lib';
 import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 

@@ -46,7 +46,7 @@ describe('RDMSR / WRMSR on the GS base MSRs', () => {
   });
 });
 
-describe('SYSCALL / SYSRET (SDM SYSCALL, SYSRET; NMI-FACTS: the syscall gap)', () => {
+describe('SYSCALL / SYSRET (SDM SYSCALL, SYSRET: the syscall gap)', () => {
   const SRC = `
 .section .user, "ax"
 user_start:
