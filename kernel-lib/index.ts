@@ -41,14 +41,20 @@ export {
   WORKLOADS,
   REQUIRED_LABELS,
   KNOWN_LABELS,
+  KernelSetupError,
   DEBUG_STKSZ,
   EXCEPTION_STKSZ,
+  IDT_BYTES,
   LAYOUT,
+  LAYOUT_REGIONS,
   OOPS_REASONS,
   PERCPU,
   PT_REGS,
   THREAD_SIZE,
   harnessSymbols,
+  DO_NMI_PRESETS,
+  doNmiPreset,
+  doNmiReleases,
 } from './harness';
 export type {
   ArmedException,
@@ -61,6 +67,9 @@ export type {
   KernelSnapshot,
   WorkloadId,
   PercpuVar,
+  LayoutRegion,
+  DoNmiOptions,
+  DoNmiPreset,
 } from './harness';
 export {
   checkDesignSource,
@@ -71,8 +80,20 @@ export {
   designsDirectory,
   expandStack,
   manifestProblems,
+  extractNmiEntry,
+  readUserManifest,
 } from './designs';
-export type { CheckDesignResult, Design, DesignManifest, DesignSummary, StackEntry, StackSlot } from './designs';
+export type {
+  CheckDesignResult,
+  Design,
+  DesignManifest,
+  DesignSummary,
+  EntryExtraction,
+  SourceDesignOptions,
+  StackEntry,
+  StackSlot,
+  TakenRange,
+} from './designs';
 // Views: stack diagrams, traces, plots and notebook display (kernel-lib/view/).
 export * from './view';
 export {

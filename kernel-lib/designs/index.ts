@@ -2,45 +2,33 @@
 import { AssemblyError } from '../asm';
 import type { Diagnostic } from '../asm/program';
 import { assembleDesign } from '../harness/kernel';
-import { Design, DesignManifest, designFrom, manifestProblems } from './manifest';
+import { Design, designFrom, manifestProblems } from './manifest';
+import { manifestFor, withDoNmiPreset } from './user-manifest';
+import type { SourceDesignOptions } from './user-manifest';
 
 export type { Design, DesignManifest, StackEntry, StackSlot } from './manifest';
 export { expandStack, manifestProblems } from './manifest';
 export { getDesign, listDesigns, summarizeDesign, designsDirectory } from './registry';
 export type { DesignSummary } from './registry';
+export { extractNmiEntry } from './entry-file';
+export type { EntryExtraction, TakenRange } from './entry-file';
+export { readUserManifest, withDoNmiPreset } from './user-manifest';
+export type { SourceDesignOptions } from './user-manifest';
 
 export type CheckDesignResult =
   { ok: true; design: Design; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
-/** The manifest of a listing of the user's own: `meta` with defaults for what it leaves out. */
-function manifestFor(meta: Partial<DesignManifest>): DesignManifest {
-  return {
-    id: meta.id ?? 'my-design',
-    title: meta.title ?? 'My design',
-    year: meta.year ?? new Date().getFullYear(),
-    author: meta.author ?? 'you',
-    source: meta.source ?? 'user-supplied listing',
-    summary: meta.summary ?? 'A design from a listing of your own.',
-    reconstruction: meta.reconstruction ?? false,
-    listing: meta.listing ?? `${meta.id ?? 'my-design'}.S`,
-    notes: meta.notes,
-    harness: meta.harness,
-    order: meta.order,
-    stack: meta.stack,
-    returnsWithoutIret: meta.returnsWithoutIret,
-    intendedFaults: meta.intendedFaults,
-  };
-}
-
 /**
  * Check a listing against the source contract without throwing: it must assemble together with
  * the harness and define `nmi`. Errors carry file:line:column in the listing (file name:
- * meta.listing, default '<id>.S').
+ * meta.listing, default '<id>.S'). `meta.doNmi` names the release whose do_nmi the listing runs
+ * with (see harness/do-nmi-presets.ts).
  */
-export function checkDesignSource(text: string, meta: Partial<DesignManifest> = {}): CheckDesignResult {
-  const manifest = manifestFor(meta);
+export function checkDesignSource(text: string, meta: SourceDesignOptions = {}): CheckDesignResult {
+  const preset = withDoNmiPreset(meta);
+  const manifest = manifestFor(preset.ok ? preset.meta : meta);
   // The manifest is checked before it is used (a malformed field must come back as a message).
-  const problems = manifestProblems(manifest);
+  const problems = [...(preset.ok ? [] : preset.problems), ...manifestProblems(manifest)];
   if (problems.length > 0) {
     const loc = { file: manifest.listing, line: 1, column: 1, text: '' };
     return {
@@ -59,7 +47,7 @@ export function checkDesignSource(text: string, meta: Partial<DesignManifest> = 
  * A design from your own listing (see kernel-lib/designs/README.md for the contract). Throws an
  * AssemblyError listing every problem; pass the result to buildKernel({ design }).
  */
-export function loadDesignFromSource(text: string, meta: Partial<DesignManifest> = {}): Design {
+export function loadDesignFromSource(text: string, meta: SourceDesignOptions = {}): Design {
   const r = checkDesignSource(text, meta);
   if (r.ok === false) throw new AssemblyError(r.errors);
   return r.design;

@@ -73,6 +73,8 @@ export const INTENDABLE_FAULTS: Record<string, number> = {
  *   Linux's stack levels, enters every event through its FRED entry points and returns with
  *   ERETS/ERETU; the design's `nmi` is then called by the dispatcher, with pt_regs in %rdi.
  * - doNmiLatch: Linux 4.2's NOT_RUNNING / EXECUTING / LATCHED guard in do_nmi (nmi.c).
+ * - doNmiCr2: Linux 4.2's CR2 save and restore in do_nmi (nmi.c, nmi_cr2): CR2 saved when the
+ *   outermost run starts, put back at the end of each lap if the handler changed it.
  * - gates: IDT gates whose handler is a label of the design's listing instead of the harness's,
  *   by vector number (e.g. { "13": "my_general_protection" }); the gate keeps the harness's IST.
  */
@@ -80,6 +82,7 @@ export interface HarnessOptions {
   nmiIdtTable?: boolean;
   fred?: boolean;
   doNmiLatch?: boolean;
+  doNmiCr2?: boolean;
   gates?: Record<string, string>;
 }
 
@@ -93,7 +96,13 @@ export interface Design {
   summary: string;
   reconstruction: boolean;
   notes: string[];
-  harness: { nmiIdtTable: boolean; fred?: boolean; doNmiLatch?: boolean; gates?: Record<string, string> };
+  harness: {
+    nmiIdtTable: boolean;
+    fred?: boolean;
+    doNmiLatch?: boolean;
+    doNmiCr2?: boolean;
+    gates?: Record<string, string>;
+  };
   order: number;
   /** The NMI stack annotations, expanded to single slots, highest address first. */
   stack: StackSlot[];
@@ -151,7 +160,7 @@ export function manifestProblems(m: unknown): string[] {
     const h = o.harness as Record<string, unknown>;
     if (typeof h !== 'object' || h === null) p.push("'harness' must be an object");
     else {
-      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch'])
+      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch', 'doNmiCr2'])
         if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
       if (h.gates !== undefined) {
         const g = h.gates as Record<string, unknown>;
@@ -221,6 +230,7 @@ export function designFrom(manifest: DesignManifest, text: string, fileName = ma
       nmiIdtTable: manifest.harness?.nmiIdtTable ?? false,
       ...(manifest.harness?.fred ? { fred: true } : {}),
       ...(manifest.harness?.doNmiLatch ? { doNmiLatch: true } : {}),
+      ...(manifest.harness?.doNmiCr2 ? { doNmiCr2: true } : {}),
       ...(manifest.harness?.gates ? { gates: { ...manifest.harness.gates } } : {}),
     },
     order: manifest.order ?? 1000,

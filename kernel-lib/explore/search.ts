@@ -20,7 +20,7 @@
 import type { BoundaryHook, Machine, MachineSnapshot } from '../machine/machine';
 import { Vector } from '../isa/faults';
 import type { Kernel, ExceptionKind } from '../harness/kernel';
-import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
+import { LAYOUT, PERCPU, DEBUG_STKSZ, THREAD_SIZE } from '../harness/layout';
 import { INVARIANTS, InvariantId } from './invariants';
 import {
   MonitorState,
@@ -39,7 +39,7 @@ import {
 import type { LoggedEvent } from '../machine/event-log';
 import type { Insn } from '../isa/insn';
 import { ScheduleEvent, compareSchedules } from './schedule';
-import { HashRegion, peek32, regionsFor, StateHasher, wordAt } from './state-hash';
+import { HashRegion, peek32, StateHasher, stateRegions, wordAt } from './state-hash';
 import { StateTable } from './state-table';
 import {
   Cursor,
@@ -219,23 +219,8 @@ export class Explorer {
       if (insn === undefined) throw new Error(`explorer: no instruction at ${label} (returnsWithoutIret)`);
       this.returnInsns.push(insn);
     }
-    // The memory that decides the future: the harness globals and per-CPU data, the top of every
-    // stack the entry code and the handlers use (both halves of the debug stack: its IST pointer
-    // moves down by EXCEPTION_STKSZ while a #DB/#BP handler body runs), the user data.
-    const data = kernel.program.sections.find((s) => s.name === '.data');
-    const udata = kernel.program.sections.find((s) => s.name === '.udata');
-    this.regions = [
-      ...regionsFor(LAYOUT.percpuBase, PERCPU.syscall_count + 8),
-      ...regionsFor(LAYOUT.percpuBase + BigInt(PERCPU.init_tss), 0x68),
-      ...(data ? regionsFor(data.address, Math.min(data.bytes.length, 4096)) : []),
-      ...(udata ? regionsFor(udata.address, Math.min(udata.bytes.length, 256)) : []),
-      ...regionsFor(LAYOUT.nmiStackTop - 768n, 768),
-      ...regionsFor(LAYOUT.debugStackTop - 512n, 512),
-      ...regionsFor(LAYOUT.debugStackTop - BigInt(EXCEPTION_STKSZ) - 384n, 384),
-      ...regionsFor(LAYOUT.kernelStackTop - 768n, 768),
-      ...regionsFor(LAYOUT.doubleFaultStackTop - 64n, 64),
-      ...regionsFor(LAYOUT.userStackTop - 64n, 64),
-    ];
+    // The memory that decides the future: every writable page (see stateRegions).
+    this.regions = stateRegions(m);
     this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
     // Room for every slot a deep path writes, so that checkpoints stay valid (about 4 MiB).
     m.memory.setJournalCapacity(bound.journalEntries ?? 1 << 17);

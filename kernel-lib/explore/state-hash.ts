@@ -1,8 +1,9 @@
 // A cheap hash of "everything that decides the future" at an instruction boundary: the CPU state
-// the handlers can observe (registers, flags, RIP, CPL and segments, GS bases, CR2, IDTR, NMI
-// blocking and the latch) and the memory the entry code and the harness use (the stack tops and
-// the harness globals), plus the explorer's own bookkeeping. Two boundaries with equal keys have
-// the same futures, so the explorer explores them once.
+// the code can observe or change (registers, flags, RIP, CPL and segments, GS and FS bases, the
+// control registers, the SYSCALL MSRs, IDTR, NMI blocking and the latch) and every byte of memory
+// the code can write (stateRegions), plus the explorer's own bookkeeping. Two boundaries with
+// equal keys have the same futures, so the explorer explores them once.
+import type { Cpu } from '../machine/cpu';
 import type { Machine } from '../machine/machine';
 import type { MemorySnapshot, Page } from '../machine/memory';
 
@@ -38,6 +39,20 @@ export function regionsFor(address: bigint, bytes: number): HashRegion[] {
     a += BigInt(n);
   }
   return out;
+}
+
+/**
+ * The memory that decides the future: every word of every writable page the machine has mapped.
+ * Read-only pages (the code) never change, so they cannot tell two states apart; every writable
+ * one may be read later, by the design, do_nmi, the handlers or the workload, and so is hashed
+ * whole, wherever the stack pointers are. The pages come from what the harness mapped (its
+ * LAYOUT_REGIONS and the program's writable sections), so a region added to the layout is hashed
+ * without a change here. Take it at the reference state (the explorer's steady state).
+ */
+export function stateRegions(m: Machine): HashRegion[] {
+  const out: HashRegion[] = [];
+  for (const [page, p] of m.memory.pages) if (p.writable) out.push({ page, from: 0, to: 1024 });
+  return out.sort((a, b) => a.page - b.page);
 }
 
 /** The hashed words of one page: which they are, their values at the reference state, and which changed. */
@@ -146,6 +161,20 @@ export class StateHasher {
     }
     this.referenceA = a;
     this.referenceB = b;
+    const cpu = m.cpu;
+    this.control = [cpu.cr0, cpu.cr3, cpu.cr4, cpu.efer];
+  }
+
+  /** CR0, CR3, CR4 and EFER at the reference state: rarely written, so compared, not hashed each time. */
+  private readonly control: readonly bigint[];
+
+  /** 0 while the control registers hold their reference values, else a digest of them. */
+  private controlDigest(cpu: Cpu): number {
+    const c = this.control;
+    if (cpu.cr0 === c[0] && cpu.cr3 === c[1] && cpu.cr4 === c[2] && cpu.efer === c[3]) return 0;
+    const words: number[] = [];
+    for (const v of [cpu.cr0, cpu.cr3, cpu.cr4, cpu.efer]) words.push(Number(v & 0xffffffffn), Number(v >> 32n));
+    return digestOf(words, 0x2545f491) | 1;
   }
 
   /** The key of the machine now, mixed with `extra` and `extra2`. */
@@ -201,6 +230,15 @@ export class StateHasher {
     b = mixB(b, cpu.fsBaseLo);
     a = mixA(a, cpu.fsBaseHi);
     b = mixB(b, cpu.fsBaseHi);
+    // The rest a design could change: the selectors SWAPGS and IRET leave alone, the IDT limit
+    // (LIDT), the SYSCALL MSRs (WRMSR: the generation names their values; see Cpu.msrGeneration)
+    // and the control registers.
+    const segs = cpu.ds ^ (cpu.es << 16) ^ Math.imul(cpu.fsSel ^ (cpu.gsSel << 16), 0x9e3779b1);
+    a = mixA(a, segs);
+    b = mixB(b, segs);
+    const other = cpu.idtLimit ^ Math.imul(cpu.msrGeneration, 0x85ebca6b) ^ this.controlDigest(cpu);
+    a = mixA(a, other);
+    b = mixB(b, other);
     this.memorySums();
     a = mixA(a, this.sumA);
     b = mixB(b, this.sumB);

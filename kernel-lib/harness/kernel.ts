@@ -12,16 +12,7 @@ import type { MachineEvent } from '../machine/event-log';
 import { Gate } from '../machine/descriptors';
 import type { Design } from '../designs/manifest';
 import { getDesign } from '../designs/registry';
-import {
-  harnessSymbols,
-  LAYOUT,
-  OOPS_REASONS,
-  PERCPU,
-  PercpuVar,
-  EXCEPTION_STKSZ,
-  DEBUG_STKSZ,
-  THREAD_SIZE,
-} from './layout';
+import { harnessSymbols, LAYOUT, OOPS_REASONS, PERCPU, PercpuVar, LAYOUT_REGIONS } from './layout';
 
 export type WorkloadId = 'kernel' | 'user' | 'syscall' | 'debug';
 export const WORKLOADS: readonly WorkloadId[] = ['kernel', 'user', 'syscall', 'debug'];
@@ -168,13 +159,19 @@ export const KNOWN_LABELS = [
   'nmi_restore',
 ] as const;
 
+/**
+ * The kernel around a design could not be brought to its workload's steady state (a listing that
+ * breaks the harness code, say): a fact about the design, not a fault of NMI Lab.
+ */
+export class KernelSetupError extends Error {}
+
 export type AssembleDesignResult =
   { ok: true; program: Program; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
 const programCache = new Map<string, AssembleDesignResult>();
 
 function programKey(design: Design): string {
-  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${(design.returnsWithoutIret ?? []).join(',')}\0${JSON.stringify(design.intendedFaults ?? [])}\0${design.text}`;
+  return `${design.fileName}\0${design.harness.nmiIdtTable}\0${design.harness.fred === true}\0${design.harness.doNmiLatch === true}\0${design.harness.doNmiCr2 === true}\0${JSON.stringify(design.harness.gates ?? {})}\0${(design.returnsWithoutIret ?? []).join(',')}\0${JSON.stringify(design.intendedFaults ?? [])}\0${design.text}`;
 }
 
 /**
@@ -195,6 +192,7 @@ export function assembleDesign(design: Design): AssembleDesignResult {
   if (design.harness.nmiIdtTable) defines.CONFIG_NMI_IDT_TABLE = '1';
   if (design.harness.fred === true) defines.CONFIG_FRED = '1';
   if (design.harness.doNmiLatch === true) defines.CONFIG_DO_NMI_LATCH = '1';
+  if (design.harness.doNmiCr2 === true) defines.CONFIG_DO_NMI_CR2 = '1';
   const r = assemble({
     files: [
       { name: 'harness/prelude.h', text: prelude },
@@ -353,7 +351,8 @@ export class Kernel {
     m.setReg('rflags', 0x202n); // IF set: a normal context
     m.setReg('rip', m.symbol(setup.entry));
     const r = m.run({ until: setup.steady, maxSteps: 10_000 });
-    if (r.stop !== 'until') throw new Error(`workload '${workload}' did not reach ${setup.steady}: ${r.message}`);
+    if (r.stop !== 'until')
+      throw new KernelSetupError(`workload '${workload}' did not reach ${setup.steady}: ${r.message}`);
     this.steadyState = this.snapshot();
   }
 
@@ -559,12 +558,7 @@ function injectedFor(a: ArmState): { type: 'exception'; vector: number; errorCod
  */
 function setUpCpu(m: Machine, design?: Design): void {
   const L = LAYOUT;
-  m.map(L.percpuBase, L.percpuSize);
-  m.map(L.doubleFaultStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
-  m.map(L.nmiStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
-  m.map(L.debugStackTop - BigInt(DEBUG_STKSZ), DEBUG_STKSZ);
-  m.map(L.kernelStackTop - BigInt(THREAD_SIZE), THREAD_SIZE);
-  m.map(L.userStackTop - BigInt(L.userStackSize), L.userStackSize, { user: true });
+  for (const r of LAYOUT_REGIONS) m.map(r.base, r.bytes, { user: r.user === true });
 
   const gates = (debugIst: number): Record<number, Omit<Gate, 'selector' | 'present'>> => {
     const g = (label: string, ist: number, dpl: 0 | 3 = 0) => ({
