@@ -51,7 +51,7 @@ interface ConditionalGroup {
   lines: number[];
 }
 
-const IDENT = /[A-Za-z_.$][\w.$]*/g;
+const IDENT = /[A-Za-z_.][\w.$]*/g;
 
 /** Each line with its comments blanked to spaces (columns kept), across lines. */
 function codeLines(lines: string[]): string[] {
