@@ -41,7 +41,8 @@ describe('the state hash covers the harness layout', () => {
   test('every writable section of the program (the harness globals and the user data)', () => {
     const writable = k.program.sections.filter((s) => s.name !== '.text' && s.name !== '.user' && s.bytes.length > 0);
     expect(writable.map((s) => s.name)).toEqual(expect.arrayContaining(['.data', '.udata']));
-    for (const s of writable) expect(`${s.name}: ${covered(regions, s.address, s.bytes.length)}`).toBe(`${s.name}: true`);
+    for (const s of writable)
+      expect(`${s.name}: ${covered(regions, s.address, s.bytes.length)}`).toBe(`${s.name}: true`);
   });
 
   test('every writable page the machine has mapped, on every workload and with FRED: nothing writable is left out', () => {
