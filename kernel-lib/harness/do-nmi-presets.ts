@@ -42,7 +42,7 @@ export const DO_NMI_PRESETS: readonly DoNmiPreset[] = [
     entry: 'the 3.3 nesting entry (NMI executing variable, Saved and copied frames, repeat_nmi); CR2 not saved',
     sources: [
       'commit 3f3c8b8c4b2a, x86: Add workaround to NMI iret woes (Linux 3.3), with its companion nmi_idt_table change in nmi.c',
-      'Linux 3.4 and 3.6 arch/x86/kernel/nmi.c: the 64-bit nmi_nesting_preprocess tests is_debug_stack(regs->sp), calls debug_stack_set_zero() and sets update_debug_stack; nmi_state sits under CONFIG_X86_32',
+      'Linux 3.6 arch/x86/kernel/nmi.c (the same 64-bit code): nmi_nesting_preprocess tests is_debug_stack(regs->sp), calls debug_stack_set_zero() and sets update_debug_stack; nmi_state sits under CONFIG_X86_32',
     ],
   },
   {
@@ -65,8 +65,8 @@ export const DO_NMI_PRESETS: readonly DoNmiPreset[] = [
       'the 4.2 entry: NMIs from user mode run on the kernel stack (9b6e6a8334d5), the repeat_nmi RIP test comes first (a27507ca2d79), DF marks the NMI exit (810bc075f78f); CR2 is no longer saved in the entry',
     sources: [
       'commit 0e181bb58143, x86/nmi: Enable nested do_nmi handling for 64-bit kernels (Linux 4.2)',
-      'Linux 4.x arch/x86/kernel/nmi.c: do_nmi checks and sets nmi_state, saves read_cr2() into nmi_cr2 before the nmi_restart label, restores it before this_cpu_dec_return(nmi_state); the debug-stack switch is under CONFIG_X86_64',
-      'Linux 4.1.x and 4.4.x stable arch/x86 entry_64.S: the nmi entry no longer touches CR2',
+      'Linux 4.14 arch/x86/kernel/nmi.c (unchanged in this respect since): do_nmi checks and sets nmi_state, saves read_cr2() into nmi_cr2 before the nmi_restart label, restores it before this_cpu_dec_return(nmi_state); the debug-stack switch, under CONFIG_X86_64, runs inside the restart loop',
+      'Linux 4.1 and 4.4 stable entry_64.S (arch/x86/kernel/ and arch/x86/entry/): the nmi entry no longer touches CR2',
     ],
   },
 ];
