@@ -65,7 +65,7 @@ export const DO_NMI_PRESETS: readonly DoNmiPreset[] = [
       'the 4.2 entry: NMIs from user mode run on the kernel stack (9b6e6a8334d5), the repeat_nmi RIP test comes first (a27507ca2d79), DF marks the NMI exit (810bc075f78f); CR2 is no longer saved in the entry',
     sources: [
       'commit 0e181bb58143, x86/nmi: Enable nested do_nmi handling for 64-bit kernels (Linux 4.2)',
-      'Linux 4.14 arch/x86/kernel/nmi.c (unchanged in this respect since): do_nmi checks and sets nmi_state, saves read_cr2() into nmi_cr2 before the nmi_restart label, restores it before this_cpu_dec_return(nmi_state); the debug-stack switch, under CONFIG_X86_64, runs inside the restart loop',
+      'Linux 4.14 arch/x86/kernel/nmi.c: do_nmi checks and sets nmi_state, saves read_cr2() into nmi_cr2 before the nmi_restart label, restores it before this_cpu_dec_return(nmi_state); the debug-stack switch, under CONFIG_X86_64, runs inside the restart loop',
       'Linux 4.1 and 4.4 stable entry_64.S (arch/x86/kernel/ and arch/x86/entry/): the nmi entry no longer touches CR2',
     ],
   },
