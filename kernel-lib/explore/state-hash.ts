@@ -71,6 +71,9 @@ interface HashedPage {
   /** Scratch for accounting a batch of journal entries: the batch a word was last seen in, and its value before that write. */
   seen: Int32Array;
   before: Int32Array;
+  /** The shares of the reference words (of zeros for a page unmapped then): fullSums starts from them. */
+  refA: number;
+  refB: number;
 }
 
 // One word's share of the memory sums, in two independent lanes (a murmur3-style finaliser of
@@ -145,6 +148,8 @@ export class StateHasher {
           reference: page === null ? new Int32Array(1024) : wordsOf(page).slice(),
           seen: new Int32Array(1024),
           before: new Int32Array(1024),
+          refA: 0,
+          refB: 0,
         };
         this.byKey.set(r.page, hp);
         this.pages.push(hp);
@@ -154,10 +159,12 @@ export class StateHasher {
     let a = 0;
     let b = 0;
     for (const hp of this.pages) {
-      if (hp.page === null) continue;
       this.pageSums(hp, hp.reference);
-      a = (a + this.entryA[0]) | 0;
-      b = (b + this.entryB[0]) | 0;
+      hp.refA = this.entryA[0];
+      hp.refB = this.entryB[0];
+      if (hp.page === null) continue;
+      a = (a + hp.refA) | 0;
+      b = (b + hp.refB) | 0;
     }
     this.referenceA = a;
     this.referenceB = b;
@@ -371,12 +378,33 @@ export class StateHasher {
         }
         continue;
       }
-      this.pageSums(hp, wordsOf(page));
+      this.pageSumsFromReference(hp, wordsOf(page));
       a = (a + this.entryA[0]) | 0;
       b = (b + this.entryB[0]) | 0;
     }
     this.sumA = a;
     this.sumB = b;
+  }
+
+  /**
+   * pageSums(hp, words), worked out from the reference sums: only the words that differ from the
+   * reference are hashed (whole pages are hashed, and most of a page is as it was).
+   */
+  private pageSumsFromReference(hp: HashedPage, words: Int32Array): void {
+    let a = hp.refA;
+    let b = hp.refB;
+    const ref = hp.reference;
+    const mask = hp.mask;
+    for (let i = 0; i < 1024; i++) {
+      const v = words[i];
+      const r = ref[i];
+      if (v === r || mask[i] === 0) continue;
+      const id = wordId(hp.salt, i);
+      a = (a + shareA(id, v) - shareA(id, r)) | 0;
+      b = (b + shareB(id, v) - shareB(id, r)) | 0;
+    }
+    this.entryA[0] = a;
+    this.entryB[0] = b;
   }
 
   /** The shares of a page's hashed words, with these values, into entryA[0], entryB[0]. */
