@@ -26,9 +26,9 @@ export type CheckDesignResult =
  */
 export function checkDesignSource(text: string, meta: SourceDesignOptions = {}): CheckDesignResult {
   const preset = withDoNmiPreset(meta);
-  const manifest = manifestFor(preset.ok ? preset.meta : meta);
+  const manifest = manifestFor(preset.meta);
   // The manifest is checked before it is used (a malformed field must come back as a message).
-  const problems = [...(preset.ok ? [] : preset.problems), ...manifestProblems(manifest)];
+  const problems = [...preset.problems, ...manifestProblems(manifest)];
   if (problems.length > 0) {
     const loc = { file: manifest.listing, line: 1, column: 1, text: '' };
     return {

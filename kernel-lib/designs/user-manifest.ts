@@ -55,25 +55,23 @@ export function manifestFor(meta: Partial<DesignManifest>): DesignManifest {
 }
 
 /**
- * The options with the do_nmi preset applied to the harness options; problems in words when the
- * release is unknown or the manifest's harness options disagree with the preset.
+ * The options with the do_nmi preset applied to the harness options; problems in words (none when
+ * all is well) when the release is unknown or the manifest's harness options disagree with it.
  */
-export function withDoNmiPreset(
-  meta: SourceDesignOptions,
-): { ok: true; meta: Partial<DesignManifest> } | { ok: false; problems: string[] } {
+export function withDoNmiPreset(meta: SourceDesignOptions): { meta: Partial<DesignManifest>; problems: string[] } {
   const { doNmi, ...rest } = meta;
-  if (doNmi === undefined) return { ok: true, meta: rest };
+  if (doNmi === undefined) return { meta: rest, problems: [] };
   const preset = doNmiPreset(doNmi);
   if (preset === undefined)
-    return { ok: false, problems: [`no do_nmi preset for release '${doNmi}' (there are: ${doNmiReleases()})`] };
+    return { meta: rest, problems: [`no do_nmi preset for release '${doNmi}' (there are: ${doNmiReleases()})`] };
   const harness = (rest.harness ?? {}) as Record<string, unknown>;
   const problems: string[] = [];
   for (const [k, v] of Object.entries(preset.harness) as [keyof DoNmiOptions, boolean][]) {
     if (harness[k] !== undefined && harness[k] !== v)
       problems.push(`harness.${k} is ${String(harness[k])}, but the do_nmi of ${preset.release} has it ${v}`);
   }
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, meta: { ...rest, harness: { ...rest.harness, ...preset.harness } } };
+  if (problems.length > 0) return { meta: rest, problems };
+  return { meta: { ...rest, harness: { ...rest.harness, ...preset.harness } }, problems: [] };
 }
 
 /**
