@@ -107,7 +107,7 @@ export function designArg(
       io.err(`nmi-lab: ${manifestFile} names no listing: add "listing": "FILE.S" or give --source FILE.S\n`);
       return null;
     }
-    listing = path.join(path.dirname(manifestFile as string), meta.listing);
+    listing = path.resolve(path.dirname(manifestFile as string), meta.listing);
   }
   const raw = readText(listing, entryFile !== undefined ? 'the entry file' : 'the listing', io);
   if (raw === null) return null;

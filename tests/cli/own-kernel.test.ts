@@ -174,6 +174,24 @@ describe('every replay command explore prints runs as printed', () => {
     expect(printed[0]).toContain(`--manifest '${manifest}'`);
   }, 240000);
 
+  test('for a --manifest that names its listing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-manifest-'));
+    const manifest = path.join(dir, 'mine.json');
+    const listing = path.relative(dir, path.join(ROOT, 'kernel-lib', 'designs', 'linux-3.3.S'));
+    fs.writeFileSync(manifest, JSON.stringify({ id: 'mine', listing, harness: { nmiIdtTable: true } }));
+    const printed = await replayAll([
+      '--manifest',
+      manifest,
+      '--workload',
+      'syscall',
+      '--depth',
+      '1',
+      '--exceptions',
+      '0',
+    ]);
+    expect(printed[0]).toMatch(/^nmi-lab replay --manifest \S+mine\.json --workload syscall --schedule '/);
+  }, 240000);
+
   test('for a shipped design, and through a real shell', async () => {
     const printed = await replayAll(['linux-3.3', '--workload', 'syscall', '--depth', '1', '--exceptions', '0']);
     // One of them through bash, with a `nmi-lab` on the PATH, exactly as printed.
