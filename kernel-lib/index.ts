@@ -44,9 +44,7 @@ export {
   KernelSetupError,
   DEBUG_STKSZ,
   EXCEPTION_STKSZ,
-  IDT_BYTES,
   LAYOUT,
-  LAYOUT_REGIONS,
   OOPS_REASONS,
   PERCPU,
   PT_REGS,
@@ -67,7 +65,6 @@ export type {
   KernelSnapshot,
   WorkloadId,
   PercpuVar,
-  LayoutRegion,
   DoNmiOptions,
   DoNmiPreset,
 } from './harness';

@@ -45,9 +45,9 @@ export function regionsFor(address: bigint, bytes: number): HashRegion[] {
  * The memory that decides the future: every word of every writable page the machine has mapped.
  * Read-only pages (the code) never change, so they cannot tell two states apart; every writable
  * one may be read later, by the design, do_nmi, the handlers or the workload, and so is hashed
- * whole, wherever the stack pointers are. The pages come from what the harness mapped (its
- * LAYOUT_REGIONS and the program's writable sections), so a region added to the layout is hashed
- * without a change here. Take it at the reference state (the explorer's steady state).
+ * whole, wherever the stack pointers are. The pages come from what the harness mapped (the regions
+ * of its layout, harness/layout.ts, and the program's writable sections), so a region added to the
+ * layout is hashed without a change here. Take it at the reference state (the explorer's steady state).
  */
 export function stateRegions(m: Machine): HashRegion[] {
   const out: HashRegion[] = [];

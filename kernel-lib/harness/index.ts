@@ -23,15 +23,13 @@ export type {
 export {
   DEBUG_STKSZ,
   EXCEPTION_STKSZ,
-  IDT_BYTES,
   LAYOUT,
-  LAYOUT_REGIONS,
   OOPS_REASONS,
   PERCPU,
   PT_REGS,
   THREAD_SIZE,
   harnessSymbols,
 } from './layout';
-export type { LayoutRegion, PercpuVar } from './layout';
+export type { PercpuVar } from './layout';
 export { DO_NMI_PRESETS, doNmiPreset, doNmiReleases } from './do-nmi-presets';
 export type { DoNmiOptions, DoNmiPreset } from './do-nmi-presets';

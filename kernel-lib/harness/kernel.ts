@@ -12,7 +12,16 @@ import type { MachineEvent } from '../machine/event-log';
 import { Gate } from '../machine/descriptors';
 import type { Design } from '../designs/manifest';
 import { getDesign } from '../designs/registry';
-import { harnessSymbols, LAYOUT, OOPS_REASONS, PERCPU, PercpuVar, LAYOUT_REGIONS } from './layout';
+import {
+  harnessSymbols,
+  LAYOUT,
+  OOPS_REASONS,
+  PERCPU,
+  PercpuVar,
+  EXCEPTION_STKSZ,
+  DEBUG_STKSZ,
+  THREAD_SIZE,
+} from './layout';
 
 export type WorkloadId = 'kernel' | 'user' | 'syscall' | 'debug';
 export const WORKLOADS: readonly WorkloadId[] = ['kernel', 'user', 'syscall', 'debug'];
@@ -558,7 +567,12 @@ function injectedFor(a: ArmState): { type: 'exception'; vector: number; errorCod
  */
 function setUpCpu(m: Machine, design?: Design): void {
   const L = LAYOUT;
-  for (const r of LAYOUT_REGIONS) m.map(r.base, r.bytes, { user: r.user === true });
+  m.map(L.percpuBase, L.percpuSize);
+  m.map(L.doubleFaultStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
+  m.map(L.nmiStackTop - BigInt(EXCEPTION_STKSZ), EXCEPTION_STKSZ);
+  m.map(L.debugStackTop - BigInt(DEBUG_STKSZ), DEBUG_STKSZ);
+  m.map(L.kernelStackTop - BigInt(THREAD_SIZE), THREAD_SIZE);
+  m.map(L.userStackTop - BigInt(L.userStackSize), L.userStackSize, { user: true });
 
   const gates = (debugIst: number): Record<number, Omit<Gate, 'selector' | 'present'>> => {
     const g = (label: string, ist: number, dpl: 0 | 3 = 0) => ({

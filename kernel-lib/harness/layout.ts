@@ -45,45 +45,6 @@ export const LAYOUT = {
   workloadFaultAddress: 0xffffc90000456000n,
 } as const;
 
-/** Bytes of one IDT: 256 gates of 16 bytes. */
-export const IDT_BYTES = 256 * 16;
-
-/** A region of guest memory the harness maps around a design. */
-export interface LayoutRegion {
-  name: string;
-  /** Lowest address. */
-  base: bigint;
-  bytes: number;
-  /** A user page (the user stack); the others are supervisor-only. */
-  user?: boolean;
-}
-
-/**
- * Every region the harness maps besides the program's own sections (.text, .data, .user, .udata):
- * the per-CPU area (with the TSS), both IDTs and every stack, all writable. The harness maps
- * exactly these (kernel.ts), and the explorer's state hash covers every writable page the machine
- * has mapped, so a region added here is both mapped and hashed.
- */
-export const LAYOUT_REGIONS: readonly LayoutRegion[] = [
-  { name: 'per-CPU area', base: LAYOUT.percpuBase, bytes: LAYOUT.percpuSize },
-  { name: 'IDT', base: LAYOUT.idtBase, bytes: IDT_BYTES },
-  { name: 'nmi_idt_table', base: LAYOUT.nmiIdtBase, bytes: IDT_BYTES },
-  {
-    name: 'double-fault stack (IST1)',
-    base: LAYOUT.doubleFaultStackTop - BigInt(EXCEPTION_STKSZ),
-    bytes: EXCEPTION_STKSZ,
-  },
-  { name: 'NMI stack (IST3)', base: LAYOUT.nmiStackTop - BigInt(EXCEPTION_STKSZ), bytes: EXCEPTION_STKSZ },
-  { name: 'debug stack (IST4)', base: LAYOUT.debugStackTop - BigInt(DEBUG_STKSZ), bytes: DEBUG_STKSZ },
-  { name: 'task kernel stack', base: LAYOUT.kernelStackTop - BigInt(THREAD_SIZE), bytes: THREAD_SIZE },
-  {
-    name: 'user stack',
-    base: LAYOUT.userStackTop - BigInt(LAYOUT.userStackSize),
-    bytes: LAYOUT.userStackSize,
-    user: true,
-  },
-];
-
 /** Per-CPU variables: offsets from the per-CPU base, used as `PER_CPU_VAR(name)`. */
 export const PERCPU = {
   percpu_self: 0x00,

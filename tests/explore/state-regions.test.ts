@@ -1,7 +1,7 @@
 // The explorer's state hash covers every byte of state that can change the future: every
 // per-CPU variable, every region of the harness layout, the program's writable sections, and the
 // CPU state a design can change. Two states that differ only there must not be merged.
-import { buildKernel, LAYOUT, LAYOUT_REGIONS, PERCPU, WORKLOADS } from '../../kernel-lib';
+import { buildKernel, LAYOUT, PERCPU, WORKLOADS } from '../../kernel-lib';
 import type { Kernel } from '../../kernel-lib';
 import { Explorer } from '../../kernel-lib/explore/search';
 import { HashRegion, StateHasher, stateRegions } from '../../kernel-lib/explore/state-hash';
@@ -34,8 +34,42 @@ describe('the state hash covers the harness layout', () => {
     }
   });
 
-  test('every region of the layout, whole: the per-CPU area, both IDTs, every stack', () => {
-    for (const r of LAYOUT_REGIONS) expect(`${r.name}: ${covered(regions, r.base, r.bytes)}`).toBe(`${r.name}: true`);
+  /**
+   * Every stack and table the kernel's layout names (any key ending in StackTop, the per-CPU area
+   * and both IDTs), whole: from its base or top, page by page while the machine has it mapped. A
+   * stack or area added to the layout is found here without a change to the test.
+   */
+  function layoutAreas(kk: Kernel): { name: string; pages: number[] }[] {
+    const layout = kk.layout as unknown as Record<string, unknown>;
+    const out: { name: string; pages: number[] }[] = [];
+    for (const [name, v] of Object.entries(layout)) {
+      if (typeof v !== 'bigint') continue;
+      const pages: number[] = [];
+      if (name.endsWith('StackTop')) {
+        for (let p = Number((v - 1n) >> 12n); kk.machine.memory.pages.has(p); p--) pages.push(p);
+      } else if (name === 'percpuBase' || name === 'idtBase' || name === 'nmiIdtBase') {
+        for (let p = Number(v >> 12n); kk.machine.memory.pages.has(p) && pages.length < 16; p++) pages.push(p);
+      } else continue;
+      out.push({ name, pages });
+    }
+    return out;
+  }
+
+  test('every stack, the per-CPU area and both IDTs the layout names, whole', () => {
+    const areas = layoutAreas(k);
+    expect(areas.map((a) => a.name)).toEqual(
+      expect.arrayContaining(['percpuBase', 'idtBase', 'nmiIdtBase', 'nmiStackTop', 'debugStackTop', 'kernelStackTop']),
+    );
+    for (const a of areas) {
+      expect(`${a.name}: ${a.pages.length > 0}`).toBe(`${a.name}: true`);
+      for (const page of a.pages)
+        expect(`${a.name}: ${regions.some((r) => r.page === page && r.from === 0 && r.to === 1024)}`).toBe(
+          `${a.name}: true`,
+        );
+    }
+    // The debug stack is two pages, the task stack four: all of each (more where stacks adjoin).
+    expect(areas.find((a) => a.name === 'debugStackTop')!.pages.length).toBeGreaterThanOrEqual(2);
+    expect(areas.find((a) => a.name === 'kernelStackTop')!.pages.length).toBeGreaterThanOrEqual(4);
   });
 
   test('every writable section of the program (the harness globals and the user data)', () => {
@@ -79,9 +113,13 @@ describe('a change anywhere in that state changes the key', () => {
     expect(keyAfter(() => m.writeU64(LAYOUT.percpuBase + BigInt(PERCPU.nmi_cr2), 5n))).not.toBe(base);
   });
 
-  test('the last word of the per-CPU area, and deep in every stack', () => {
+  test('the last word of the per-CPU area, the bottom of every stack, an IDT gate', () => {
     expect(keyAfter(() => m.writeU64(LAYOUT.percpuBase + BigInt(LAYOUT.percpuSize - 8), 1n))).not.toBe(base);
-    for (const r of LAYOUT_REGIONS) expect(keyAfter(() => m.writeU64(r.base, 0x77n))).not.toBe(base);
+    for (const top of [LAYOUT.nmiStackTop, LAYOUT.debugStackTop, LAYOUT.kernelStackTop, LAYOUT.doubleFaultStackTop]) {
+      const bottom = top - BigInt(top === LAYOUT.kernelStackTop ? 16384 : top === LAYOUT.debugStackTop ? 8192 : 4096);
+      expect(keyAfter(() => m.writeU64(bottom, 0x77n))).not.toBe(base);
+    }
+    expect(keyAfter(() => m.writeU64(LAYOUT.idtBase + 0xff0n, 0x77n))).not.toBe(base);
   });
 
   test('the CPU state a design can change: the IDT limit, CR3, EFER, the SYSCALL MSRs', () => {
