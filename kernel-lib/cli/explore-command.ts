@@ -1,46 +1,26 @@
-// `nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--json] [--source FILE.S] [--force] [--workers N] [--sample N [--seed S]]`
-import { EXPLORE_USAGE } from './usage';
-import * as fs from 'fs';
-import { formatDiagnostic } from '../asm';
-import { checkDesignSource } from '../harness/design-source';
-import { WORKLOADS } from '../harness/kernel';
+// `nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--json] [--force] [--workers N] [--sample N [--seed S]]`
+// DESIGN is a shipped id or a listing of your own (design-args.ts).
+import { KernelSetupError, WORKLOADS } from '../harness/kernel';
 import type { WorkloadId } from '../harness/kernel';
-import type { Design } from '../designs/manifest';
 import { exploreDesign, defaultWorkers, ExploreRefused, sampleDesign, WorkloadReport } from '../explore';
 import type { SampleReport } from '../explore';
 import { parseArgs, positiveInt, UsageError } from './args';
+import { EXPLORE_USAGE } from './usage';
+import { DESIGN_OPTIONS, DesignChoice, designArg } from './design-args';
 import type { CliIo } from './io';
 
-/** Read a design from the command line: a shipped id, or --source FILE.S. Errors go to stderr. */
-export function designArg(
-  args: { positionals: string[]; options: Map<string, string> },
-  io: CliIo,
-  usage: string,
-): Design | string | null {
-  const source = args.options.get('source');
-  if (source !== undefined) {
-    if (args.positionals.length > 1) throw new UsageError(`usage: ${usage}`);
-    let text: string;
-    try {
-      text = fs.readFileSync(source, 'utf8');
-    } catch (e) {
-      io.err(`nmi-lab: cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-      return null;
-    }
-    const id =
-      (source.split('/').pop() ?? 'my-design')
-        .replace(/\.S$/i, '')
-        .toLowerCase()
-        .replace(/[^a-z0-9.-]/g, '-') || 'my-design';
-    const r = checkDesignSource(text, { id, listing: source });
-    if (r.ok === false) {
-      for (const d of r.errors) io.err(`${formatDiagnostic(d)}\n`);
-      return null;
-    }
-    return r.design;
-  }
-  if (args.positionals.length !== 1) throw new UsageError(`usage: ${usage}`);
-  return args.positionals[0];
+/** More worker threads than this is a typo, not a plan (the machine has a few cores). */
+const MAX_WORKERS = 64;
+
+/** The replay command for a violation, as it must be typed to run as printed. */
+export function replayHint(
+  choice: DesignChoice,
+  workload: string,
+  schedule: string,
+  maxStepsAfterEvent: number | undefined,
+): string {
+  const steps = maxStepsAfterEvent !== undefined ? ` --max-steps ${maxStepsAfterEvent}` : '';
+  return `nmi-lab replay ${choice.words} --workload ${workload}${steps} --schedule '${schedule.replace(/'/g, `'\\''`)}'`;
 }
 
 export function workloadArg(text: string | undefined): WorkloadId | undefined {
@@ -88,7 +68,7 @@ function sampleJsonOf(r: SampleReport) {
 /** --sample: random schedules within the bound, checked one by one; says so in every line. */
 function sampleCommand(
   o: {
-    design: Design | string;
+    choice: DesignChoice;
     workload?: WorkloadId;
     depth: number;
     exceptions: number;
@@ -101,9 +81,9 @@ function sampleCommand(
 ): number {
   let reports: SampleReport[];
   try {
-    reports = sampleDesign(o);
+    reports = sampleDesign({ ...o, design: o.choice.design });
   } catch (e) {
-    if (e instanceof Error && /unknown design|samples/.test(e.message)) {
+    if (e instanceof KernelSetupError || (e instanceof Error && /unknown design|samples/.test(e.message))) {
       io.err(`nmi-lab: ${e.message}\n`);
       return 2;
     }
@@ -123,7 +103,7 @@ function sampleCommand(
       );
       for (const v of r.violations) {
         lines.push(`  [${v.number}] ${v.title}: ${v.summary}`);
-        lines.push(`      nmi-lab replay ${r.design} --workload ${r.workload} --schedule '${v.schedule}'`);
+        lines.push(`      ${replayHint(o.choice, r.workload, v.schedule, o.maxStepsAfterEvent)}`);
       }
     }
     io.out(`${lines.join('\n')}\n`);
@@ -134,16 +114,22 @@ function sampleCommand(
 export async function exploreCommand(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(
     argv,
-    ['workload', 'depth', 'exceptions', 'workers', 'source', 'max-steps', 'sample', 'seed'],
+    ['workload', 'depth', 'exceptions', 'workers', 'max-steps', 'sample', 'seed', ...DESIGN_OPTIONS],
     ['json', 'force'],
   );
-  const design = designArg(args, io, EXPLORE_USAGE);
-  if (design === null) return 2;
+  const choice = designArg(args, io, EXPLORE_USAGE);
+  if (choice === null) return 2;
+  const design = choice.design;
   const workload = workloadArg(args.options.get('workload'));
   const depth = args.options.has('depth') ? positiveInt(args.options.get('depth') as string, '--depth') : 2;
   const exceptions = args.options.has('exceptions') ? Number(args.options.get('exceptions')) : 1;
-  if (!Number.isInteger(exceptions) || exceptions < 0) throw new UsageError('--exceptions must be 0 or more');
+  if (!/^\d+$/.test(args.options.get('exceptions') ?? '1') || !Number.isSafeInteger(exceptions))
+    throw new UsageError(`--exceptions must be 0 or more, not '${args.options.get('exceptions')}'`);
   const workers = args.options.has('workers') ? Number(args.options.get('workers')) : defaultWorkers();
+  if (!/^\d+$/.test(args.options.get('workers') ?? '0') || workers > MAX_WORKERS)
+    throw new UsageError(
+      `--workers must be 0 (explore in this thread) to ${MAX_WORKERS}, not '${args.options.get('workers')}'`,
+    );
   const maxStepsAfterEvent = args.options.has('max-steps')
     ? positiveInt(args.options.get('max-steps') as string, '--max-steps')
     : undefined;
@@ -154,7 +140,7 @@ export async function exploreCommand(argv: string[], io: CliIo): Promise<number>
     if (!Number.isSafeInteger(seed))
       throw new UsageError(`--seed must be an integer, not '${args.options.get('seed')}'`);
     return sampleCommand(
-      { design, workload, depth, exceptions, samples, seed, maxStepsAfterEvent, json: args.flags.has('json') },
+      { choice, workload, depth, exceptions, samples, seed, maxStepsAfterEvent, json: args.flags.has('json') },
       io,
     );
   }
@@ -178,7 +164,7 @@ export async function exploreCommand(argv: string[], io: CliIo): Promise<number>
         );
       return 2;
     }
-    if (e instanceof Error && /unknown design/.test(e.message)) {
+    if (e instanceof KernelSetupError || (e instanceof Error && /unknown design/.test(e.message))) {
       io.err(`nmi-lab: ${e.message}\n`);
       return 2;
     }
@@ -198,7 +184,7 @@ export async function exploreCommand(argv: string[], io: CliIo): Promise<number>
       );
       for (const v of r.violations) {
         lines.push(`  [${v.number}] ${v.title}: ${v.summary}`);
-        lines.push(`      nmi-lab replay ${r.design} --workload ${r.workload} --schedule '${v.schedule}'`);
+        lines.push(`      ${replayHint(choice, r.workload, v.schedule, maxStepsAfterEvent)}`);
       }
     }
     io.out(`${lines.join('\n')}\n`);

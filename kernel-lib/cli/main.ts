@@ -3,7 +3,6 @@
 // explorer and `nmi-lab exec` does not load the designs: start-up is most of a short command.
 import { UsageError } from './args';
 import { CliIo, processIo } from './io';
-
 import { DESIGNS_USAGE, EXEC_USAGE, EXPLORE_USAGE, GRADE_USAGE, REPLAY_USAGE } from './usage';
 
 const USAGE = `usage:
@@ -18,6 +17,9 @@ const USAGE = `usage:
       distinct states, time, and a minimal replayable schedule per violated invariant.
       --sample N checks N random schedules instead (for bounds too large to cover; not a proof).
       exit status: 0 clean, 1 violated, 2 bound too large (with an estimate) or usage
+      DESIGN is a shipped id (nmi-lab designs); --source is a listing of your own, --entry-file a
+      whole kernel entry_64.S (its NMI entry is taken out), --do-nmi 3.2|3.3|3.6|4.2 the release
+      whose do_nmi runs around it (docs/own-kernel.md).
   ${REPLAY_USAGE}
       replay one schedule and print its step-through trace and verdict.
   ${GRADE_USAGE}

@@ -1,18 +1,25 @@
-// `nmi-lab replay DESIGN --schedule '...' [--workload W] [--json] [--source FILE.S]`
-import { REPLAY_USAGE } from './usage';
+// `nmi-lab replay DESIGN --schedule '...' [--workload W] [--max-steps N] [--stacks-at STEP,...] [--json]`
+// DESIGN is a shipped id or a listing of your own (design-args.ts), as `explore` prints it.
 import { replaySchedule } from '../explore';
+import { KernelSetupError } from '../harness/kernel';
 import { traceToText } from '../view/trace-render';
 import { stacksToText } from '../view/stack-render';
-import { parseArgs, UsageError } from './args';
-import { designArg, workloadArg } from './explore-command';
+import { parseArgs, positiveInt, UsageError } from './args';
+import { REPLAY_USAGE } from './usage';
+import { DESIGN_OPTIONS, designArg } from './design-args';
+import { workloadArg } from './explore-command';
 import type { CliIo } from './io';
 
 export function replayCommand(argv: string[], io: CliIo): number {
-  const args = parseArgs(argv, ['workload', 'schedule', 'source', 'stacks-at'], ['json']);
-  const design = designArg(args, io, REPLAY_USAGE);
-  if (design === null) return 2;
+  const args = parseArgs(argv, ['workload', 'schedule', 'stacks-at', 'max-steps', ...DESIGN_OPTIONS], ['json']);
   const schedule = args.options.get('schedule');
-  if (schedule === undefined) throw new UsageError(`usage: ${REPLAY_USAGE}`);
+  if (schedule === undefined) throw new UsageError(`replay needs --schedule 'KIND@WHERE,...'`);
+  const maxStepsAfterEvent = args.options.has('max-steps')
+    ? positiveInt(args.options.get('max-steps') as string, '--max-steps')
+    : undefined;
+  const choice = designArg(args, io, REPLAY_USAGE);
+  if (choice === null) return 2;
+  const design = choice.design;
   const workload = workloadArg(args.options.get('workload')) ?? 'kernel';
   const json = args.flags.has('json');
   const stacksAt = (args.options.get('stacks-at') ?? '')
@@ -23,7 +30,23 @@ export function replayCommand(argv: string[], io: CliIo): number {
         throw new UsageError(`--stacks-at takes step numbers (as in the trace's first column), not '${x}'`);
       return Number(x);
     });
-  const r = replaySchedule({ design, workload, schedule, trace: !json, stacksAt: json ? [] : stacksAt });
+  let r: ReturnType<typeof replaySchedule>;
+  try {
+    r = replaySchedule({
+      design,
+      workload,
+      schedule,
+      trace: !json,
+      stacksAt: json ? [] : stacksAt,
+      maxStepsAfterEvent,
+    });
+  } catch (e) {
+    if (e instanceof KernelSetupError) {
+      io.err(`nmi-lab: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
   if (r.schedule === undefined) {
     io.err(`nmi-lab: ${r.error}\n`);
     return 2;

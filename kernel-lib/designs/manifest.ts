@@ -80,16 +80,22 @@ export const INTENDABLE_FAULTS: Record<string, number> = {
  *   Linux's stack levels, enters every event through its FRED entry points and returns with
  *   ERETS/ERETU; the design's `nmi` is then called by the dispatcher, with pt_regs in %rdi.
  * - doNmiLatch: Linux 4.2's NOT_RUNNING / EXECUTING / LATCHED guard in do_nmi (nmi.c).
+ * - doNmiCr2: Linux 4.2's CR2 save and restore in do_nmi (nmi.c, nmi_cr2): CR2 saved when the
+ *   outermost run starts, put back at the end of each lap if the handler changed it.
  * - gates: IDT gates whose handler is a label of the design's listing instead of the harness's,
  *   by vector number (e.g. { "13": "my_general_protection" }); the gate keeps the harness's IST.
  * - stackLayout: how the IST stacks lie in memory (harness/layout.ts): 'contiguous', Linux 3.x's
  *   one array with no gaps (the default), or 'guard-pages', an unmapped page below every stack
  *   (Linux 5.2 and later; the default under fred).
  */
+/** Every harness option, by name (what a manifest's `harness` may hold). */
+export const HARNESS_OPTIONS = ['nmiIdtTable', 'fred', 'doNmiLatch', 'doNmiCr2', 'gates', 'stackLayout'] as const;
+
 export interface HarnessOptions {
   nmiIdtTable?: boolean;
   fred?: boolean;
   doNmiLatch?: boolean;
+  doNmiCr2?: boolean;
   gates?: Record<string, string>;
   stackLayout?: StackLayout;
 }
@@ -166,7 +172,7 @@ export function manifestProblems(m: unknown): string[] {
     const h = o.harness as Record<string, unknown>;
     if (typeof h !== 'object' || h === null) p.push("'harness' must be an object");
     else {
-      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch'])
+      for (const k of ['nmiIdtTable', 'fred', 'doNmiLatch', 'doNmiCr2'])
         if (h[k] !== undefined && typeof h[k] !== 'boolean') p.push(`'harness.${k}' must be true or false`);
       if (h.stackLayout !== undefined && !STACK_LAYOUTS.includes(h.stackLayout as StackLayout))
         p.push(`'harness.stackLayout' must be one of ${STACK_LAYOUTS.map((l) => `'${l}'`).join(', ')}`);

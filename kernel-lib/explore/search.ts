@@ -20,7 +20,7 @@
 import type { BoundaryHook, Machine, MachineSnapshot } from '../machine/machine';
 import { Vector } from '../isa/faults';
 import type { Kernel, ExceptionKind } from '../harness/kernel';
-import { LAYOUT, PERCPU, DEBUG_STKSZ, EXCEPTION_STKSZ, THREAD_SIZE } from '../harness/layout';
+import { LAYOUT, PERCPU, DEBUG_STKSZ, THREAD_SIZE } from '../harness/layout';
 import { INVARIANT_CHECKS, INVARIANTS, InvariantId } from './invariants';
 import type { InvariantChecks, Judge, RunStop } from './invariant';
 import { LeafPolicy } from './leaf-policy';
@@ -28,7 +28,7 @@ import { MonitorState, OpenContext, ContextState, contextDigest, interruptedStat
 import type { Insn } from '../isa/insn';
 import type { Cpu } from '../machine/cpu';
 import { ScheduleEvent, compareSchedules } from './schedule';
-import { HashRegion, regionsFor, StateHasher } from './state-hash';
+import { HashRegion, StateHasher, stateRegions } from './state-hash';
 import { StateTable } from './state-table';
 import {
   Cursor,
@@ -192,9 +192,7 @@ export class Explorer {
       if (insn === undefined) throw new Error(`explorer: no instruction at ${label} (returnsWithoutIret)`);
       this.returnInsns.push(insn);
     }
-    // The memory that decides the future: the harness globals and per-CPU data, the top of every
-    // stack the entry code and the handlers use (both halves of the debug stack: its IST pointer
-    // moves down by EXCEPTION_STKSZ while a #DB/#BP handler body runs), the user data.
+    // The live stacks the monitor copies at each delivery (for invariant 3), from this kernel's layout.
     const L = kernel.layout;
     this.liveStacks = (
       [
@@ -203,20 +201,8 @@ export class Explorer {
         [L.userStackTop, L.userStackSize],
       ] as [bigint, number][]
     ).map(([top, size]) => ({ topLo: Number(top & 0xffffffffn) | 0, topHi: Number(top >> 32n) | 0, size }));
-    const data = kernel.program.sections.find((s) => s.name === '.data');
-    const udata = kernel.program.sections.find((s) => s.name === '.udata');
-    this.regions = [
-      ...regionsFor(LAYOUT.percpuBase, PERCPU.syscall_count + 8),
-      ...regionsFor(LAYOUT.percpuBase + BigInt(PERCPU.init_tss), 0x68),
-      ...(data ? regionsFor(data.address, Math.min(data.bytes.length, 4096)) : []),
-      ...(udata ? regionsFor(udata.address, Math.min(udata.bytes.length, 256)) : []),
-      ...regionsFor(L.nmiStackTop - 768n, 768),
-      ...regionsFor(L.debugStackTop - 512n, 512),
-      ...regionsFor(L.debugStackTop - BigInt(EXCEPTION_STKSZ) - 384n, 384),
-      ...regionsFor(L.kernelStackTop - 768n, 768),
-      ...regionsFor(L.doubleFaultStackTop - 64n, 64),
-      ...regionsFor(L.userStackTop - 64n, 64),
-    ];
+    // The memory that decides the future: every writable page (see stateRegions).
+    this.regions = stateRegions(m);
     this.hasher = new StateHasher(m, this.regions, kernel.steadyState.machine.memory);
     // Room for every slot a deep path writes, so that checkpoints stay valid (about 4 MiB).
     m.memory.setJournalCapacity(bound.journalEntries ?? 1 << 17);

@@ -1,8 +1,9 @@
 // A cheap hash of "everything that decides the future" at an instruction boundary: the CPU state
-// the handlers can observe (registers, flags, RIP, CPL and segments, GS bases, CR2, IDTR, NMI
-// blocking and the latch) and the memory the entry code and the harness use (the stack tops and
-// the harness globals), plus the explorer's own bookkeeping. Two boundaries with equal keys have
-// the same futures, so the explorer explores them once.
+// the code can observe or change (registers, flags, RIP, CPL and segments, GS and FS bases, the
+// control registers, the SYSCALL MSRs, IDTR, NMI blocking and the latch) and every byte of memory
+// the code can write (stateRegions), plus the explorer's own bookkeeping. Two boundaries with
+// equal keys have the same futures, so the explorer explores them once.
+import type { Cpu } from '../machine/cpu';
 import type { Machine } from '../machine/machine';
 import type { MemorySnapshot, Page } from '../machine/memory';
 
@@ -40,6 +41,20 @@ export function regionsFor(address: bigint, bytes: number): HashRegion[] {
   return out;
 }
 
+/**
+ * The memory that decides the future: every word of every writable page the machine has mapped.
+ * Read-only pages (the code) never change, so they cannot tell two states apart; every writable
+ * one may be read later, by the design, do_nmi, the handlers or the workload, and so is hashed
+ * whole, wherever the stack pointers are. The pages come from what the harness mapped (the regions
+ * of its layout, harness/layout.ts, and the program's writable sections), so a region added to the
+ * layout is hashed without a change here. Take it at the reference state (the explorer's steady state).
+ */
+export function stateRegions(m: Machine): HashRegion[] {
+  const out: HashRegion[] = [];
+  for (const [page, p] of m.memory.pages) if (p.writable) out.push({ page, from: 0, to: 1024 });
+  return out.sort((a, b) => a.page - b.page);
+}
+
 /** The hashed words of one page: which they are, their values at the reference state, and which changed. */
 interface HashedPage {
   key: number;
@@ -56,6 +71,9 @@ interface HashedPage {
   /** Scratch for accounting a batch of journal entries: the batch a word was last seen in, and its value before that write. */
   seen: Int32Array;
   before: Int32Array;
+  /** The shares of the reference words (of zeros for a page unmapped then): fullSums starts from them. */
+  refA: number;
+  refB: number;
 }
 
 // One word's share of the memory sums, in two independent lanes (a murmur3-style finaliser of
@@ -130,6 +148,8 @@ export class StateHasher {
           reference: page === null ? new Int32Array(1024) : wordsOf(page).slice(),
           seen: new Int32Array(1024),
           before: new Int32Array(1024),
+          refA: 0,
+          refB: 0,
         };
         this.byKey.set(r.page, hp);
         this.pages.push(hp);
@@ -139,13 +159,29 @@ export class StateHasher {
     let a = 0;
     let b = 0;
     for (const hp of this.pages) {
-      if (hp.page === null) continue;
       this.pageSums(hp, hp.reference);
-      a = (a + this.entryA[0]) | 0;
-      b = (b + this.entryB[0]) | 0;
+      hp.refA = this.entryA[0];
+      hp.refB = this.entryB[0];
+      if (hp.page === null) continue;
+      a = (a + hp.refA) | 0;
+      b = (b + hp.refB) | 0;
     }
     this.referenceA = a;
     this.referenceB = b;
+    const cpu = m.cpu;
+    this.control = [cpu.cr0, cpu.cr3, cpu.cr4, cpu.efer];
+  }
+
+  /** CR0, CR3, CR4 and EFER at the reference state: rarely written, so compared, not hashed each time. */
+  private readonly control: readonly bigint[];
+
+  /** 0 while the control registers hold their reference values, else a digest of them. */
+  private controlDigest(cpu: Cpu): number {
+    const c = this.control;
+    if (cpu.cr0 === c[0] && cpu.cr3 === c[1] && cpu.cr4 === c[2] && cpu.efer === c[3]) return 0;
+    const words: number[] = [];
+    for (const v of [cpu.cr0, cpu.cr3, cpu.cr4, cpu.efer]) words.push(Number(v & 0xffffffffn), Number(v >> 32n));
+    return digestOf(words, 0x2545f491) | 1;
   }
 
   /** The key of the machine now, mixed with `extra` and `extra2`. */
@@ -201,6 +237,15 @@ export class StateHasher {
     b = mixB(b, cpu.fsBaseLo);
     a = mixA(a, cpu.fsBaseHi);
     b = mixB(b, cpu.fsBaseHi);
+    // The rest a design could change: the selectors SWAPGS and IRET leave alone, the IDT limit
+    // (LIDT), the SYSCALL MSRs (WRMSR: the generation names their values; see Cpu.msrGeneration)
+    // and the control registers.
+    const segs = cpu.ds ^ (cpu.es << 16) ^ Math.imul(cpu.fsSel ^ (cpu.gsSel << 16), 0x9e3779b1);
+    a = mixA(a, segs);
+    b = mixB(b, segs);
+    const other = cpu.idtLimit ^ Math.imul(cpu.msrGeneration, 0x85ebca6b) ^ this.controlDigest(cpu);
+    a = mixA(a, other);
+    b = mixB(b, other);
     this.memorySums();
     a = mixA(a, this.sumA);
     b = mixB(b, this.sumB);
@@ -333,12 +378,33 @@ export class StateHasher {
         }
         continue;
       }
-      this.pageSums(hp, wordsOf(page));
+      this.pageSumsFromReference(hp, wordsOf(page));
       a = (a + this.entryA[0]) | 0;
       b = (b + this.entryB[0]) | 0;
     }
     this.sumA = a;
     this.sumB = b;
+  }
+
+  /**
+   * pageSums(hp, words), worked out from the reference sums: only the words that differ from the
+   * reference are hashed (whole pages are hashed, and most of a page is as it was).
+   */
+  private pageSumsFromReference(hp: HashedPage, words: Int32Array): void {
+    let a = hp.refA;
+    let b = hp.refB;
+    const ref = hp.reference;
+    const mask = hp.mask;
+    for (let i = 0; i < 1024; i++) {
+      const v = words[i];
+      const r = ref[i];
+      if (v === r || mask[i] === 0) continue;
+      const id = wordId(hp.salt, i);
+      a = (a + shareA(id, v) - shareA(id, r)) | 0;
+      b = (b + shareB(id, v) - shareB(id, r)) | 0;
+    }
+    this.entryA[0] = a;
+    this.entryB[0] = b;
   }
 
   /** The shares of a page's hashed words, with these values, into entryA[0], entryB[0]. */

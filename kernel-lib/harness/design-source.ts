@@ -2,38 +2,25 @@
 // with the harness (see kernel-lib/designs/README.md for the contract).
 import { AssemblyError } from '../asm';
 import type { Diagnostic } from '../asm/program';
-import { Design, DesignManifest, designFrom, manifestProblems } from '../designs/manifest';
+import { Design, designFrom, manifestProblems } from '../designs/manifest';
 import { assembleDesign } from './kernel';
+import { manifestFor, withDoNmiPreset } from './user-manifest';
+import type { SourceDesignOptions } from './user-manifest';
 
 export type CheckDesignResult =
   { ok: true; design: Design; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
-/** The manifest of a listing of the user's own: `meta` with defaults for what it leaves out. */
-function manifestFor(meta: Partial<DesignManifest>): DesignManifest {
-  const id = meta.id ?? 'my-design';
-  return {
-    title: 'My design',
-    year: new Date().getFullYear(),
-    author: 'you',
-    source: 'user-supplied listing',
-    summary: 'A design from a listing of your own.',
-    reconstruction: false,
-    listing: `${id}.S`,
-    // Only the fields given: an explicit `undefined` must not hide a default.
-    ...(Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined)) as Partial<DesignManifest>),
-    id,
-  };
-}
-
 /**
  * Check a listing against the source contract without throwing: it must assemble together with
  * the harness and define `nmi`. Errors carry file:line:column in the listing (file name:
- * meta.listing, default '<id>.S').
+ * meta.listing, default '<id>.S'). `meta.doNmi` names the release whose do_nmi the listing runs
+ * with (see harness/do-nmi-presets.ts).
  */
-export function checkDesignSource(text: string, meta: Partial<DesignManifest> = {}): CheckDesignResult {
-  const manifest = manifestFor(meta);
+export function checkDesignSource(text: string, meta: SourceDesignOptions = {}): CheckDesignResult {
+  const preset = withDoNmiPreset(meta);
+  const manifest = manifestFor(preset.meta);
   // The manifest is checked before it is used (a malformed field must come back as a message).
-  const problems = manifestProblems(manifest);
+  const problems = [...preset.problems, ...manifestProblems(manifest)];
   if (problems.length > 0) {
     const loc = { file: manifest.listing, line: 1, column: 1, text: '' };
     return {
@@ -52,7 +39,7 @@ export function checkDesignSource(text: string, meta: Partial<DesignManifest> = 
  * A design from your own listing (see kernel-lib/designs/README.md for the contract). Throws an
  * AssemblyError listing every problem; pass the result to buildKernel({ design }).
  */
-export function loadDesignFromSource(text: string, meta: Partial<DesignManifest> = {}): Design {
+export function loadDesignFromSource(text: string, meta: SourceDesignOptions = {}): Design {
   const r = checkDesignSource(text, meta);
   if (r.ok === false) throw new AssemblyError(r.errors);
   return r.design;

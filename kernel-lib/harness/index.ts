@@ -7,6 +7,7 @@ export {
   WORKLOADS,
   REQUIRED_LABELS,
   KNOWN_LABELS,
+  KernelSetupError,
 } from './kernel';
 export type {
   ArmedException,
@@ -36,3 +37,9 @@ export {
 export type { HarnessLayout, MemoryRegion, PercpuVar, StackLayout } from './layout';
 export { checkDesignSource, loadDesignFromSource } from './design-source';
 export type { CheckDesignResult } from './design-source';
+export { DO_NMI_PRESETS, doNmiPreset, doNmiReleases } from './do-nmi-presets';
+export type { DoNmiOptions, DoNmiPreset } from './do-nmi-presets';
+export { extractNmiEntry } from './entry-file';
+export type { EntryExtraction, TakenRange } from './entry-file';
+export { readUserManifest, withDoNmiPreset } from './user-manifest';
+export type { SourceDesignOptions } from './user-manifest';

@@ -255,6 +255,18 @@ ENTRY(do_nmi)
 	ret
 4:	movq $1, PER_CPU_VAR(nmi_state)	/* NMI_EXECUTING */
 #endif
+#ifdef CONFIG_DO_NMI_CR2
+	/*
+	 * Linux 4.2's CR2 save in do_nmi itself (arch/x86/kernel/nmi.c, nmi_cr2). Until then only
+	 * 32-bit do_nmi had it (3.6's nmi.c) and the 64-bit entry saved CR2 in assembly; commit
+	 * 0e181bb58143 ran the 32-bit nmi_state/nmi_cr2 code on 64-bit kernels too, and the 4.x
+	 * entry code no longer saves CR2. CR2 as do_nmi found it, before anything in the handler
+	 * can page-fault; saved before the restart point, so once per outermost run, and put back at
+	 * the end of every lap if it changed (below).
+	 */
+	movq %cr2, %rax
+	movq %rax, PER_CPU_VAR(nmi_cr2)
+#endif
 GLOBAL(do_nmi_body)
 	incq PER_CPU_VAR(nmi_runs)
 	movq PER_CPU_VAR(nmi_in_progress), %rax
@@ -300,6 +312,15 @@ GLOBAL(nmi_point_late)
 	lidt idt_descr
 	movq $0, PER_CPU_VAR(update_debug_stack)
 3:
+#endif
+#ifdef CONFIG_DO_NMI_CR2
+	/* Put CR2 back if the handler changed it; before the latch is released, as nmi.c does. */
+	movq PER_CPU_VAR(nmi_cr2), %rax
+	movq %cr2, %rcx
+	cmpq %rax, %rcx
+	je 5f
+	movq %rax, %cr2
+5:
 #endif
 	decq PER_CPU_VAR(nmi_in_progress)
 #ifdef CONFIG_DO_NMI_LATCH

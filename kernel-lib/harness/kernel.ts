@@ -149,6 +149,12 @@ export const KNOWN_LABELS = [
   'nmi_restore',
 ] as const;
 
+/**
+ * The kernel around a design could not be brought to its workload's steady state (a listing that
+ * breaks the harness code, say): a fact about the design, not a fault of NMI Lab.
+ */
+export class KernelSetupError extends Error {}
+
 export type AssembleDesignResult =
   { ok: true; program: Program; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
@@ -172,6 +178,7 @@ export function assembleDesign(design: Design): AssembleDesignResult {
   if (design.harness.nmiIdtTable) defines.CONFIG_NMI_IDT_TABLE = '1';
   if (design.harness.fred === true) defines.CONFIG_FRED = '1';
   if (design.harness.doNmiLatch === true) defines.CONFIG_DO_NMI_LATCH = '1';
+  if (design.harness.doNmiCr2 === true) defines.CONFIG_DO_NMI_CR2 = '1';
   const r = assemble({
     files: [
       { name: 'harness/prelude.h', text: prelude },
@@ -332,7 +339,8 @@ export class Kernel {
     m.setReg('rflags', 0x202n); // IF set: a normal context
     m.setReg('rip', m.symbol(setup.entry));
     const r = m.run({ until: setup.steady, maxSteps: 10_000 });
-    if (r.stop !== 'until') throw new Error(`workload '${workload}' did not reach ${setup.steady}: ${r.message}`);
+    if (r.stop !== 'until')
+      throw new KernelSetupError(`workload '${workload}' did not reach ${setup.steady}: ${r.message}`);
     this.steadyState = this.snapshot();
   }
 

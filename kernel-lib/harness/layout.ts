@@ -209,6 +209,7 @@ export const PERCPU = {
   debug_count: 0x58,
   syscall_count: 0x60,
   nmi_state: 0x68, // CONFIG_DO_NMI_LATCH: NOT_RUNNING / EXECUTING / LATCHED
+  nmi_cr2: 0x70, // CONFIG_DO_NMI_CR2: CR2 as do_nmi found it
   init_tss: 0x800,
 } as const;
 export type PercpuVar = keyof typeof PERCPU;

@@ -41,6 +41,10 @@
 #define TRACE_IRQS_OFF_DEBUG
 #define ASM_CLAC
 #define ASM_STAC
+/* Speculation barriers after SWAPGS (CVE-2019-1125, backported to the 4.x stable entries): an
+ * lfence in the kernel; NMI Lab's machine does not speculate, so they have nothing to do. */
+#define FENCE_SWAPGS_USER_ENTRY
+#define FENCE_SWAPGS_KERNEL_ENTRY
 
 /* DWARF CFI annotations: the assembler ignores every .cfi_ directive. */
 #define CFI_STARTPROC .cfi_startproc

@@ -1,5 +1,6 @@
 // The RFC (lkml 2011-12-08), run.
-import { assembleDesign, buildKernel, getDesign, regionAt } from '../../kernel-lib';
+import { buildKernel, getDesign, regionAt } from '../../kernel-lib';
+import { assembleDesign } from '../../kernel-lib/harness/kernel';
 import type { Kernel, StackLayout } from '../../kernel-lib';
 import { withStackLayout } from '../../kernel-lib/course';
 import { kernel, labelsUntil, runTo } from './helpers';

@@ -3,17 +3,9 @@
 // EXCEPTION_STKSZ one page, DEBUG_STKSZ two), traps.c trap_init() (which gate uses which IST),
 // cpu/common.c (exception_stacks: one per-CPU array, IST1 lowest, no gaps), and the guard pages
 // Linux added in 2019 (the 'guard-pages' layout).
-import {
-  buildKernel,
-  DEBUG_STKSZ,
-  EXCEPTION_STKSZ,
-  harnessLayout,
-  IST,
-  LAYOUT,
-  manifestProblems,
-  regionAt,
-  Vector,
-} from '../../kernel-lib';
+import { buildKernel, DEBUG_STKSZ, EXCEPTION_STKSZ, harnessLayout, LAYOUT, regionAt, Vector } from '../../kernel-lib';
+import { IST } from '../../kernel-lib/harness/layout';
+import { manifestProblems } from '../../kernel-lib/designs/manifest';
 import type { HarnessLayout, Kernel } from '../../kernel-lib';
 import { withStackLayout } from '../../kernel-lib/course';
 

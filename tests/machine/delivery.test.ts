@@ -1,5 +1,6 @@
 // Event delivery through the IDT (Intel SDM vol. 3 chapter 6; docs/sources.md).
-import { SELECTORS, Vector, doubleFaultRule } from '../../kernel-lib';
+import { SELECTORS, Vector } from '../../kernel-lib';
+import { doubleFaultRule } from '../../kernel-lib/machine/delivery';
 import { LAB, labMachine } from '../../kernel-lib/harness/lab-machine';
 
 describe('the 64-bit interrupt frame (SDM 6.14.2-6.14.4)', () => {
