@@ -7,6 +7,7 @@ import { assembleOrThrow, Machine } from '../kernel-lib';
 import { bareMachine } from '../kernel-lib/exec';
 import { loopSource } from './loop-source';
 import { unicornRate } from './unicorn-reference';
+import { cliStart } from './cli-start';
 
 interface Args {
   json: boolean;
@@ -301,7 +302,8 @@ function main(): void {
   };
   // --quick skips the explorer and the course; --full adds the explorer at depth 3 (minutes).
   const slow = q ? null : slowFigures(argv.includes('--full'), !argv.includes('--no-course'));
-  const results = { ...measured, ...versus, ...(slow ?? {}), repeats, node: process.version };
+  const cli = cliStart(q ? 5 : 9);
+  const results = { ...measured, ...versus, ...cli, ...(slow ?? {}), repeats, node: process.version };
   if (args.json) {
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;
@@ -346,6 +348,9 @@ function main(): void {
       'Unicorn: restore context + 4 KiB stack, run 25 instructions of the trial code (no NMI)',
     ],
     ['trial_tps_per_unicorn', String(results.trial_tps_per_unicorn ?? 'n/a'), 'trial_tps / unicorn_trial_tps'],
+    ['node_start_ms', String(results.node_start_ms), 'a bare `node -e 0`, the floor for any command'],
+    ['cli_help_ms', String(results.cli_help_ms), '`nmi-lab --help`, a fresh process (target < 200)'],
+    ['cli_designs_ms', String(results.cli_designs_ms), '`nmi-lab designs --json`, a fresh process (target < 200)'],
   ];
   if (slow !== null) {
     rows.push([

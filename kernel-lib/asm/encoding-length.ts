@@ -10,6 +10,7 @@
 // - direct jmp / jcc / call always use the rel32 form (5 / 6 / 5 bytes): no branch relaxation pass.
 //   (GAS would pick rel8 for near targets; addresses then differ from GAS after such a branch.)
 import type { Op, OperandSize } from './program';
+import { factsOf } from './instruction-set';
 
 export type LengthOperand =
   | { kind: 'reg'; reg: number; size: OperandSize; needsRex?: boolean; high8?: boolean }
@@ -52,12 +53,10 @@ function modrmBytes(o: LengthOperand | undefined): number {
 
 const isAccumulator = (o: LengthOperand | undefined): boolean => !!o && o.kind === 'reg' && o.reg === 0 && !o.high8;
 
-/** Operations whose operand size is 64 bits by default in long mode (no REX.W needed). */
-const DEFAULT_64: ReadonlySet<Op> = new Set<Op>(['push', 'pop', 'pushf', 'popf', 'jmp', 'call', 'ret', 'jcc']);
-
 function needsRex(i: LengthInput): boolean {
   const crMove = i.operands.some((o) => o.kind === 'cr');
-  if (i.size === 8 && !DEFAULT_64.has(i.op) && !crMove && i.op !== 'nop') return true;
+  // Operations 64-bit by default in long mode need no REX.W; nor does the multi-byte nop.
+  if (i.size === 8 && !factsOf(i.op).default64 && !crMove && i.op !== 'nop') return true;
   for (const o of i.operands) {
     if (o.kind === 'reg' && (o.reg >= 8 || o.needsRex)) return true;
     if (o.kind === 'mem' && ((typeof o.base === 'number' && o.base >= 8) || (o.index !== null && o.index >= 8)))
@@ -90,7 +89,9 @@ function opcodeAndOperands(
   imm: { literal?: bigint } | undefined,
 ): number {
   const dest = ops[ops.length - 1];
-  switch (i.op) {
+  const rule = factsOf(i.op).length;
+  if (typeof rule === 'object') return 'bytes' in rule ? rule.bytes : rule.opcodeThenModrm + modrmBytes(rm);
+  switch (rule) {
     case 'mov': {
       if (ops.some((o) => o.kind === 'cr')) return 2 + 1; // 0F 20 / 0F 22 + ModRM
       if (ops.some((o) => o.kind === 'seg')) return 1 + modrmBytes(rm); // 8C / 8E
@@ -105,14 +106,7 @@ function opcodeAndOperands(
       }
       return 1 + modrmBytes(rm);
     }
-    case 'add':
-    case 'adc':
-    case 'sub':
-    case 'sbb':
-    case 'cmp':
-    case 'and':
-    case 'or':
-    case 'xor':
+    case 'alu':
       if (imm) {
         if (i.size !== 1 && fitsInt8(imm.literal)) return 1 + modrmBytes(rm) + 1; // 83 /n ib
         if (isAccumulator(dest)) return 1 + immBytes(i.size); // 04/05-style short form
@@ -122,15 +116,7 @@ function opcodeAndOperands(
     case 'test':
       if (imm) return isAccumulator(dest) ? 1 + immBytes(i.size) : 1 + modrmBytes(rm) + immBytes(i.size);
       return 1 + modrmBytes(rm);
-    case 'not':
-    case 'neg':
-    case 'inc':
-    case 'dec':
-    case 'lea':
-      return 1 + modrmBytes(rm);
-    case 'shl':
-    case 'shr':
-    case 'sar':
+    case 'shift':
       // D0/D1 (by 1, also for a literal `$1`), D2/D3 (by %cl), C0/C1 ib.
       if (imm && imm.literal !== 1n) return 1 + modrmBytes(rm) + 1;
       return 1 + modrmBytes(rm);
@@ -139,19 +125,9 @@ function opcodeAndOperands(
       return dest.kind === 'reg' ? 1 : 1 + modrmBytes(rm); // 50+r / FF /6
     case 'pop':
       return dest.kind === 'reg' ? 1 : 1 + modrmBytes(rm); // 58+r / 8F /0
-    case 'pushf':
-    case 'popf':
     case 'ret':
-    case 'int3':
-    case 'hlt':
-    case 'cli':
-    case 'sti':
-    case 'std':
-    case 'cld':
-    case 'iret':
-      return i.op === 'ret' && ops.length === 1 ? 3 : 1;
-    case 'movzx':
-    case 'movsx':
+      return ops.length === 1 ? 3 : 1; // C2 iw / C3
+    case 'extend':
       return (i.srcSize === 4 ? 1 : 2) + modrmBytes(rm); // 63 (movsxd) / 0F B6,B7,BE,BF
     case 'imul':
       if (imm) return 1 + modrmBytes(ops.length === 3 ? ops[1] : dest) + (fitsInt8(imm.literal) ? 1 : immBytes(i.size)); // 6B / 69
@@ -168,28 +144,9 @@ function opcodeAndOperands(
         return 1;
       return 1 + modrmBytes(rm);
     }
-    case 'cmpxchg':
-      return 2 + modrmBytes(rm); // 0F B0 / B1
-    case 'jmp':
-    case 'call':
+    case 'branch':
       return dest.kind === 'target' ? 5 : 1 + modrmBytes(rm); // E9/E8 rel32, FF /4 /2
-    case 'jcc':
-      return 6; // 0F 8x rel32
     case 'nop':
       return ops.length === 0 ? 1 : 2 + modrmBytes(rm); // 90 / 0F 1F /0
-    case 'ud2':
-    case 'rdmsr':
-    case 'wrmsr':
-    case 'syscall':
-    case 'sysret':
-      return 2; // 0F xx (sysretq's REX.W is counted as a prefix)
-    case 'swapgs':
-      return 3; // 0F 01 F8
-    case 'lidt':
-    case 'sidt':
-      return 2 + modrmBytes(rm); // 0F 01 /3, /1
-    case 'erets':
-    case 'eretu':
-      return 4; // F2/F3 0F 01 CA
   }
 }

@@ -4,6 +4,7 @@ import { AsmError } from './diagnostics';
 import { Expr, literalValue } from './expr';
 import { instructionLength, LengthOperand } from './encoding-length';
 import { Mnemonic } from './mnemonics';
+import { factsOf } from './instruction-set';
 import type { Cond, CrOperand, Op, OperandSize, RegOperand, SegOperand } from './program';
 import { OperandText, ParsedOperand } from './operands';
 
@@ -43,28 +44,6 @@ export interface CheckedInstruction {
   warnings: string[];
 }
 
-const ALU: ReadonlySet<Op> = new Set<Op>(['add', 'adc', 'sub', 'sbb', 'cmp', 'and', 'or', 'xor', 'test']);
-const UNARY: ReadonlySet<Op> = new Set<Op>(['not', 'neg', 'inc', 'dec']);
-const SHIFTS: ReadonlySet<Op> = new Set<Op>(['shl', 'shr', 'sar']);
-const NO_OPERANDS: ReadonlySet<Op> = new Set<Op>([
-  'pushf',
-  'popf',
-  'int3',
-  'ud2',
-  'hlt',
-  'cli',
-  'sti',
-  'std',
-  'cld',
-  'iret',
-  'swapgs',
-  'rdmsr',
-  'wrmsr',
-  'syscall',
-  'sysret',
-  'erets',
-  'eretu',
-]);
 const SUFFIX_LETTER: Record<number, string> = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' };
 
 type Gpr = Extract<ParsedOperand, { kind: 'reg' }>;
@@ -123,7 +102,8 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
   const rules = new Map<number, ImmRule>();
   const wideMem = new Set<number>();
 
-  switch (mn.op) {
+  const facts = factsOf(mn.op);
+  switch (facts.operands) {
     case 'mov': {
       count(2);
       const [src, dst] = ops;
@@ -179,15 +159,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       size = sizeFrom([dst as Gpr], undefined, false);
       break;
     }
-    case 'add':
-    case 'adc':
-    case 'sub':
-    case 'sbb':
-    case 'cmp':
-    case 'and':
-    case 'or':
-    case 'xor':
-    case 'test': {
+    case 'alu': {
       count(2);
       const [src, dst] = ops;
       if (isImm(dst)) fail('an immediate cannot be the destination', 1);
@@ -198,18 +170,13 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       if (isImm(src)) rules.set(0, narrow(size));
       break;
     }
-    case 'not':
-    case 'neg':
-    case 'inc':
-    case 'dec': {
+    case 'unary': {
       count(1);
       if (!isReg(ops[0]) && !isMem(ops[0])) fail(`\`${name}' needs a register or memory operand`, 0);
       size = sizeFrom(ops.filter(isReg), 4, true);
       break;
     }
-    case 'shl':
-    case 'shr':
-    case 'sar': {
+    case 'shift': {
       count(1, 2);
       const dst = ops[ops.length - 1];
       if (!isReg(dst) && !isMem(dst)) fail(`\`${name}' needs a register or memory destination`, ops.length - 1);
@@ -223,8 +190,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       size = sizeFrom(isReg(dst) ? [dst] : [], 4, true);
       break;
     }
-    case 'push':
-    case 'pop': {
+    case 'push-pop': {
       count(1);
       const o = ops[0];
       if (mn.suffix === 4 || mn.suffix === 1)
@@ -238,8 +204,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       if (isImm(o)) rules.set(0, narrow(size));
       break;
     }
-    case 'movzx':
-    case 'movsx': {
+    case 'extend': {
       count(2);
       const [src, dst] = ops;
       if (!isReg(dst)) fail(`\`${name}' needs a register destination`, 1);
@@ -271,8 +236,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       if (isImm(ops[0])) rules.set(0, narrow(size));
       break;
     }
-    case 'xchg':
-    case 'cmpxchg': {
+    case 'exchange': {
       count(2);
       const [a, b] = ops;
       if (mn.op === 'cmpxchg' && !isReg(a)) fail('cmpxchg needs a register source', 0);
@@ -281,9 +245,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       size = sizeFrom([a, b].filter(isReg), undefined, false);
       break;
     }
-    case 'jmp':
-    case 'call':
-    case 'jcc': {
+    case 'branch': {
       count(1);
       const w = written[0];
       const o = ops[0];
@@ -326,8 +288,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       }
       break;
     }
-    case 'lidt':
-    case 'sidt': {
+    case 'descriptor-table': {
       // The operand is a 10-byte pseudo-descriptor in 64-bit mode (SDM LGDT/LIDT).
       count(1);
       if (!isMem(ops[0])) fail(`\`${name}' takes a memory operand`, 0);
@@ -345,21 +306,14 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
       count(0);
       break;
     }
-    default:
-      if (NO_OPERANDS.has(mn.op)) {
-        count(0);
-        size = mn.op === 'pushf' || mn.op === 'popf' || mn.op === 'iret' || mn.op === 'sysret' ? 8 : 0;
-        if (mn.suffix && mn.suffix !== 8) fail(`invalid instruction suffix for \`${name}'`);
-        break;
-      }
-      fail(`unsupported instruction \`${name}'`);
+    case 'none': {
+      count(0);
+      size = facts.implicitSize ?? 0;
+      if (mn.suffix && mn.suffix !== 8) fail(`invalid instruction suffix for \`${name}'`);
+      break;
+    }
   }
-  if (
-    lock &&
-    !['add', 'adc', 'sub', 'sbb', 'and', 'or', 'xor', 'not', 'neg', 'inc', 'dec', 'xchg', 'cmpxchg'].includes(op)
-  ) {
-    throw new AsmError(`\`lock' prefix is not valid with \`${name}'`);
-  }
+  if (lock && !facts.lockable) throw new AsmError(`\`lock' prefix is not valid with \`${name}'`);
   if (lock && !ops.some(isMem)) throw new AsmError("`lock' needs a memory destination");
 
   const pending: PendingOperand[] = ops.map((o, k): PendingOperand => {
@@ -406,7 +360,7 @@ export function checkInstruction(mn: Mnemonic, written: OperandText[], lock: boo
         return { kind: o.kind };
     }
   });
-  if (UNARY.has(op) || ALU.has(op) || SHIFTS.has(op)) {
+  if (facts.operands === 'unary' || facts.operands === 'alu' || facts.operands === 'shift') {
     // high-byte registers cannot be encoded together with a REX prefix (SDM Vol. 2, 2.2.1.2)
     const high = ops.some((o) => isReg(o) && o.high8);
     const rex = shapes.some(

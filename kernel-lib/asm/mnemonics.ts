@@ -3,6 +3,7 @@
 // words (movzbl, pushfq, iretq, jnbe) and are looked up first so `sbb` is not read as `sb` + `b`.
 import { AsmError } from './diagnostics';
 import type { Cond, Op, OperandSize } from './program';
+import { INSTRUCTION_SET, InstructionFacts } from './instruction-set';
 
 export interface Mnemonic {
   op: Op;
@@ -19,38 +20,17 @@ export interface Mnemonic {
 
 const SUFFIX_SIZE: Record<string, OperandSize> = { b: 1, w: 2, l: 4, q: 8 };
 
-/** Instructions that take a b/w/l/q suffix, by base spelling. */
-const SUFFIXABLE: Record<string, Op> = {
-  mov: 'mov',
-  movabs: 'mov',
-  lea: 'lea',
-  push: 'push',
-  pop: 'pop',
-  add: 'add',
-  adc: 'adc',
-  sub: 'sub',
-  sbb: 'sbb',
-  cmp: 'cmp',
-  test: 'test',
-  and: 'and',
-  or: 'or',
-  xor: 'xor',
-  not: 'not',
-  neg: 'neg',
-  inc: 'inc',
-  dec: 'dec',
-  shl: 'shl',
-  sal: 'shl',
-  shr: 'shr',
-  sar: 'sar',
-  imul: 'imul',
-  xchg: 'xchg',
-  cmpxchg: 'cmpxchg',
-  call: 'call',
-  jmp: 'jmp',
-  ret: 'ret',
-  nop: 'nop',
-};
+/** Spellings that take a b/w/l/q suffix, and whole-word spellings, from the instruction set. */
+// No prototype: a spelling like `constructor` must not find Object's.
+const SUFFIXABLE: Record<string, Op> = Object.create(null);
+const WORDS: Record<string, Omit<Mnemonic, 'base'> & { base?: string }> = Object.create(null);
+/** The operation spelled `j` + a condition. */
+let conditionalJump: Op = 'jcc';
+for (const [op, facts] of Object.entries(INSTRUCTION_SET) as [Op, InstructionFacts][]) {
+  if (facts.conditional) conditionalJump = op;
+  for (const base of facts.suffixed ?? []) SUFFIXABLE[base] = op;
+  for (const [word, w] of Object.entries(facts.words ?? {})) WORDS[word] = { op, ...w };
+}
 
 /** Condition spellings (Intel SDM Vol. 2, Jcc) -> canonical condition. */
 export const CONDITIONS: Record<string, Cond> = {
@@ -86,49 +66,6 @@ export const CONDITIONS: Record<string, Cond> = {
   nle: 'g',
 };
 
-/** Whole-word spellings. */
-const WORDS: Record<string, Omit<Mnemonic, 'base'> & { base?: string }> = {
-  pushf: { op: 'pushf' },
-  pushfq: { op: 'pushf', suffix: 8 },
-  popf: { op: 'popf' },
-  popfq: { op: 'popf', suffix: 8 },
-  movzbw: { op: 'movzx', srcSize: 1, suffix: 2 },
-  movzbl: { op: 'movzx', srcSize: 1, suffix: 4 },
-  movzbq: { op: 'movzx', srcSize: 1, suffix: 8 },
-  movzwl: { op: 'movzx', srcSize: 2, suffix: 4 },
-  movzwq: { op: 'movzx', srcSize: 2, suffix: 8 },
-  movsbw: { op: 'movsx', srcSize: 1, suffix: 2 },
-  movsbl: { op: 'movsx', srcSize: 1, suffix: 4 },
-  movsbq: { op: 'movsx', srcSize: 1, suffix: 8 },
-  movswl: { op: 'movsx', srcSize: 2, suffix: 4 },
-  movswq: { op: 'movsx', srcSize: 2, suffix: 8 },
-  movslq: { op: 'movsx', srcSize: 4, suffix: 8 },
-  movzx: { op: 'movzx' },
-  movsx: { op: 'movsx' },
-  movsxd: { op: 'movsx', srcSize: 4 },
-  int3: { op: 'int3' },
-  ud2: { op: 'ud2' },
-  hlt: { op: 'hlt' },
-  cli: { op: 'cli' },
-  sti: { op: 'sti' },
-  std: { op: 'std' },
-  cld: { op: 'cld' },
-  iretq: { op: 'iret', suffix: 8 },
-  swapgs: { op: 'swapgs' },
-  rdmsr: { op: 'rdmsr' },
-  wrmsr: { op: 'wrmsr' },
-  syscall: { op: 'syscall' },
-  sysretq: { op: 'sysret', suffix: 8 },
-  erets: { op: 'erets' },
-  eretu: { op: 'eretu' },
-  lidt: { op: 'lidt' },
-  lidtq: { op: 'lidt', suffix: 8 },
-  sidt: { op: 'sidt' },
-  sidtq: { op: 'sidt', suffix: 8 },
-  // `int $3` is folded to int3 by the instruction checker.
-  int: { op: 'int3', base: 'int' },
-};
-
 const HINTS: Record<string, string> = {
   iret: "in 64-bit mode `iret' is the 32-bit form; use `iretq'",
   iretl: "in 64-bit mode `iretl' is the 32-bit form; use `iretq'",
@@ -145,7 +82,7 @@ export function lookupMnemonic(spelling: string): Mnemonic {
   const word = WORDS[name];
   if (word) return { ...word, base: word.base ?? name };
   if (name.startsWith('j') && name.slice(1) in CONDITIONS)
-    return { op: 'jcc', base: name, cond: CONDITIONS[name.slice(1)] };
+    return { op: conditionalJump, base: name, cond: CONDITIONS[name.slice(1)] };
   if (name in SUFFIXABLE) return { op: SUFFIXABLE[name], base: name, movabs: name === 'movabs' };
   const stem = name.slice(0, -1);
   const suffix = SUFFIX_SIZE[name.slice(-1)];

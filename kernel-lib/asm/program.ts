@@ -80,61 +80,9 @@ export type Operand = RegOperand | CrOperand | SegOperand | ImmOperand | MemOper
 export type Cond =
   'o' | 'no' | 'b' | 'ae' | 'e' | 'ne' | 'be' | 'a' | 's' | 'ns' | 'p' | 'np' | 'l' | 'ge' | 'le' | 'g';
 
-/**
- * Canonical operations. Aliases are folded by the assembler: movabs -> mov, sal -> shl,
- * movz??/movzx -> movzx, movs?? -> movsx, iretq -> iret, sysretq -> sysret, jcc spellings -> jcc + cond,
- * pushfq -> pushf, popfq -> popf.
- */
-export type Op =
-  | 'mov'
-  | 'movzx'
-  | 'movsx'
-  | 'lea'
-  | 'push'
-  | 'pop'
-  | 'pushf'
-  | 'popf'
-  | 'add'
-  | 'adc'
-  | 'sub'
-  | 'sbb'
-  | 'cmp'
-  | 'test'
-  | 'and'
-  | 'or'
-  | 'xor'
-  | 'not'
-  | 'neg'
-  | 'inc'
-  | 'dec'
-  | 'shl'
-  | 'shr'
-  | 'sar'
-  | 'imul'
-  | 'xchg'
-  | 'cmpxchg'
-  | 'jmp'
-  | 'jcc'
-  | 'call'
-  | 'ret'
-  | 'int3'
-  | 'ud2'
-  | 'hlt'
-  | 'nop'
-  | 'cli'
-  | 'sti'
-  | 'std'
-  | 'cld'
-  | 'iret'
-  | 'swapgs'
-  | 'rdmsr'
-  | 'wrmsr'
-  | 'syscall'
-  | 'sysret'
-  | 'erets'
-  | 'eretu'
-  | 'lidt'
-  | 'sidt';
+/** Canonical operations (asm/instruction-set.ts lists them with their spellings and forms). */
+export type { Op } from './instruction-set';
+import type { Op } from './instruction-set';
 
 export interface Instruction {
   /** Virtual address of the first byte. */
