@@ -15,7 +15,6 @@ import type { CliIo } from './io';
 /** The options every command that runs a design takes, besides a design id. */
 export const DESIGN_OPTIONS = ['source', 'entry-file', 'manifest', 'do-nmi'] as const;
 
-
 export interface DesignChoice {
   design: Design | string;
   /** The command-line words that choose this design again (shell-quoted). */
