@@ -99,7 +99,7 @@ export function formatCheckText(r: CheckResult): string {
   return `FAIL ${r.id}: ${r.message}${r.hint ? `\n     hint: ${r.hint}` : ''}`;
 }
 
-/** The HTML form: inline styles only, so it survives untrusted rendering (TOOLCHAIN.md). */
+/** The HTML form: inline styles only, so it survives untrusted rendering (Jupyter drops <style> there). */
 export function formatCheckHtml(r: CheckResult): string {
   const colour = r.ok ? '#1a7f37' : '#cf222e';
   const background = r.ok ? '#dafbe1' : '#ffebe9';

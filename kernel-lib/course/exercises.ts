@@ -1,6 +1,6 @@
 // The checks behind the chapters' exercises. A lesson's check cell is one call, e.g.
 //   check('ch0-ex1', () => checkSumProgram(sumSource), { hint: '...' })
-// so what "correct" means lives here, tested (tests/course/exercises.test.ts), not in a notebook.
+// so what "correct" means lives here, tested with the lessons (tests/course/), not in a notebook.
 // Each function throws CheckFailure (through the expect helpers) with a message a learner can act on.
 // Checks build their own fresh machines: they never depend on the state a notebook left behind.
 import { assemble } from '../asm';
