@@ -6,4 +6,5 @@ export const EXPLORE_USAGE =
   'nmi-lab explore DESIGN [--workload W] [--depth N] [--exceptions N] [--workers N] [--force] [--sample N [--seed S]] [--json] | --source FILE.S';
 export const REPLAY_USAGE =
   "nmi-lab replay DESIGN --schedule 'nmi@12,bp@nmi_point_early,...' [--workload W] [--stacks-at STEP,...] [--json] | --source FILE.S";
-export const GRADE_USAGE = 'nmi-lab grade SUBMISSION.ipynb [--json] [--timeout SECONDS]';
+export const GRADE_USAGE =
+  'nmi-lab grade PATH... [--out DIR] [--jobs N] [--json] [--timeout SECONDS] [--isolation auto|bwrap|node]';
