@@ -150,7 +150,7 @@ export const USER_OVERWRITE_EXERCISE = defineExercise<null>({
     );
     expectTrue(
       missing.length === 0,
-      `userChangedSlots: ${missing.length} more slot${missing.length === 1 ? '' : 's'} change${missing.length === 1 ? 's' : ''} value than you listed`,
+      'userChangedSlots: more slots change value than the ones you listed',
     );
     expectTrue(
       normalLabel(returnsTo) === normalLabel(t.returnsTo),
@@ -264,7 +264,7 @@ export const REENTRY_PREDICTION_EXERCISE = defineExercise<null>({
     );
     expectTrue(
       missing.length === 0,
-      `reentering: ${missing.length} more scenario${missing.length === 1 ? '' : 's'} re-enter${missing.length === 1 ? 's' : ''} do_nmi than you listed`,
+      'reentering: other scenarios than the ones you listed re-enter do_nmi too',
     );
   },
 });
@@ -354,6 +354,56 @@ export const GS_TRAP_EXERCISE = defineExercise<null>({
     expectTrue(
       r.failure !== null,
       `an NMI at ${at} was handled (${r.runs} do_nmi run): the entry decided to SWAPGS correctly there. Where is the CPU in kernel mode with the user's GS?`,
+    );
+  },
+});
+
+/** linusNmiAt at `label+0xOFF` positions too. */
+function linusNmiAtPosition(workload: WorkloadId, at: string): ReturnType<typeof linusNmiAt> & { address: bigint } {
+  const m = /^\s*([A-Za-z_.][\w.]*)\s*(?:\+\s*(0x[0-9a-fA-F]+|\d+))?\s*$/.exec(at);
+  if (!m) throw new CheckFailure(`${describe(at)} is not a label or label+offset`);
+  const k = designKernel('linus-2010', workload);
+  let address: bigint;
+  try {
+    address = k.machine.symbol(m[1]) + BigInt(m[2] ?? 0);
+  } catch {
+    throw new CheckFailure(`there is no label ${m[1]} in the harness kernel`);
+  }
+  const r = k.machine.run({ until: (mm) => mm.rip === address, maxSteps: 5000 });
+  if (r.stop !== 'until') throw new CheckFailure(`on the ${workload} workload execution never reaches ${at}`);
+  const gsWasUser = k.machine.cpu.gsBase === LAYOUT.userGsBase;
+  k.machine.raiseNmi();
+  k.machine.run({ maxSteps: 800 });
+  const f = k.failure();
+  return { failure: f ? f.message : null, runs: k.doNmiRuns().length, gsWasUser, address };
+}
+
+/** ch3-ex3: the same trap on the way out of a system call. */
+export const GS_TRAP_OUT_EXERCISE = defineExercise<null>({
+  id: 'ch3-ex3',
+  title: "one NMI on the way out of a system call reads the per-CPU pointer through the user's GS",
+  hint: 'Read the end of system_call in kernel-lib/harness/kernel.S: how does it give GS back to the user program, and what runs after that, still in kernel mode?',
+  names: ['gsTrapOut'],
+  cases: [null],
+  answer: (defs) => defs.gsTrapOut,
+  judge(answer) {
+    const c = expectRecord(answer, 'gsTrapOut');
+    const workload = expectOneOf(c.workload, ['kernel', 'user', 'syscall', 'debug'] as const, 'gsTrapOut.workload');
+    const at = expectString(c.at, 'gsTrapOut.at');
+    const r = linusNmiAtPosition(workload, at);
+    const k = designKernel('linus-2010', 'syscall');
+    const way =
+      r.address >= k.machine.symbol('system_call') && r.address < k.machine.symbol('system_call_on_kernel_stack')
+        ? 'in'
+        : 'out';
+    expectTrue(r.gsWasUser, `at ${at} GS holds the kernel's per-CPU base, so the entry can read its pointer`);
+    expectTrue(
+      r.failure !== null,
+      `an NMI at ${at} was handled (${r.runs} do_nmi run): the entry decided to SWAPGS correctly there`,
+    );
+    expectTrue(
+      workload === 'syscall' && way === 'out',
+      `${at} is on the way into the kernel (exercise 3.2's trap): find the one on the way back to the user program`,
     );
   },
 });
@@ -467,6 +517,62 @@ export const STORM_EXERCISE = defineExercise<StormCase>({
         `${what}: NMIs were raised in ${perRun.size} do_nmi runs; the hook should raise one in every run`,
       );
     }
+  },
+});
+
+/** The chapter's storm (an NMI in every do_nmi run at nmi_point_middle, a #BP in the first), observed. */
+export function stormObserved(): { gpFrameSteps: number[]; doubleFaultDuring: string | null; gpFrames: number } {
+  const k = stormKernel({ at: 'nmi_point_middle', breakpoint: true });
+  const point = k.machine.symbol('nmi_point_middle');
+  let last = -1n;
+  k.onBoundary((mm) => {
+    if (mm.rip !== point) return;
+    const run = k.percpu('nmi_runs');
+    if (run === last) return;
+    last = run;
+    mm.raiseNmi();
+  });
+  k.machine.run({ maxSteps: STORM_STEPS, until: () => k.failure() !== null });
+  k.onBoundary(null);
+  const gps = k.machine.log.filter((e) => e.kind === 'deliver' && e.name === '#GP');
+  const steps: number[] = [];
+  for (let i = 1; i < gps.length; i++) steps.push(Number((gps[i - 1].toRsp as bigint) - (gps[i].toRsp as bigint)));
+  const df = k.machine.log.filter((e) => e.kind === 'delivery-fault').pop();
+  const during = df && df.detail ? (/while delivering (#\w+|NMI)/.exec(df.detail)?.[1] ?? null) : null;
+  return { gpFrameSteps: steps, doubleFaultDuring: during, gpFrames: gps.length };
+}
+
+/** ch4-ex3: the staircase of #GP frames and the double fault at its end, predicted before the page runs it. */
+export const STAIRCASE_EXERCISE = defineExercise<null>({
+  id: 'ch4-ex3',
+  title: 'the staircase and the double fault predicted',
+  hint: 'What does the CPU push for a #GP (SDM 6.14.2, and 6.13 on error codes), and does anything pop it before the next one? At the bottom of the stack a push faults: which exception is that, and can its own frame be pushed (SDM 6.15, interrupt 8)?',
+  names: ['staircase'],
+  cases: [null],
+  answer: (defs) => defs.staircase,
+  judge(answer) {
+    const a = expectRecord(answer, 'staircase');
+    const step = a.gpFrameStep;
+    expectTrue(
+      typeof step === 'number' && Number.isInteger(step),
+      `staircase.gpFrameStep should be a whole number of bytes, got ${describe(step)}`,
+    );
+    const during = expectOneOf(a.doubleFaultDuring, ['#GP', '#PF', 'NMI', '#BP'], 'staircase.doubleFaultDuring');
+    const t = stormObserved();
+    const steps = t.gpFrameSteps.filter((x, i) => t.gpFrameSteps.indexOf(x) === i);
+    expectTrue(
+      steps.length === 1,
+      'the storm did not build a regular staircase in this machine (the lesson needs updating)',
+    );
+    expectTrue(
+      (step as number) !== -steps[0] || steps[0] === 0,
+      'staircase.gpFrameStep: count the bytes each frame lies *below* the previous one as a positive number',
+    );
+    expectTrue(step === steps[0], `staircase.gpFrameStep: consecutive #GP frames are not ${step} bytes apart`);
+    expectTrue(
+      during === t.doubleFaultDuring,
+      `staircase.doubleFaultDuring: the double fault does not come from a fault while delivering ${during}`,
+    );
   },
 });
 
@@ -793,7 +899,7 @@ export const GAP_EXERCISE = defineExercise<string>({
     const missing = truth.filter((t) => given.indexOf(t) < 0);
     expectTrue(
       missing.length === 0,
-      `gapInstructions: ${design} loses the NMI at ${missing.length} more instruction${missing.length === 1 ? '' : 's'} than you listed`,
+      `gapInstructions: ${design} loses the NMI at more instructions than the ones you listed`,
     );
   },
 });

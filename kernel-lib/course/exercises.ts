@@ -305,9 +305,11 @@ export const NEST_EXERCISE = defineExercise<NestCase>({
     expectTrue(a.result === outcome, `nestNmi should return what raiseNmi() returned, not ${describe(a.result)}`);
     const slot = LAB.nmiStackTop - 40n;
     const ret = m.readU64(slot);
+    const savedRsp = m.readU64(LAB.nmiStackTop - 16n);
+    const onNmiStack = savedRsp <= LAB.nmiStackTop && savedRsp > LAB.nmiStackTop - BigInt(LAB.stackSize);
     expectTrue(
-      ret !== interrupted && (m.symbolize(ret) ?? '').startsWith('nmi'),
-      `after nestNmi the first NMI's return slot (T-40) holds ${m.symbolize(ret) ?? hex(ret)}: the second NMI did not interrupt the first handler (raise it as soon as NMIs are unblocked, before the handler's own iretq)`,
+      ret !== interrupted && onNmiStack,
+      `after nestNmi the first NMI's frame (T-40..T-8) returns to ${m.symbolize(ret) ?? hex(ret)} with RSP ${hex(savedRsp)}: the second NMI did not interrupt the first handler on the NMI stack (raise it as soon as NMIs are unblocked, before the handler's own iretq)`,
     );
   },
 });

@@ -275,6 +275,22 @@ function duplicateWarnings(cells: SubmittedCell[], compiled: Map<number, Compile
   return out;
 }
 
+/**
+ * The program the grader would run for a submission (for tests and tools): the cells sorted out,
+ * compiled and joined, with the demonstration cells the others need when `withDemos`.
+ */
+export function submissionProgram(
+  text: string,
+  lessons: Lesson[] = readLessons(PROJECT_ROOT),
+  withDemos = true,
+): { program: string; lesson: Lesson | null; warnings: string[] } {
+  const nb = JSON.parse(text) as unknown;
+  const lesson = lessonFor(nb, classifyCells(nb, null), lessons);
+  const cells = classifyCells(nb, lesson);
+  const plan = planProgram(cells, compileAll(cells), withDemos);
+  return { program: plan.program, lesson, warnings: plan.warnings };
+}
+
 // ---- running and judging --------------------------------------------------------------------------
 
 interface ExercisePlan {
@@ -395,7 +411,8 @@ function reasonFor(grade: ExerciseGrade): string {
   if (grade.passed === grade.total)
     return grade.total === 1 ? 'the check passes' : grade.total === 2 ? 'both checks pass' : `all ${grade.total} checks pass`;
   const failed = grade.checks.find((c) => !c.ok);
-  const which = grade.total > 1 && failed ? ` (${failed.check} check, ${grade.passed} of ${grade.total} passed)` : '';
+  const which =
+    grade.total > 1 && failed ? ` (the ${failed.check} check; ${grade.passed} of ${grade.total} checks pass)` : '';
   return `${failed ? failed.message : 'not graded'}${which}`;
 }
 

@@ -51,7 +51,7 @@ nmi:
     iretq
 `;
 
-/** The breakpoint inside a function the handler calls. */
+/** The breakpoint inside a function the handler calls, after a loop (more steps than the visible handler). */
 const CH1_CALLED_BREAKPOINT = `
 .text
 _start:
@@ -64,7 +64,10 @@ nmi:
     popq %rbx
     iretq
 helper:
-    movq $2, %rbx
+    movq $3, %rbx
+1:
+    decq %rbx
+    jnz 1b
     int3
     ret
 `;
