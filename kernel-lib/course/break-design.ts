@@ -12,15 +12,7 @@ import { assembleDesign } from '../harness/kernel';
 import { exploreWorkload } from '../explore/explore';
 import { replaySchedule } from '../explore/replay';
 import { INVARIANTS } from '../explore/invariants';
-import {
-  CheckFailure,
-  defineExercise,
-  describe,
-  expectNumber,
-  expectRecord,
-  expectString,
-  expectTrue,
-} from './checks';
+import { CheckFailure, defineExercise, describe, expectNumber, expectRecord, expectString, expectTrue } from './checks';
 import type { Exercise } from './checks';
 
 /** What a break-the-design exercise asks for. */
@@ -78,7 +70,12 @@ export const MAX_CHANGED_LINES = 8;
 
 /** A learner's listing as a design with the original's manifest (harness options, declared returns). */
 export function changedDesign(source: string, original: Design): Design {
-  const design: Design = { ...original, id: `${original.id}-changed`, title: `${original.title} (changed)`, text: source };
+  const design: Design = {
+    ...original,
+    id: `${original.id}-changed`,
+    title: `${original.title} (changed)`,
+    text: source,
+  };
   const r = assembleDesign(design);
   if (r.ok === false)
     throw new CheckFailure(
@@ -111,7 +108,11 @@ export function exploredInvariants(
   return p;
 }
 
-function numbersOn(design: string | Design, workload: WorkloadId, schedule: string): { error?: string; found: number[] } {
+function numbersOn(
+  design: string | Design,
+  workload: WorkloadId,
+  schedule: string,
+): { error?: string; found: number[] } {
   const r = replaySchedule({ design, workload, schedule, maxStepsAfterEvent: 1500 });
   if (r.schedule === undefined) return { error: r.error ?? 'it does not replay', found: [] };
   return { found: r.violations.map((v) => v.number) };
@@ -162,7 +163,9 @@ export function breakTheDesign(spec: BreakSpec): Exercise<null> {
       );
       const mine = numbersOn(design, spec.workload, schedule);
       if (mine.error !== undefined)
-        throw new CheckFailure(`the schedule does not replay on your design (${spec.workload} workload): ${mine.error}`);
+        throw new CheckFailure(
+          `the schedule does not replay on your design (${spec.workload} workload): ${mine.error}`,
+        );
       expectTrue(
         mine.found.indexOf(invariant) >= 0,
         `replayed on your design (${spec.workload} workload), the schedule breaks ${listOf(mine.found)}, not invariant ${invariant}`,

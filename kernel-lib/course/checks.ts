@@ -131,7 +131,9 @@ export function expectBigint(value: unknown, what: string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value))
-      throw new CheckFailure(`${what} should be a bigint, but it is the number ${value}: write it ${value}n, with the n suffix`);
+      throw new CheckFailure(
+        `${what} should be a bigint, but it is the number ${value}: write it ${value}n, with the n suffix`,
+      );
     throw new CheckFailure(
       `${what} should be a bigint, but it is a number (${value}): a JavaScript number cannot hold a 64-bit value exactly, so keep it a bigint (m.readU64 and m.reg return bigints)`,
     );
@@ -294,7 +296,10 @@ export function formatCheckHtml(r: CheckResult): string {
   );
 }
 
-type DisplayData = (data: { data: Record<string, string>; metadata: object; transient: object }, update: boolean) => void;
+type DisplayData = (
+  data: { data: Record<string, string>; metadata: object; transient: object },
+  update: boolean,
+) => void;
 
 /** tslab's function that sends one display_data message, when running in a tslab kernel. */
 function tslabDisplayData(): DisplayData | null {
@@ -318,7 +323,10 @@ export function showCheckResult(r: CheckResult): void {
   const send = tslabDisplayData();
   if (send) {
     try {
-      send({ data: { 'text/html': formatCheckHtml(r), 'text/plain': formatCheckText(r) }, metadata: {}, transient: {} }, false);
+      send(
+        { data: { 'text/html': formatCheckHtml(r), 'text/plain': formatCheckText(r) }, metadata: {}, transient: {} },
+        false,
+      );
       shown = true;
     } catch {
       // Not inside a running cell: the text line below shows instead.

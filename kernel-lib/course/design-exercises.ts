@@ -148,10 +148,7 @@ export const USER_OVERWRITE_EXERCISE = defineExercise<null>({
       extra.length === 0,
       `userChangedSlots: ${extra.join(', ')} ${extra.length === 1 ? 'holds' : 'hold'} the same value in both frames`,
     );
-    expectTrue(
-      missing.length === 0,
-      'userChangedSlots: more slots change value than the ones you listed',
-    );
+    expectTrue(missing.length === 0, 'userChangedSlots: more slots change value than the ones you listed');
     expectTrue(
       normalLabel(returnsTo) === normalLabel(t.returnsTo),
       `userReturnsTo: after the nested NMI the slot at T-40 does not point to ${describe(returnsTo)}`,
@@ -198,7 +195,8 @@ export const REENTER_EXERCISE = defineExercise<ReenterCase>({
     const armed = rec.actions.filter((a) => a.op === 'arm');
     expectTrue(armed.length > 0, `${what}: reenter armed no exception (k.armException)`);
     const right = armed.filter(
-      (a) => a.op === 'arm' && a.kind === c.kind && (a.at === c.point || a.at === target || normalLabel(a.at) === c.point),
+      (a) =>
+        a.op === 'arm' && a.kind === c.kind && (a.at === c.point || a.at === target || normalLabel(a.at) === c.point),
     );
     expectTrue(
       right.length > 0,
@@ -262,10 +260,7 @@ export const REENTRY_PREDICTION_EXERCISE = defineExercise<null>({
       wrongIn.length === 0,
       `reentering: in scenario ${wrongIn.join(' and ')} do_nmi is not re-entered (look at when that second NMI is delivered and whether the first run is still going then)`,
     );
-    expectTrue(
-      missing.length === 0,
-      'reentering: other scenarios than the ones you listed re-enter do_nmi too',
-    );
+    expectTrue(missing.length === 0, 'reentering: other scenarios than the ones you listed re-enter do_nmi too');
   },
 });
 
@@ -432,7 +427,10 @@ export const IRET_FAULT_GS_EXERCISE = defineExercise<null>({
   answer: (defs) => defs.gsAfterwards,
   judge(answer) {
     const gs = expectOneOf(answer, ['kernel', 'user'] as const, 'gsAfterwards');
-    expectTrue(gs === iretFaultGsAfter().gs, `gsAfterwards: the interrupted kernel code does not run with the ${gs} GS base`);
+    expectTrue(
+      gs === iretFaultGsAfter().gs,
+      `gsAfterwards: the interrupted kernel code does not run with the ${gs} GS base`,
+    );
   },
 });
 
@@ -511,7 +509,10 @@ export const STORM_EXERCISE = defineExercise<StormCase>({
         `${what}: the storm did not end in a double fault (${failure ? failure.message : 'no failure'})`,
       );
     } else {
-      expectTrue(failure === null, `${what}: the kernel failed (${failure ? failure.message : ''}); every NMI should wait in the latch`);
+      expectTrue(
+        failure === null,
+        `${what}: the kernel failed (${failure ? failure.message : ''}); every NMI should wait in the latch`,
+      );
       expectTrue(
         perRun.size > 5,
         `${what}: NMIs were raised in ${perRun.size} do_nmi runs; the hook should raise one in every run`,
@@ -673,7 +674,10 @@ export function nestingCase(design: string, arrival: Arrival): NestingCase {
     );
   }
   if (arrival === 'debug workload')
-    return observeArrival(designKernel(design, 'debug'), 'NMI interrupting a breakpoint handler on the debug stack, no NMI running');
+    return observeArrival(
+      designKernel(design, 'debug'),
+      'NMI interrupting a breakpoint handler on the debug stack, no NMI running',
+    );
   const k = designKernel(design);
   runTo(k, 'kernel_fault_point');
   if (arrival === 'task stack') return observeArrival(k, 'NMI interrupting kernel code on the task stack');
@@ -845,7 +849,9 @@ export function syscallPath(design: string): { address: bigint; where: string }[
   const k = designKernel(design, 'syscall');
   const start = k.machine.symbol('system_call');
   const out: { address: bigint; where: string }[] = [];
-  const insns = k.program.instructions.filter((i) => i.address >= start).sort((a, b) => (a.address < b.address ? -1 : 1));
+  const insns = k.program.instructions
+    .filter((i) => i.address >= start)
+    .sort((a, b) => (a.address < b.address ? -1 : 1));
   for (const i of insns) {
     out.push({ address: i.address, where: normalLabel(k.where(i.address)) });
     if (/^\s*sysret/.test(i.text)) break;
@@ -903,4 +909,3 @@ export const GAP_EXERCISE = defineExercise<string>({
     );
   },
 });
-

@@ -237,10 +237,7 @@ export const CR2_EXERCISE = defineExercise<null>({
       const extra = given.filter((g) => truth[t].indexOf(g as number) < 0);
       expectTrue(extra.length === 0, `${t}: the explorer does not report invariant ${extra.join(', ')} there`);
       const missing = truth[t].filter((n) => given.indexOf(n) < 0);
-      expectTrue(
-        missing.length === 0,
-        `${t}: the explorer reports more invariants than the ones you listed`,
-      );
+      expectTrue(missing.length === 0, `${t}: the explorer reports more invariants than the ones you listed`);
     }
   },
 });

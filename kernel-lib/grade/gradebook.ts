@@ -20,7 +20,10 @@ function globToRegExp(segment: string): RegExp {
       const end = segment.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += `[${segment.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${segment
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += ch.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -54,7 +57,7 @@ function expandGlob(pattern: string, out: string[]): void {
     const last = i === parts.length - 1;
     if (part === '**') {
       visit(dir, i + 1);
-      let entries: fs.Dirent[] = [];
+      let entries: fs.Dirent[];
       try {
         entries = fs.readdirSync(dir, { withFileTypes: true });
       } catch {
@@ -71,7 +74,7 @@ function expandGlob(pattern: string, out: string[]): void {
       return;
     }
     const re = globToRegExp(part);
-    let entries: fs.Dirent[] = [];
+    let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch {
@@ -99,7 +102,7 @@ export function findSubmissions(args: string[]): { files: string[]; unmatched: s
   const unmatched: string[] = [];
   for (const a of args) {
     const found: string[] = [];
-    let st: fs.Stats | null = null;
+    let st: fs.Stats | null;
     try {
       st = fs.statSync(a);
     } catch {
@@ -181,7 +184,11 @@ export function feedbackMarkdown(r: GradeReport): string {
 
 /** A file name for a student's feedback: letters, digits, dot, dash, underscore. */
 export function feedbackName(student: string, taken: Set<string>): string {
-  const base = student.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'submission';
+  const base =
+    student
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 80) || 'submission';
   let name = `${base}.md`;
   for (let i = 2; taken.has(name); i++) name = `${base}-${i}.md`;
   taken.add(name);

@@ -30,7 +30,7 @@ import { JudgePool } from './judge-pool';
 import { casesOf, checksOf, probeOf } from './judge';
 import type { AnswerEntry, CheckName, CheckVerdict } from './judge';
 import { BUILD_DIR, isolationInfo, runInSandbox } from './sandbox';
-import type { Isolation, RunnerMessage, SandboxRun } from './sandbox';
+import type { Isolation, SandboxRun } from './sandbox';
 
 export interface ExerciseGrade {
   id: string;
@@ -181,7 +181,7 @@ export function studentOf(nb: unknown, submission: string): string {
     if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, 200);
   }
   const base = submission.split(/[\\/]/).pop() ?? submission;
-  return base.replace(/\.ipynb$/i, '');
+  return base.replace(/\.[A-Za-z0-9]{1,8}$/, '');
 }
 
 // ---- the program -----------------------------------------------------------------------------------
@@ -243,7 +243,8 @@ function planProgram(cells: SubmittedCell[], compiled: Map<number, CompiledCell>
     if (!chosen.has(c.index)) continue;
     const cc = compiled.get(c.index) as CompiledCell;
     if (!cc.ok) {
-      if (c.kind === 'exercise' && c.exercise) broken.set(c.exercise, `cell ${c.index + 1} does not compile: ${cc.error}`);
+      if (c.kind === 'exercise' && c.exercise)
+        broken.set(c.exercise, `cell ${c.index + 1} does not compile: ${cc.error}`);
       else warnings.push(`cell ${c.index + 1} does not compile and was skipped: ${cc.error}`);
       continue;
     }
@@ -327,12 +328,16 @@ function firstLine(text: string): string {
 
 /** Why a run ended before answering `exercise`, in the learner's terms. */
 function stopReason(run: SandboxRun, timeoutS: number, memoryMb: number, running: number | null): string {
+  const flood = run.outputFlood ? `, and it printed ${(run.printed / 1048576).toFixed(1)} MiB of output` : '';
   if (run.timedOut && running !== null)
-    return `stopped after ${timeoutS} s: cell ${running + 1} did not finish (an endless loop?)${run.outputFlood ? ', and it printed far too much output' : ''}`;
-  if (run.timedOut)
-    return `stopped after ${timeoutS} s: the code did not finish (an endless loop?)${run.outputFlood ? ', and it printed far too much output' : ''}`;
-  if (/heap out of memory|Allocation failed|Array buffer allocation failed|Invalid array length|ERR_MEMORY/i.test(run.stderr))
-    return `stopped: the code ran out of memory (limit ${memoryMb} MiB)`;
+    return `stopped after ${timeoutS} s: cell ${running + 1} did not finish (an endless loop?)${flood}`;
+  if (run.timedOut) return `stopped after ${timeoutS} s: the code did not finish (an endless loop?)${flood}`;
+  if (
+    /heap out of memory|Allocation failed|Array buffer allocation failed|Invalid array length|ERR_MEMORY/i.test(
+      run.stderr,
+    )
+  )
+    return `stopped: the code ran out of memory (limit ${memoryMb} MiB)${flood}`;
   const fatal = run.messages.find((m) => m.type === 'fatal');
   if (fatal) return `the program stopped: ${String(fatal.error)}`;
   return `the process ended before answering (exit code ${run.exitCode}${run.signal ? `, signal ${run.signal}` : ''})${run.stderr ? `: ${firstLine(run.stderr)}` : ''}`;
@@ -409,7 +414,11 @@ async function answerAll(
 function reasonFor(grade: ExerciseGrade): string {
   if (grade.total === 0) return 'this exercise has no check';
   if (grade.passed === grade.total)
-    return grade.total === 1 ? 'the check passes' : grade.total === 2 ? 'both checks pass' : `all ${grade.total} checks pass`;
+    return grade.total === 1
+      ? 'the check passes'
+      : grade.total === 2
+        ? 'both checks pass'
+        : `all ${grade.total} checks pass`;
   const failed = grade.checks.find((c) => !c.ok);
   const which =
     grade.total > 1 && failed ? ` (the ${failed.check} check; ${grade.passed} of ${grade.total} checks pass)` : '';
@@ -499,7 +508,10 @@ export async function gradeNotebookText(
   let plan = planProgram(cells, compiled, false);
   let run = await answerAll(plan.program, plans, limits);
   // A cell used a name a demonstration cell defines: grade again with those cells, as the notebook had them.
-  const undefinedNames = [...run.cellErrors.values(), ...[...run.answers.values()].flatMap((a) => Object.values(a.entries).map((x) => x.error ?? ''))]
+  const undefinedNames = [
+    ...run.cellErrors.values(),
+    ...[...run.answers.values()].flatMap((a) => Object.values(a.entries).map((x) => x.error ?? '')),
+  ]
     .map((m) => /ReferenceError: ([\w$]+) is not defined/.exec(m)?.[1])
     .filter((n): n is string => !!n);
   if (
@@ -538,11 +550,14 @@ export async function gradeNotebookText(
           reason,
         });
         if (!e) return fail(`the grader has no exercise ${p.id}`);
-        if (!hasCell(p.id)) return fail(`no exercise cell for ${p.id} (its first line should be \`// exercise ${p.id}\`)`);
+        if (!hasCell(p.id))
+          return fail(`no exercise cell for ${p.id} (its first line should be \`// exercise ${p.id}\`)`);
         const broken = plan.broken.get(p.id);
         if (broken) return fail(`the exercise cell did not run: ${broken}`);
         const exerciseCell = [...cells].reverse().find((c) => c.kind === 'exercise' && c.exercise === p.id);
         const cellError = exerciseCell ? run.cellErrors.get(exerciseCell.index) : undefined;
+        // As the notebook's check says after a failed cell: the exercise cell did not run to its end.
+        if (cellError) return fail(`the exercise cell stopped with an error: ${cellError}`);
         const a = run.answers.get(p.id) ?? { entries: {}, missing: 'the process ended before answering', seconds: 0 };
         const missing = a.missing ?? 'the process ended before answering';
         const verdicts: CheckVerdict[] = await Promise.all(
@@ -558,10 +573,7 @@ export async function gradeNotebookText(
             id: p.id,
             check: v.check,
             ok: v.ok,
-            message:
-              cellError && !v.ok
-                ? `the exercise cell stopped with an error (${cellError}); then: ${v.message}`
-                : v.message,
+            message: v.message,
             hint: v.ok ? undefined : e.hint,
           })),
           reason: '',
@@ -634,7 +646,8 @@ export function formatGradeReport(r: GradeReport): string {
   const lines = [`${r.submission}: ${head}${r.student ? ` [${r.student}]` : ''}`];
   for (const p of r.problems) lines.push(`  problem: ${p}`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
-  for (const g of r.exercises) lines.push(`  ${g.id.padEnd(10)} ${String(g.score).padStart(5)} / ${g.points}   ${g.reason}`);
+  for (const g of r.exercises)
+    lines.push(`  ${g.id.padEnd(10)} ${String(g.score).padStart(5)} / ${g.points}   ${g.reason}`);
   if (r.lesson) lines.push(`  total      ${String(r.score).padStart(5)} / ${r.maxScore}`);
   return `${lines.join('\n')}\n`;
 }

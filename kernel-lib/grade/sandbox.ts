@@ -43,7 +43,7 @@ export interface SandboxLimits {
   phases?: number;
   /** V8 heap limit (MiB); all memory is bounded at twice this plus 256 MiB. */
   memoryMb: number;
-  /** Output kept for the report (bytes); more than 100x this is noted as a flood. */
+  /** Output kept for the report (bytes); more than this is noted in a time-out's reason. */
   outputCap: number;
   /** 'auto' (bubblewrap when it works), 'bwrap' (required) or 'node' (the permission model only). */
   isolation?: 'auto' | Isolation;
@@ -65,6 +65,8 @@ export interface SandboxRun {
   exitCode: number | null;
   signal: string | null;
   seconds: number;
+  /** Bytes the process wrote to stdout and stderr. */
+  printed: number;
   isolation: Isolation;
 }
 
@@ -223,7 +225,8 @@ const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 /** Runs the runner on `job` (sent on stdin) in the sandbox, within `limits`. Never throws for what the job does. */
 export function runInSandbox(job: unknown, limits: SandboxLimits): Promise<SandboxRun> {
   const info = limits.isolation === 'node' ? { mode: 'node' as const, reason: null } : isolationInfo();
-  if (limits.isolation === 'bwrap' && info.mode !== 'bwrap') throw new Error(info.reason ?? 'bubblewrap is not available');
+  if (limits.isolation === 'bwrap' && info.mode !== 'bwrap')
+    throw new Error(info.reason ?? 'bubblewrap is not available');
   const root = scratchRootDir(limits.scratchRoot);
   const scratch = fs.mkdtempSync(path.join(root, 'run-'));
   const dataBytes = (limits.memoryMb * 2 + 256) * 1024 * 1024;
@@ -256,6 +259,7 @@ export function runInSandbox(job: unknown, limits: SandboxLimits): Promise<Sandb
       exitCode: null,
       signal: null,
       seconds: 0,
+      printed: 0,
       isolation: info.mode,
     };
     let printed = 0;
@@ -272,7 +276,7 @@ export function runInSandbox(job: unknown, limits: SandboxLimits): Promise<Sandb
       printed += d.length;
       if (keep && out.stderr.length < limits.outputCap)
         out.stderr += d.toString('utf8').slice(0, limits.outputCap - out.stderr.length);
-      if (printed > limits.outputCap * 100) out.outputFlood = true;
+      if (printed > limits.outputCap) out.outputFlood = true;
     };
     child.stdout!.on('data', onOutput(false));
     child.stderr!.on('data', onOutput(true));
@@ -320,6 +324,7 @@ export function runInSandbox(job: unknown, limits: SandboxLimits): Promise<Sandb
       out.exitCode = code;
       out.signal = signal;
       out.seconds = (Date.now() - started) / 1000;
+      out.printed = printed;
       fs.rmSync(scratch, { recursive: true, force: true });
       resolve(out);
     });

@@ -19,7 +19,8 @@ ${body}
 \`;`;
 
 /** linux-3.3 with its RSP test replaced by a jump to first_nmi (the reference change of ch5-ex3). */
-const NO_RSP = "getDesign('linux-3.3').text.replace('\\ttest_in_nmi rdx, 4*8(%rsp), nested_nmi, first_nmi', '\\tjmp first_nmi')";
+const NO_RSP =
+  "getDesign('linux-3.3').text.replace('\\ttest_in_nmi rdx, 4*8(%rsp), nested_nmi, first_nmi', '\\tjmp first_nmi')";
 const NO_CS = "getDesign('linux-3.3').text.replace('\\tcmpl $__KERNEL_CS, 16(%rsp)\\n\\tjne first_nmi\\n', '')";
 const NO_DF =
   "getDesign('linux-4.2').text.replace(/\\ttestb \\$\\(X86_EFLAGS_DF >> 8\\), \\(3\\*8 \\+ 1\\)\\(%rsp\\)\\n\\tjz first_nmi[^\\n]*\\n/, '')";
@@ -44,7 +45,9 @@ export const WRONG_ANSWERS: Record<string, readonly WrongAnswer[]> = {
     },
     {
       name: "the page's loop as it is: N = 0 wraps around and never halts",
-      cell: asm('    movq %rdi, %rcx\n    xorq %rax, %rax\n1:\n    addq %rcx, %rax\n    decq %rcx\n    jnz 1b\n    hlt'),
+      cell: asm(
+        '    movq %rdi, %rcx\n    xorq %rax, %rax\n1:\n    addq %rcx, %rax\n    decq %rcx\n    jnz 1b\n    hlt',
+      ),
       caughtBy: 'hidden',
     },
     {
@@ -356,7 +359,12 @@ export const WRONG_ANSWERS: Record<string, readonly WrongAnswer[]> = {
   'ch5-ex3': [
     {
       name: 'the original listing, unchanged',
-      cell: breakCell('noRspTest', "getDesign('linux-3.3').text", 5, 'nmi@kernel_loop+0, bp@nmi_point_early+0, nmi@nmi_restore+0x5a'),
+      cell: breakCell(
+        'noRspTest',
+        "getDesign('linux-3.3').text",
+        5,
+        'nmi@kernel_loop+0, bp@nmi_point_early+0, nmi@nmi_restore+0x5a',
+      ),
       caughtBy: 'visible',
     },
     {
@@ -486,7 +494,11 @@ export const WRONG_ANSWERS: Record<string, readonly WrongAnswer[]> = {
     { name: 'linux-4.2’s answer (none)', cell: 'const gapInstructions: string[] = [];', caughtBy: 'visible' },
   ],
   'ch8-ex1': [
-    { name: 'the starter: iretq only', cell: 'const plainSource: string = `ENTRY(nmi)\n\tiretq\nEND(nmi)\n`;', caughtBy: 'visible' },
+    {
+      name: 'the starter: iretq only',
+      cell: 'const plainSource: string = `ENTRY(nmi)\n\tiretq\nEND(nmi)\n`;',
+      caughtBy: 'visible',
+    },
     {
       name: 'no SWAPGS back after do_nmi',
       cell: 'const plainSource: string = `ENTRY(nmi)\n\tpushq $-1\n\tALLOC_PT_GPREGS_ON_STACK\n\tcall save_paranoid\n\tmovq %rsp, %rdi\n\tcall do_nmi\n\tRESTORE_ALL 8\n\tINTERRUPT_RETURN\nEND(nmi)\n`;',

@@ -12,7 +12,11 @@ import { submissionProgram } from '../../kernel-lib/grade/grader';
 
 export const read = (rel: string): string => fs.readFileSync(path.join(PROJECT_ROOT, rel), 'utf8');
 
-type Cell = { cell_type: string; source: string[] | string; metadata: { nmi_lab?: { exercise?: string; role?: string } } };
+type Cell = {
+  cell_type: string;
+  source: string[] | string;
+  metadata: { nmi_lab?: { exercise?: string; role?: string } };
+};
 
 /** A notebook (text) with exercise `id`'s cell replaced by `code`, as a learner would edit it. */
 export function withExercise(base: string, id: string, code: string): string {

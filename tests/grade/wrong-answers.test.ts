@@ -23,25 +23,30 @@ interface Variant {
 }
 
 test('every exercise has wrong answers listed, each with a test', () => {
-  for (const l of lessons) for (const e of exercisesOf(l)) expect({ id: e.id, n: (WRONG_ANSWERS[e.id] ?? []).length > 0 }).toEqual({ id: e.id, n: true });
+  for (const l of lessons)
+    for (const e of exercisesOf(l))
+      expect({ id: e.id, n: (WRONG_ANSWERS[e.id] ?? []).length > 0 }).toEqual({ id: e.id, n: true });
 });
 
-test.each(lessons.map((l) => [l.slug]))("the notebook's check() of %s rejects the wrong answers marked visible", async (slug) => {
-  const lesson = lessons.find((l) => l.slug === slug)!;
-  const base = reference(slug);
-  const verdicts: string[] = [];
-  for (const e of exercisesOf(lesson)) {
-    for (const w of WRONG_ANSWERS[e.id] ?? []) {
-      const defs = await definitionsOf(withExercise(base, e.id, w.cell));
-      const r = await checkResult(e.id, defs);
-      verdicts.push(`${e.id} / ${w.name}: ${r.ok ? 'pass' : 'not yet'}`);
-      const expected = w.caughtBy === 'visible' ? 'not yet' : 'pass';
-      expect(`${e.id} / ${w.name}: ${r.ok ? 'pass' : 'not yet'}`).toBe(`${e.id} / ${w.name}: ${expected}`);
-      if (!r.ok) expect(r.message).not.toMatch(/expected .*, got /);
+test.each(lessons.map((l) => [l.slug]))(
+  "the notebook's check() of %s rejects the wrong answers marked visible",
+  async (slug) => {
+    const lesson = lessons.find((l) => l.slug === slug)!;
+    const base = reference(slug);
+    const verdicts: string[] = [];
+    for (const e of exercisesOf(lesson)) {
+      for (const w of WRONG_ANSWERS[e.id] ?? []) {
+        const defs = await definitionsOf(withExercise(base, e.id, w.cell));
+        const r = await checkResult(e.id, defs);
+        verdicts.push(`${e.id} / ${w.name}: ${r.ok ? 'pass' : 'not yet'}`);
+        const expected = w.caughtBy === 'visible' ? 'not yet' : 'pass';
+        expect(`${e.id} / ${w.name}: ${r.ok ? 'pass' : 'not yet'}`).toBe(`${e.id} / ${w.name}: ${expected}`);
+        if (!r.ok) expect(r.message).not.toMatch(/expected .*, got /);
+      }
     }
-  }
-  expect(verdicts.length).toBeGreaterThan(0);
-});
+    expect(verdicts.length).toBeGreaterThan(0);
+  },
+);
 
 test('the grader rejects every wrong answer, through the hidden check when the visible one passes it', async () => {
   const { dir, cleanup } = scratchRoot();
@@ -73,16 +78,20 @@ test('the grader rejects every wrong answer, through the hidden check when the v
       for (const g of r.exercises) {
         const w = variants[i].wrong.get(g.id);
         if (!w) {
-          if (g.score !== g.points) problems.push(`${g.id} reference solution in ${path.basename(r.submission)}: ${g.reason}`);
+          if (g.score !== g.points)
+            problems.push(`${g.id} reference solution in ${path.basename(r.submission)}: ${g.reason}`);
           continue;
         }
         if (g.score >= g.points) problems.push(`${g.id} / ${w.name}: full marks`);
         const visible = g.checks.find((c) => c.check === 'visible');
         const hidden = g.checks.find((c) => c.check === 'hidden');
         if (w.caughtBy === 'hidden' && (!visible?.ok || !hidden || hidden.ok))
-          problems.push(`${g.id} / ${w.name}: expected the visible check to pass and the hidden one to fail: ${g.reason}`);
+          problems.push(
+            `${g.id} / ${w.name}: expected the visible check to pass and the hidden one to fail: ${g.reason}`,
+          );
         if (w.caughtBy === 'visible' && visible?.ok) problems.push(`${g.id} / ${w.name}: the visible check passed`);
-        if (/expected .*, got /.test(g.reason)) problems.push(`${g.id} / ${w.name}: the reason gives the answer away: ${g.reason}`);
+        if (/expected .*, got /.test(g.reason))
+          problems.push(`${g.id} / ${w.name}: the reason gives the answer away: ${g.reason}`);
       }
     });
     expect(problems).toEqual([]);
