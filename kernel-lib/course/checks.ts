@@ -191,7 +191,10 @@ export function expectFunction(value: unknown, name: string): (...args: never[])
 /** The message for an error thrown by learner code (a CheckFailure keeps its own message). */
 export function thrownMessage(e: unknown): string {
   if (e instanceof CheckFailure) return e.message;
-  if (e instanceof Error) return `your code threw ${e.name}: ${e.message}`;
+  // Duck-typed: an error made in another realm (a vm context) is not an instanceof this one's Error.
+  const x = e as { name?: unknown; message?: unknown } | null;
+  if (x && typeof x === 'object' && typeof x.name === 'string' && typeof x.message === 'string')
+    return `your code threw ${x.name}: ${x.message}`;
   return `your code threw ${describe(e)}`;
 }
 
