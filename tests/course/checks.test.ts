@@ -44,7 +44,7 @@ const SUM = `.text\n_start:\n movq %rdi, %rcx\n xorq %rax, %rax\n testq %rcx, %r
 
 test('a check reads the exercise cell’s definitions from tslab and says when that cell has not run', () => {
   inFakeTslab((checks, cell) => {
-    const exports = (globalThis as { __tslab__: { exports: Record<string, unknown> } }).__tslab__.exports;
+    const exports = (globalThis as unknown as { __tslab__: { exports: Record<string, unknown> } }).__tslab__.exports;
     let r = checks.checkResult('ch0-ex1') as { ok: boolean; message: string };
     expect(r.message).toMatch(/`sumSource` is not defined: run the exercise cell/);
     cell(() => vm.runInThisContext('1'));
@@ -57,7 +57,7 @@ test('a check reads the exercise cell’s definitions from tslab and says when t
 
 test('after a cell tslab refused to run (a type error), the check says so and why', () => {
   inFakeTslab((checks, cell) => {
-    const exports = (globalThis as { __tslab__: { exports: Record<string, unknown> } }).__tslab__.exports;
+    const exports = (globalThis as unknown as { __tslab__: { exports: Record<string, unknown> } }).__tslab__.exports;
     exports.sumSource = SUM; // an earlier version that ran
     cell(() => process.stderr.write("3:7 - Type 'number' is not assignable to type 'string'.\n"));
     let r = { ok: true, message: '' };
@@ -101,5 +101,7 @@ test('outside a kernel a result is one text line; a failure has its hint on the 
     log.mockRestore();
   }
   const html = checks.formatCheckHtml({ id: 'x<y', ok: false, message: 'a & b', hint: '"h"' });
-  expect(html).toMatch(/Not yet<\/b> <code>x&lt;y<\/code>: a &amp; b<div style="margin-top:4px"><b>Hint:<\/b> &quot;h&quot;/);
+  expect(html).toMatch(
+    /Not yet<\/b> <code>x&lt;y<\/code>: a &amp; b<div style="margin-top:4px"><b>Hint:<\/b> &quot;h&quot;/,
+  );
 });
