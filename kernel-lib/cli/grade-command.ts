@@ -57,11 +57,11 @@ export async function gradeCommand(argv: string[], io: CliIo): Promise<number> {
   if (!single) {
     const dir = args.options.get('out') ?? 'grades';
     const { csv, feedback } = writeGradebook(dir, reports);
-    const isolationNote = gradingIsolation();
     io.err(
-      `nmi-lab grade: ${reports.length} submission(s) graded; gradebook ${csv}, ${feedback.length} feedback file(s) in ${dir}/feedback` +
-        `${isolationNote.reason ? `\nnmi-lab grade: ${isolationNote.reason}` : ''}\n`,
+      `nmi-lab grade: ${reports.length} submission(s) graded; gradebook ${csv}, ${feedback.length} feedback file(s) in ${dir}/feedback\n`,
     );
   }
+  const isolationNote = gradingIsolation();
+  if (isolation === 'auto' && isolationNote.reason) io.err(`nmi-lab grade: ${isolationNote.reason}\n`);
   return single && reports[0].lesson === null ? 2 : 0;
 }
