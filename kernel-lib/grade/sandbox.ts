@@ -124,6 +124,14 @@ function bwrapArgs(scratch: string, scratchBytes: number): string[] {
     '--setenv',
     'NODE_ENV',
     'grading',
+    // The mounts that replace whole trees first, so the binds below land on top of them (a
+    // package installed under /tmp must stay visible).
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
     '--ro-bind',
     '/usr',
     '/usr',
@@ -147,7 +155,7 @@ function bwrapArgs(scratch: string, scratchBytes: number): string[] {
   const { dirs, files } = readableBuildPaths();
   for (const p of [...dirs, ...files]) args.push('--ro-bind', p, p);
   args.push('--size', String(scratchBytes), '--tmpfs', scratch);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', scratch);
+  args.push('--chdir', scratch);
   return args;
 }
 
