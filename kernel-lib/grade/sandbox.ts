@@ -212,7 +212,9 @@ let defaultRoot: string | null = null;
 
 /**
  * The per-user folder scratch folders are made in: $XDG_CACHE_HOME/nmi-lab/grading, else
- * ~/.cache/nmi-lab/grading (mode 0700). Not the system's TMPDIR, which other users share.
+ * ~/.cache/nmi-lab/grading (mode 0700). Not the system's TMPDIR, which other users share; only
+ * when the home folder cannot be written (a user without one) a private folder (mode 0700) in
+ * TMPDIR holds them, so that a scratch folder's parent is still the grader's own.
  */
 export function scratchRootDir(explicit?: string): string {
   if (explicit) {
@@ -222,10 +224,16 @@ export function scratchRootDir(explicit?: string): string {
   if (defaultRoot) return defaultRoot;
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   const dir = path.join(cache, 'nmi-lab', 'grading');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
-  defaultRoot = dir;
-  return dir;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    fs.accessSync(dir, fs.constants.W_OK);
+    defaultRoot = dir;
+  } catch {
+    defaultRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-grading-'));
+    fs.chmodSync(defaultRoot, 0o700);
+  }
+  return defaultRoot;
 }
 
 const MAX_REPORT_BYTES = 16 * 1024 * 1024;
