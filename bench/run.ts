@@ -8,6 +8,7 @@ import { bareMachine } from '../kernel-lib/exec';
 import { loopSource } from './loop-source';
 import { unicornRate } from './unicorn-reference';
 import { cliStart } from './cli-start';
+import { classGradingSeconds } from './grading';
 
 interface Args {
   json: boolean;
@@ -211,6 +212,8 @@ interface SlowFigures {
   explore_linux33_d3_ms: number | null;
   explore_linux33_d3_rss_mib: number | null;
   course_s: number | null;
+  grade_class30_s: number | null;
+  grade_class30_runs_s: number[] | null;
 }
 
 const EXPLORE_D2_RUNS = 3;
@@ -219,7 +222,7 @@ const EXPLORE_D2_RUNS = 3;
  * The explorer at depth 2 (the median of 3 runs, each in a fresh process, so each pays for
  * starting its workers as the CLI does) and at depth 3 with --full (one run), and the course headless.
  */
-function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
+function slowFigures(full: boolean, withCourse: boolean, withGrading: boolean): SlowFigures {
   const run = (depth: number) => {
     const code = `require(${JSON.stringify(path.join(__dirname, 'explore.ts'))}).exploreBench(${depth}).then((r) => console.log(JSON.stringify(r)));`;
     return JSON.parse(
@@ -241,6 +244,7 @@ function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
     });
     course = Number(JSON.parse(out.trim().split('\n').pop() as string).course_s);
   }
+  const grading = withGrading ? classGradingSeconds('05-repeat-nmi', 3) : null;
   return {
     explore_linux33_d2_ms: d2.ms,
     explore_linux33_d2_schedules_per_s: d2.schedulesPerSecond,
@@ -249,6 +253,8 @@ function slowFigures(full: boolean, withCourse: boolean): SlowFigures {
     explore_linux33_d3_ms: d3 === null ? null : d3.ms,
     explore_linux33_d3_rss_mib: d3 === null ? null : d3.rssMiB,
     course_s: course,
+    grade_class30_s: grading === null ? null : grading.median,
+    grade_class30_runs_s: grading === null ? null : grading.runs,
   };
 }
 
@@ -301,7 +307,9 @@ function main(): void {
     trial_tps_per_unicorn: ratio(measured.trial_tps, reference.unicorn_trial_tps),
   };
   // --quick skips the explorer and the course; --full adds the explorer at depth 3 (minutes).
-  const slow = q ? null : slowFigures(argv.includes('--full'), !argv.includes('--no-course'));
+  const slow = q
+    ? null
+    : slowFigures(argv.includes('--full'), !argv.includes('--no-course'), !argv.includes('--no-grading'));
   const cli = cliStart(q ? 5 : 9);
   const results = { ...measured, ...versus, ...cli, ...(slow ?? {}), repeats, node: process.version };
   if (args.json) {
@@ -387,6 +395,11 @@ function main(): void {
       'course_s',
       String(slow.course_s ?? 'not run'),
       'every notebook executed headless, 2 at a time (target < 90)',
+    ]);
+    rows.push([
+      'grade_class30_s',
+      String(slow.grade_class30_s ?? 'not run'),
+      `nmi-lab grade of 30 chapter-5 submissions, 2 jobs, median of 3 fresh runs (${(slow.grade_class30_runs_s ?? []).join(', ')}) (target < 120)`,
     ]);
   }
   process.stdout.write(`median of ${repeats} runs after a warm-up, one process per metric, ${process.version}\n`);

@@ -15,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The benchmark's same-run yardstick (bench/unicorn-reference.ts): Unicorn's C API, built with gcc.
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 [ -f /usr/include/unicorn/unicorn.h ] || missing+=(libunicorn-dev)
+# The grader's sandbox (nmi-lab grade): bubblewrap's namespaces around Node's permission model.
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

@@ -23,9 +23,10 @@ const USAGE = `usage:
   ${REPLAY_USAGE}
       replay one schedule and print its step-through trace and verdict.
   ${GRADE_USAGE}
-      grade a course notebook's exercises against the lesson's checks (each in a child
-      process with a time limit) and print a score and a reason per exercise.
-      exit status: 0 graded, 2 not a course notebook or usage
+      grade course notebooks (files, folders, globs) against the checks and hidden tests, each
+      in a sandbox, in parallel; print a score and a reason per exercise, and with more than
+      one submission write a gradebook CSV and a feedback file per student (nmi-lab grade --help).
+      exit status: 0 graded, 2 nothing to grade, or usage
 `;
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {

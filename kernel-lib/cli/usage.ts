@@ -7,4 +7,5 @@ export const DESIGN_USAGE =
   'DESIGN | --source FILE.S | --entry-file ENTRY_64.S [--manifest FILE.json] [--do-nmi RELEASE]';
 export const EXPLORE_USAGE = `nmi-lab explore ${DESIGN_USAGE} [--workload W] [--depth N] [--exceptions N] [--max-steps N] [--workers N] [--force] [--sample N [--seed S]] [--json]`;
 export const REPLAY_USAGE = `nmi-lab replay ${DESIGN_USAGE} --schedule 'nmi@12,bp@nmi_point_early,...' [--workload W] [--max-steps N] [--stacks-at STEP,...] [--json]`;
-export const GRADE_USAGE = 'nmi-lab grade SUBMISSION.ipynb [--json] [--timeout SECONDS]';
+export const GRADE_USAGE =
+  'nmi-lab grade PATH... [--out DIR] [--jobs N] [--json] [--timeout SECONDS] [--isolation auto|bwrap|node]';

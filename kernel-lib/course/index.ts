@@ -2,29 +2,34 @@
 // The lesson builder, runner and grader (lesson.ts, notebook.ts, build.ts, runner.ts, grader.ts)
 // are tools, not re-exported here, so a notebook never loads the Markdown parser.
 export {
+  allExercises,
   check,
+  checkResult,
   CheckFailure,
+  defineExercise,
   describe,
+  exerciseById,
+  expectArray,
+  expectBigint,
+  expectBoolean,
   expectDefined,
-  expectEqual,
-  expectList,
+  expectFunction,
+  expectNumber,
+  expectOneOf,
+  expectRecord,
+  expectString,
   expectTrue,
   formatCheckHtml,
   formatCheckText,
-  runCheck,
   showCheckResult,
 } from './checks';
-export type { CheckOptions, CheckResult } from './checks';
+export type { CheckResult, Definitions, Exercise } from './checks';
+export { decodeAnswer, encodeAnswer, Opaque, recordActions, replayActions, withRecording } from './answers';
+export type { Action, Json, Recording, ReplayOutcome } from './answers';
 export { formatFrame, LAB, LAB_HANDLERS, labMachine, readFrame, stackLines } from '../harness/lab-machine';
 export type { InterruptFrame } from '../harness/lab-machine';
-export {
-  burstOutcomes,
-  checkBurstPrediction,
-  checkInterruptedRip,
-  checkNestedNmi,
-  checkSumIsALoop,
-  checkSumProgram,
-} from './exercises';
+export { CH0_PROGRAM, CH1_NESTING, CH1_STACKS, deliveryRspObserved, runSumProgram } from './exercises';
+export type { DeliveryCase, NestCase, RspCase } from './exercises';
 export {
   debugStack,
   debugStackSpec,
@@ -50,38 +55,32 @@ export {
   whereIs,
 } from './story';
 export {
-  checkCopiedFrame,
-  checkFredPrediction,
-  checkIsNested,
-  checkOverwritePrediction,
-  checkReenter,
-  checkSkippedNmi,
-  checkFaultingIret,
-  checkGsTrap,
-  checkIretFaultGs,
-  checkNmiStorm,
   faultingIretObserved,
+  FRAME_SLOTS,
+  gapInstructionsObserved,
   iretFaultGsAfter,
   linusNmiAt,
-  FRAME_SLOTS,
   nestedCopiedFrame,
+  nestingCase,
   nestingCases,
   nmiAfterException,
+  REENTRY_SCENARIOS,
+  reentryObserved,
   syscallGapNmi,
+  syscallPath,
   unprotectedNesting,
+  VISIBLE_ARRIVALS,
 } from './design-exercises';
-export type { FrameSlot, NestingCase } from './design-exercises';
+export type { Arrival, Ending, FrameSlot, NestingCase, ReenterCase, StormCase } from './design-exercises';
+export { breakTheDesign, changedDesign, changedLines } from './break-design';
+export type { BreakSpec } from './break-design';
 export {
-  checkClosedHole,
-  checkCr2Verdicts,
   COPY_AND_DROP,
-  checkPlainEntry,
-  checkReentrySchedule,
-  CR2_DESIGNS,
+  counterexample,
+  CR2_TARGETS,
   invariantTable,
   judge,
   labDesign,
-  counterexample,
   mapCounts,
   oneExceptionVerdicts,
   outcomeMap,
@@ -89,7 +88,7 @@ export {
   verdictOf,
   withDoNmiLatch,
 } from './proving';
-export type { MapRow, OutcomeMapOptions } from './proving';
+export type { MapRow, OutcomeMapOptions, PlainCase, ReentryCase } from './proving';
 export {
   breakpointInNmiOnDebugStack,
   LDT_USER_SS,

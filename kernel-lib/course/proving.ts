@@ -18,7 +18,8 @@ import { DEFAULT_BOUND, Explorer } from '../explore/search';
 import { parseSchedule } from '../explore/schedule';
 import { resolveSchedule } from '../explore/resolve';
 import type { OutcomePoint } from '../view/plots';
-import { CheckFailure, describe, expectList, expectTrue } from './checks';
+import { CheckFailure, defineExercise, describe, expectArray, expectRecord, expectString, expectTrue } from './checks';
+import { breakTheDesign } from './break-design';
 
 /** A short name per invariant, for map cells and tables (the colours follow the words). */
 const SHORT: Record<InvariantId, string> = {
@@ -146,76 +147,114 @@ export function mapCounts(points: readonly OutcomePoint[]): string {
   return [...counts.entries()].map(([v, c]) => `${v}: ${c}`).join(', ');
 }
 
-// ---- exercise 6.1: a schedule that re-enters do_nmi --------------------------------------------
+// ---- chapter 6's exercises ---------------------------------------------------------------------
 
-function replayOf(design: string, schedule: string): ReplayResult {
-  return replaySchedule({ design, workload: 'kernel', schedule, maxStepsAfterEvent: 1500 });
+function replayOf(design: string, schedule: string, workload: WorkloadId = 'kernel'): ReplayResult {
+  return replaySchedule({ design, workload, schedule, maxStepsAfterEvent: 1500 });
 }
 
-/** ch6-ex1: `schedule` replayed on `unprotected` (kernel workload) re-enters do_nmi; hidden: linux-3.6 (which saves CR2) survives it. */
-export function checkReentrySchedule(schedule: unknown, options: { hidden?: boolean } = {}): void {
-  expectTrue(
-    typeof schedule === 'string' && schedule.trim() !== '',
-    `reentry should be a schedule string such as 'nmi@0,nmi@5', got ${describe(schedule)}`,
-  );
-  const s = schedule as string;
-  const u = replayOf('unprotected', s);
-  if (u.error !== undefined && u.schedule === undefined)
-    throw new CheckFailure(`the schedule does not replay on unprotected: ${u.error}`);
-  const found = u.violations.map((v) => v.invariant);
-  expectTrue(
-    found.indexOf('reentrant-handler') >= 0,
-    `on unprotected the schedule ${u.label ?? s} breaks ${found.length === 0 ? 'nothing' : found.join(', ')}${u.error ? ` (${u.error})` : ''}; do_nmi must begin again while its first run is still going`,
-  );
-  if (options.hidden) {
-    const f = replayOf('linux-3.6', s);
-    expectTrue(f.schedule !== undefined, `the schedule does not replay on linux-3.6: ${f.error}`);
-    expectList(
-      f.violations.map((v) => `${v.number} ${v.title}`),
-      [],
-      `invariants linux-3.6 breaks on ${f.label}`,
-    );
-  }
+/** One ch6-ex1 case: the design the schedule is replayed on, and what it must show there. */
+export interface ReentryCase {
+  design: string;
+  /** 'reentry': invariant 2 must be broken; 'clean': no invariant at all. */
+  expect: 'reentry' | 'clean';
 }
 
-// ---- exercise 6.2: CR2 -----------------------------------------------------------------------
+/**
+ * ch6-ex1: a schedule that re-enters do_nmi on `unprotected` (kernel workload) through a debug
+ * trap (#DB), not the breakpoint the page's counterexample uses. Hidden: later designs survive it.
+ */
+export const DB_REENTRY_EXERCISE = defineExercise<ReentryCase>({
+  id: 'ch6-ex1',
+  title: 'the schedule re-enters do_nmi on the unprotected entry through a #DB',
+  hint: 'NMIs stay blocked until an IRET: which event in do_nmi ends with one? Schedules read KIND@WHERE, and do_nmi’s exception points take db too.',
+  names: ['dbReentry'],
+  cases: [{ design: 'unprotected', expect: 'reentry' }],
+  answer: (defs) => defs.dbReentry,
+  judge(answer, c) {
+    const s = expectString(answer, 'dbReentry');
+    let parsed;
+    try {
+      parsed = parseSchedule(s);
+    } catch (e) {
+      throw new CheckFailure(`dbReentry is not a schedule: ${(e as Error).message}`);
+    }
+    const kinds = parsed.events.map((e) => e.kind);
+    expectTrue(kinds.indexOf('db') >= 0, 'dbReentry has no db event: the exercise asks for a debug trap in do_nmi');
+    expectTrue(kinds.indexOf('bp') < 0, 'dbReentry has a bp event: use a debug trap (db), not a breakpoint');
+    const r = replayOf(c.design, s);
+    if (r.schedule === undefined) throw new CheckFailure(`the schedule does not replay on ${c.design}: ${r.error}`);
+    const found = r.violations.map((v) => v.number);
+    if (c.expect === 'reentry')
+      expectTrue(
+        r.violations.some((v) => v.invariant === 'reentrant-handler'),
+        `on ${c.design} the schedule breaks ${found.length === 0 ? 'nothing' : `invariant ${found.join(', ')}`}, not invariant 2: do_nmi must begin again while its first run is still going`,
+      );
+    else
+      expectTrue(
+        found.length === 0,
+        `${c.design} breaks invariant ${found.join(', ')} on the same schedule: keep to what re-enters the unprotected entry and nothing else (no page fault)`,
+      );
+  },
+});
 
-export const CR2_DESIGNS = ['unprotected', 'linux-3.3', 'linux-3.6'] as const;
+/** A design on a workload, for ch6-ex2: one NMI, at most one exception in do_nmi. */
+export const CR2_TARGETS = ['unprotected/user', 'linux-3.3/kernel', 'rfc-2011/user'] as const;
 
-/** The invariant numbers the explorer reports for one NMI plus at most one exception in do_nmi (kernel workload). */
+/** The invariant numbers the explorer reports for one NMI plus at most one exception in do_nmi. */
 export async function oneExceptionVerdicts(
-  designs: readonly string[] = CR2_DESIGNS,
+  targets: readonly string[] = CR2_TARGETS,
   workers = 0,
 ): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
-  for (const d of designs) {
-    const r = await exploreWorkload({
-      design: d,
-      workload: 'kernel',
-      depth: 1,
-      exceptions: 1,
-      maxStepsAfterEvent: 600,
-      workers,
-    });
-    out[d] = r.violations.map((v) => v.number).sort((a, b) => a - b);
+  for (const t of targets) {
+    const [design, workload] = t.split('/') as [string, WorkloadId];
+    const r = await exploreWorkload({ design, workload, depth: 1, exceptions: 1, maxStepsAfterEvent: 600, workers });
+    out[t] = r.violations.map((v) => v.number).sort((a, b) => a - b);
   }
   return out;
 }
 
-/** ch6-ex2: the invariant numbers predicted per design, against the explorer's verdicts. */
-export async function checkCr2Verdicts(predicted: unknown, options: { workers?: number } = {}): Promise<void> {
-  expectTrue(
-    typeof predicted === 'object' && predicted !== null,
-    `cr2Verdicts should be an object of lists, got ${describe(predicted)}`,
-  );
-  const p = predicted as Record<string, unknown>;
-  const truth = await oneExceptionVerdicts(CR2_DESIGNS, options.workers ?? 0);
-  for (const d of CR2_DESIGNS) {
-    expectTrue(Array.isArray(p[d]), `cr2Verdicts['${d}'] should be a list of invariant numbers, got ${describe(p[d])}`);
-    const given = (p[d] as unknown[]).map(Number).sort((a, b) => a - b);
-    expectList(given, truth[d], `the invariants the explorer reports for ${d}`);
-  }
-}
+/** ch6-ex2: the invariant numbers predicted for three design/workload pairs, against the explorer. */
+export const CR2_EXERCISE = defineExercise<null>({
+  id: 'ch6-ex2',
+  title: 'the predictions match the explorer',
+  hint: 'With one NMI nothing can nest. Which contexts does invariant 3 compare CR2 for (see "What is modelled")? And chapter 5 showed what the RFC does with an NMI from user mode whose RSP points into the NMI stack.',
+  names: ['verdicts'],
+  cases: [null],
+  answer: (defs) => defs.verdicts,
+  async judge(answer) {
+    const p = expectRecord(answer, 'verdicts');
+    const truth = await oneExceptionVerdicts(CR2_TARGETS);
+    for (const t of CR2_TARGETS) {
+      const list = expectArray(p[t], `verdicts['${t}']`);
+      const given = list.map((x) => (typeof x === 'bigint' ? Number(x) : x));
+      for (const g of given)
+        expectTrue(
+          typeof g === 'number' && Number.isInteger(g) && g >= 1 && g <= 6,
+          `verdicts['${t}'] should list invariant numbers (1 to 6), got ${describe(g)}`,
+        );
+      const extra = given.filter((g) => truth[t].indexOf(g as number) < 0);
+      expectTrue(extra.length === 0, `${t}: the explorer does not report invariant ${extra.join(', ')} there`);
+      const missing = truth[t].filter((n) => given.indexOf(n) < 0);
+      expectTrue(missing.length === 0, `${t}: the explorer reports more invariants than the ones you listed`);
+    }
+  },
+});
+
+/** ch6-ex3: linux-3.3 without its CS check; the learner says what the explorer will find. */
+export const NO_CS_CHECK_EXERCISE = breakTheDesign({
+  id: 'ch6-ex3',
+  design: 'linux-3.3',
+  protection: 'CS check (the cmpl of __KERNEL_CS and its jne)',
+  touches: [/__KERNEL_CS,\s*16\(%rsp\)/, /^\s*jne\s+first_nmi/],
+  workload: 'user',
+  depth: 1,
+  exceptions: 0,
+  name: 'noCsCheck',
+  title: 'the explorer finds what removing the CS check costs, on the schedule you gave',
+  hint: 'Without it, what decides whether an NMI from user mode is nested? The user controls its RSP; a schedule may start with rsp=ADDR (chapter 6, "CVE-2015-3291, found rather than constructed").',
+});
 
 // ---- chapter 8: the lab ----------------------------------------------------------------------
 
@@ -282,37 +321,54 @@ function violationLines(r: WorkloadReport): string {
   return r.violations.map((v) => `${v.number} ${v.title}: ${v.schedule} (${v.summary})`).join('; ');
 }
 
-/** ch8-ex1: a plain entry that handles one NMI at a time correctly: clean at depth 1 without exceptions. */
-export async function checkPlainEntry(
-  source: unknown,
-  options: { hidden?: boolean; workers?: number } = {},
-): Promise<void> {
-  const d = labDesign(source, 'plain-entry');
-  const workloads: WorkloadId[] = options.hidden ? ['user', 'syscall'] : ['kernel'];
-  for (const w of workloads) {
-    const r = await judge(d, w, 1, 0, options.workers ?? 0);
-    expectTrue(r.violations.length === 0, `on the ${w} workload the explorer reports: ${violationLines(r)}`);
-  }
+/** One ch8-ex1 case: the workloads explored (one NMI, no exception). */
+export interface PlainCase {
+  workloads: WorkloadId[];
 }
+
+/** ch8-ex1: a plain entry that handles one NMI at a time correctly: clean at depth 1 without exceptions. */
+export const PLAIN_ENTRY_EXERCISE = defineExercise<PlainCase>({
+  id: 'ch8-ex1',
+  title: 'one NMI on the kernel workload: no invariant broken',
+  hint: 'Invariant 1 wants a do_nmi run; invariant 3 wants every register back. What does save_paranoid leave in %ebx?',
+  names: ['plainSource'],
+  cases: [{ workloads: ['kernel'] }],
+  answer: (defs) => defs.plainSource,
+  async judge(answer, c) {
+    const d = labDesign(answer, 'plain-entry');
+    for (const w of c.workloads) {
+      const r = await judge(d, w, 1, 0);
+      expectTrue(r.violations.length === 0, `on the ${w} workload the explorer reports: ${violationLines(r)}`);
+    }
+  },
+});
 
 /**
  * ch8-ex2: copy-and-drop with its hole closed. On the kernel workload at depth 2 with one
  * exception, the explorer may still report the NMIs the design drops by intent (invariant 1) and
  * CR2 changed by a page fault in do_nmi (invariant 3, when its summary names cr2); nothing else.
  */
-export async function checkClosedHole(source: unknown, options: { workers?: number } = {}): Promise<void> {
-  const d = labDesign(source, 'copy-and-drop-fixed');
-  const r = await judge(d, 'kernel', 2, 1, options.workers ?? 0);
-  const other = r.violations.filter(
-    (v) => !(v.invariant === 'lost-nmi' || (v.invariant === 'transparency' && /cr2/.test(v.summary))),
-  );
-  expectTrue(
-    other.length === 0,
-    `the explorer still reports: ${other.map((v) => `${v.number} ${v.title}: ${v.schedule} (${v.summary})`).join('; ')}`,
-  );
-  const plain = await judge(d, 'kernel', 1, 0, options.workers ?? 0);
-  expectTrue(plain.violations.length === 0, `a single NMI is no longer handled correctly: ${violationLines(plain)}`);
-}
+export const CLOSED_HOLE_EXERCISE = defineExercise<null>({
+  id: 'ch8-ex2',
+  title: 'no hang, no re-entry, no fault at depth 2 with one exception',
+  hint: 'Where is the interrupted RSP when the NMI arrives between "flag := 0" and the IRET? Compare it with T.',
+  names: ['fixedSource'],
+  cases: [null],
+  answer: (defs) => defs.fixedSource,
+  async judge(answer) {
+    const d = labDesign(answer, 'copy-and-drop-fixed');
+    const r = await judge(d, 'kernel', 2, 1);
+    const other = r.violations.filter(
+      (v) => !(v.invariant === 'lost-nmi' || (v.invariant === 'transparency' && /cr2/.test(v.summary))),
+    );
+    expectTrue(
+      other.length === 0,
+      `the explorer still reports: ${other.map((v) => `${v.number} ${v.title}: ${v.schedule} (${v.summary})`).join('; ')}`,
+    );
+    const plain = await judge(d, 'kernel', 1, 0);
+    expectTrue(plain.violations.length === 0, `a single NMI is no longer handled correctly: ${violationLines(plain)}`);
+  },
+});
 
 /**
  * A schedule replayed with a trace, ready for `show`: the rows where something happened (an event,

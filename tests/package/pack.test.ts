@@ -124,3 +124,14 @@ test('a tslab notebook cell imports the installed package by name (types and cod
   const text = executed.cells[0].outputs.map((o: { text?: string }) => o.text ?? '').join('');
   expect(text).toMatch(/^\d+ first_nmi(\+0)? function\n$/);
 });
+
+test('`nmi-lab grade` works from the installed package, without the typescript package', () => {
+  expect(() => require.resolve('typescript', { paths: [project] })).toThrow();
+  const bin = path.join(project, 'node_modules', '.bin', 'nmi-lab');
+  const r = spawnSync(bin, ['grade', path.join(installed, 'notebooks', '00-tour.ipynb')], {
+    cwd: project,
+    encoding: 'utf8',
+  });
+  expect(r.stdout).toMatch(/total +2 \/ 2/);
+  expect(r.status).toBe(0);
+});
