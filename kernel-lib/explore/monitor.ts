@@ -3,6 +3,7 @@
 // do_nmi. Values are immutable: a new MonitorState per change, so each boundary can keep the one
 // it saw and a branch can start from it. Addresses are int32 halves: this runs at every delivery
 // and IRET the explorer sees, and BigInt there cost more than the instructions.
+import { GPR_NAMES } from '../machine/machine';
 import type { Machine } from '../machine/machine';
 import type { LoggedEvent } from '../machine/event-log';
 import type { Cpu } from '../machine/cpu';
@@ -12,25 +13,6 @@ import { emptyObjectArray } from '../machine/object-array';
 
 /** Vectors whose delivery pushes an error code (SDM 6.13): the frame starts 8 bytes higher. */
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
-
-export const REG_NAMES = [
-  'rax',
-  'rcx',
-  'rdx',
-  'rbx',
-  'rsp',
-  'rbp',
-  'rsi',
-  'rdi',
-  'r8',
-  'r9',
-  'r10',
-  'r11',
-  'r12',
-  'r13',
-  'r14',
-  'r15',
-];
 
 /** Where execution was when an event arrived (or after a return): the full visible state. */
 export interface ContextState {
@@ -229,7 +211,7 @@ export function stateDifferences(before: ContextState, after: ContextState, cr2I
   const out: string[] = [];
   for (let i = 0; i < 16; i++) {
     if (before.regs[2 * i] !== after.regs[2 * i] || before.regs[2 * i + 1] !== after.regs[2 * i + 1]) {
-      out.push(`${REG_NAMES[i]} ${hex(reg(before, i))} -> ${hex(reg(after, i))}`);
+      out.push(`${GPR_NAMES[i]} ${hex(reg(before, i))} -> ${hex(reg(after, i))}`);
     }
   }
   if (before.rflags !== after.rflags) out.push(`rflags ${hex(before.rflags)} -> ${hex(after.rflags)}`);
