@@ -4,8 +4,26 @@
 // RSP, schedule, step), which is why a URL can hold it: going to a step restores the nearest
 // snapshot before it and runs forward, raising the schedule's events at their boundaries on the
 // way. Stepping back is the same thing one step earlier.
-import { applyEvent, buildKernel, formatScheduleSteps, parseSchedule, resolveSchedule } from './library';
-import type { Design, ExceptionKind, Kernel, Machine, ScheduleEvent, ScheduleEventKind, WorkloadId } from './library';
+import {
+  applyEvent,
+  buildKernel,
+  formatScheduleSteps,
+  nmiStackSpec,
+  parseSchedule,
+  repeatClassifier,
+  resolveSchedule,
+  TraceRecorder,
+} from './library';
+import type {
+  Design,
+  ExceptionKind,
+  Kernel,
+  Machine,
+  ScheduleEvent,
+  ScheduleEventKind,
+  Trace,
+  WorkloadId,
+} from './library';
 
 export interface SessionOptions {
   design: Design;
@@ -157,24 +175,29 @@ export class Session {
 
   /** Run until RIP is at `label` (not counting where it is now). */
   runTo(label: string, budget = RUN_BUDGET): ActionResult {
-    const m = this.machine;
     let at: bigint;
     try {
-      at = m.symbol(label);
+      at = this.machine.symbol(label);
     } catch {
       return { ok: false, message: `run to: no label '${label}' in this program` };
     }
+    return this.runToAddress(at, label, budget);
+  }
+
+  /** Run until RIP is at `at` (not counting where it is now); `name` says where in messages. */
+  runToAddress(at: bigint, name: string, budget = RUN_BUDGET): ActionResult {
+    const m = this.machine;
     const start = m.steps;
     const r = m.run({ until: (mm) => mm.steps > start && mm.rip === at, maxSteps: budget });
     this.settle();
     this.remember();
-    if (r.stop === 'until') return { ok: true, message: `reached ${label} at step ${this.step}` };
+    if (r.stop === 'until') return { ok: true, message: `reached ${name} at step ${this.step}` };
     if (r.stop === 'budget')
       return {
         ok: false,
-        message: `${label} not reached within ${budget.toLocaleString('en-US')} steps; stopped at ${this.kernel.where()} (step ${this.step})`,
+        message: `${name} not reached within ${budget.toLocaleString('en-US')} steps; stopped at ${this.kernel.where()} (step ${this.step})`,
       };
-    return { ok: false, message: `stopped before ${label}: ${r.message}` };
+    return { ok: false, message: `stopped before ${name}: ${r.message}` };
   }
 
   /** Run until the machine logs something: a delivery, an IRET, NMI blocking changes, a fault. */
@@ -234,6 +257,45 @@ export class Session {
       this.checkpoints = this.checkpoints.filter((c) => c.step < here || (c.step === here && c.applied <= this.applied));
     }
     return dropped;
+  }
+
+  // ---- recording -----------------------------------------------------------------------------
+
+  /**
+   * A trace of the run from step `from` to step `to` (the timeline's data), recorded the way the
+   * course records one (the NMI stack watched, repeat_nmi named by the course's classifier), with
+   * steps counted from the steady state as everywhere on the page. The session is back where it
+   * was afterwards.
+   */
+  recordTrace(from: number, to: number): Trace {
+    const here = this.step;
+    if (from === 0) {
+      // From the steady state itself, so that the recording sees the events due at step 0 arrive.
+      this.kernel.restore(this.checkpoints[0].snap);
+      this.applied = 0;
+    } else this.goTo(from);
+    const k = this.kernel;
+    const recorder = new TraceRecorder(k.machine, {
+      watch: [nmiStackSpec(k)],
+      classify: repeatClassifier(k),
+      keep: to - from + 16,
+    });
+    let trace: Trace;
+    try {
+      trace = recorder.run({ maxSteps: Math.max(0, to - this.step) });
+    } finally {
+      recorder.detach();
+    }
+    this.goTo(here);
+    const base = this.steady;
+    return {
+      ...trace,
+      steps: trace.steps.map((t) => ({
+        ...t,
+        step: t.step - base,
+        events: t.events.map((e) => ({ ...e, step: e.step - base })),
+      })),
+    };
   }
 
   // ---- internals -----------------------------------------------------------------------------
