@@ -18,7 +18,8 @@ export function shippedIds(): string[] {
 
 /** Check an edited listing of a shipped design against the harness; diagnostics name the listing's file. */
 export function checkEdited(base: Design, text: string): CheckDesignResult {
-  const fault = (vector: number) => Object.keys(INTENDABLE_FAULTS).find((k) => INTENDABLE_FAULTS[k] === vector) as string;
+  const fault = (vector: number) =>
+    Object.keys(INTENDABLE_FAULTS).find((k) => INTENDABLE_FAULTS[k] === vector) as string;
   return checkDesignSource(text, {
     id: `${base.id}-edited`,
     title: `${base.title} (edited)`,

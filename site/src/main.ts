@@ -308,7 +308,9 @@ class Page {
   private reopen(change: Partial<PageState>): [string, 'info' | 'bad'] {
     const problems = this.open({ ...this.pageState(), ...change });
     this.render();
-    return problems.length > 0 ? [problems.join(' · '), 'bad'] : [`${this.session.design.title}, ${this.session.workload} workload`, 'info'];
+    return problems.length > 0
+      ? [problems.join(' · '), 'bad']
+      : [`${this.session.design.title}, ${this.session.workload} workload`, 'info'];
   }
 
   private async onHashChange(): Promise<void> {
@@ -323,7 +325,8 @@ class Page {
   private onKey(e: KeyboardEvent): void {
     const t = e.target as HTMLElement | null;
     const typing =
-      t !== null && (t.isContentEditable || t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA');
+      t !== null &&
+      (t.isContentEditable || t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA');
     if (typing) {
       if (e.key === 'Escape') {
         if (this.listing.isEditing && t?.closest('.cm-editor')) (document.activeElement as HTMLElement | null)?.blur();
@@ -445,7 +448,8 @@ class Page {
       return `<button type="button" class="chip${done ? ' done' : ''}" data-step="${e.step}" title="go to step ${e.step} (${esc(s.kernel.where(e.at))})">${name}@${e.step}</button>`;
     });
     const later = s.schedule.length - s.eventsApplied;
-    const drop = later > 0 ? ` <button type="button" class="chip drop" id="drop-later">drop ${later} later</button>` : '';
+    const drop =
+      later > 0 ? ` <button type="button" class="chip drop" id="drop-later">drop ${later} later</button>` : '';
     const cli =
       s.schedule.length > 0
         ? `<code class="cli" title="the same run in the CLI">nmi-lab replay ${esc(this.designId)} --workload ${s.workload} --schedule '${esc(s.scheduleText())}'</code>`
@@ -606,7 +610,10 @@ class Page {
     const pre = $('diagnostics');
     pre.hidden = diagnostics.length === 0;
     pre.textContent = diagnostics.map(formatDiagnostic).join('\n');
-    pre.classList.toggle('has-errors', diagnostics.some((d) => d.severity === 'error'));
+    pre.classList.toggle(
+      'has-errors',
+      diagnostics.some((d) => d.severity === 'error'),
+    );
   }
 
   /** Run the listing in the editor: assemble it here and start a session on it (step 0). */

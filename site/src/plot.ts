@@ -39,9 +39,14 @@ export async function drawChart(el: HTMLElement, chart: Chart): Promise<void> {
     return;
   }
   el.classList.add('plotly-host');
-  await p.react(el, chart.figure.data, { ...chart.figure.layout, autosize: true }, {
-    responsive: true,
-    displaylogo: false,
-    ...(chart.figure.config ?? {}),
-  });
+  await p.react(
+    el,
+    chart.figure.data,
+    { ...chart.figure.layout, autosize: true },
+    {
+      responsive: true,
+      displaylogo: false,
+      ...(chart.figure.config ?? {}),
+    },
+  );
 }

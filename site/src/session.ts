@@ -254,7 +254,9 @@ export class Session {
     if (dropped > 0) {
       this.events.length = this.applied;
       const here = this.step;
-      this.checkpoints = this.checkpoints.filter((c) => c.step < here || (c.step === here && c.applied <= this.applied));
+      this.checkpoints = this.checkpoints.filter(
+        (c) => c.step < here || (c.step === here && c.applied <= this.applied),
+      );
     }
     return dropped;
   }

@@ -77,17 +77,23 @@ async function pump(bytes: Uint8Array, stream: ByteTransform, limit: number): Pr
 /** A listing as URL-safe text: deflate-raw, base64url. */
 export async function compressSource(text: string): Promise<string> {
   const bytes = new TextEncoder().encode(text);
-  return toBase64Url(await pump(bytes, new CompressionStream('deflate-raw'), Infinity));
+  return toBase64Url(await pump(bytes, new CompressionStream('deflate-raw') as unknown as ByteTransform, Infinity));
 }
 
 /** The listing back; throws an Error with a one-line message when the text is damaged. */
 export async function decompressSource(text: string): Promise<string> {
   let bytes: Uint8Array;
   try {
-    bytes = await pump(fromBase64Url(text), new DecompressionStream('deflate-raw'), MAX_SOURCE_BYTES);
+    bytes = await pump(
+      fromBase64Url(text),
+      new DecompressionStream('deflate-raw') as unknown as ByteTransform,
+      MAX_SOURCE_BYTES,
+    );
   } catch (e) {
     const message = (e as Error).message;
-    throw new Error(/edited listing/.test(message) ? message : 'the edited listing in the link is damaged');
+    throw new Error(/edited listing/.test(message) ? message : 'the edited listing in the link is damaged', {
+      cause: e,
+    });
   }
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }

@@ -64,7 +64,10 @@ export function stacksView(s: Session, previous: readonly StackDiagram[], all: b
 }
 
 /** The registers as a grid, the ones changed since `previous` marked. */
-export function registersView(s: Session, previous: Record<string, bigint> | null): {
+export function registersView(
+  s: Session,
+  previous: Record<string, bigint> | null,
+): {
   html: string;
   values: Record<string, bigint>;
 } {
@@ -76,7 +79,7 @@ export function registersView(s: Session, previous: Record<string, bigint> | nul
   values.rflags = m.rflags;
   const cells = Object.entries(values).map(([name, v]) => {
     const changed = previous !== null && previous[name] !== undefined && previous[name] !== v;
-    const sym = name === 'rip' || name === 'rflags' ? '' : (m.instructionAt(v) ? m.symbolize(v) : null) ?? '';
+    const sym = name === 'rip' || name === 'rflags' ? '' : ((m.instructionAt(v) ? m.symbolize(v) : null) ?? '');
     const title = sym ? ` title="${esc(sym)}"` : '';
     return `<div class="reg${changed ? ' changed' : ''}"${title}><span class="name">${name}</span><span class="value">${hex(v)}</span></div>`;
   });
@@ -113,8 +116,7 @@ export function statusItems(s: Session): StatusItem[] {
   const delivered = m.log.filter((e) => e.kind === 'deliver' && e.name === 'NMI').length;
   items.push({ text: `NMIs delivered ${delivered} · do_nmi runs ${k.doNmiRuns().length}` });
   const f = k.failure();
-  if (f !== null)
-    items.push({ text: `${f.kind}: ${f.message}${f.where ? ` at ${f.where}` : ''}`, kind: 'bad' });
+  if (f !== null) items.push({ text: `${f.kind}: ${f.message}${f.where ? ` at ${f.where}` : ''}`, kind: 'bad' });
   return items;
 }
 

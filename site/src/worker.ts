@@ -61,7 +61,13 @@ async function explore(r: Extract<ExplorerRequest, { kind: 'explore' }>): Promis
 function sample(r: Extract<ExplorerRequest, { kind: 'sample' }>): void {
   const design = designOf(r.id, r.design);
   if (design === null) return;
-  post({ id: r.id, kind: 'progress', phase: `sampling ${r.samples.toLocaleString('en-US')} schedules`, done: 0, total: 0 });
+  post({
+    id: r.id,
+    kind: 'progress',
+    phase: `sampling ${r.samples.toLocaleString('en-US')} schedules`,
+    done: 0,
+    total: 0,
+  });
   try {
     const reports = sampleDesign({
       design,

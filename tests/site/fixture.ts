@@ -25,7 +25,10 @@ export const ARGS = [
 
 export interface Metafile {
   inputs: Record<string, { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }>;
-  outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }>; imports: { path: string }[] }>;
+  outputs: Record<
+    string,
+    { bytes: number; inputs: Record<string, { bytesInOutput: number }>; imports: { path: string }[] }
+  >;
 }
 
 export interface BuiltSite {

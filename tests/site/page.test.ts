@@ -149,7 +149,10 @@ test('an assembler error in an edited listing is marked at its line; a link carr
   const { page, errors } = await openPage(browser, base, '#d=linux-3.3&w=kernel');
   await page.keyboard.press('i'); // edit
   // A bad instruction after the line `lea 6*8(%rsp), %rdx`: the new line is number `at + 1`.
-  const at = getDesign('linux-3.3').text.split('\n').findIndex((l) => l.includes('lea 6*8(%rsp), %rdx')) + 1;
+  const at =
+    getDesign('linux-3.3')
+      .text.split('\n')
+      .findIndex((l) => l.includes('lea 6*8(%rsp), %rdx')) + 1;
   await page.keyboard.press('Control+Alt+g'); // CodeMirror's "go to line"
   await page.keyboard.type(String(at));
   await page.keyboard.press('Enter');
