@@ -8,7 +8,7 @@
 //   kernel-lib/harness/files.ts  kernel.S and prelude.h                  -> the same files as data
 //   kernel-lib/explore/pool.ts   worker threads                         -> site/src/web-pool.ts
 // Everything else is the library unchanged. `--meta FILE` writes esbuild's metafile (what went into
-// each bundle); `--json` prints the output files and their sizes.
+// each bundle); `--json` prints the output files and their sizes; `--no-minify` keeps names (profiling).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -135,7 +135,7 @@ async function main(argv) {
   const t0 = Date.now();
   let r;
   try {
-    r = await buildSite({ out });
+    r = await buildSite({ out, minify: !argv.includes('--no-minify') });
   } catch (e) {
     const errors = e && Array.isArray(e.errors) ? e.errors : null;
     if (errors === null) throw e;

@@ -171,21 +171,20 @@ export class Listing {
 
   /** Highlight the current instruction's line, in its file (null: none, e.g. no code there). */
   follow(file: string | null, line: number | null): void {
+    const target = file === null ? undefined : this.files.get(file);
+    // While editing, stay on the listing being edited.
+    if (target !== undefined && !(this.editing && this.shown === this.designFile)) this.show(target.name);
     for (const f of this.files.values()) {
-      const mine = f.name === file ? line : null;
+      const mine = f === target ? line : null;
       if (f.line === mine) continue;
       f.line = mine;
-      f.view?.dispatch({ effects: setCurrentLine.of(mine) });
+      if (f.view === null) continue;
+      const effects: StateEffect<unknown>[] = [setCurrentLine.of(mine)];
+      // Scrolled into view in the file shown, with the highlight, in one update.
+      if (mine !== null && this.shown === f.name && mine <= f.view.state.doc.lines)
+        effects.push(EditorView.scrollIntoView(f.view.state.doc.line(mine).from, { y: 'nearest', yMargin: 48 }));
+      f.view.dispatch({ effects });
     }
-    if (file === null || line === null) return;
-    const f = this.files.get(file);
-    if (f === undefined) return;
-    // While editing, stay on the listing being edited.
-    if (!(this.editing && this.shown === this.designFile)) this.show(file);
-    const view = f.view;
-    if (this.shown !== file || view === null || line > view.state.doc.lines) return;
-    const pos = view.state.doc.line(line).from;
-    view.dispatch({ effects: EditorView.scrollIntoView(pos, { y: 'nearest', yMargin: 48 }) });
   }
 
   /** Turn editing of the design's listing on or off. */

@@ -48,6 +48,10 @@ interface PageProbe {
   readyAt: number;
   /** Milliseconds from a key press to the redrawn views, the latest last (at most 1000). */
   latencies: number[];
+  /** The same to the next frame after it (the redrawn views painted), at most 1000. */
+  frameLatencies: number[];
+  /** How long the last exploration took here, from the click to the reports (ms). */
+  exploreMs: number | null;
   renders: number;
   timelines: number;
   explored: number;
@@ -93,6 +97,8 @@ class Page {
       ready: false,
       readyAt: 0,
       latencies: [],
+      frameLatencies: [],
+      exploreMs: null,
       renders: 0,
       timelines: 0,
       explored: 0,
@@ -396,9 +402,17 @@ class Page {
     this.render();
     this.say(r.message, r.ok ? 'info' : 'bad');
     if (pressedAt !== undefined) {
-      const l = this.probe.latencies;
-      l.push(performance.now() - pressedAt);
-      if (l.length > 1000) l.shift();
+      const keep = (list: number[], ms: number) => {
+        list.push(ms);
+        if (list.length > 1000) list.shift();
+      };
+      keep(this.probe.latencies, performance.now() - pressedAt);
+      // After the next frame is produced: a message posted from requestAnimationFrame runs after it.
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => keep(this.probe.frameLatencies, performance.now() - pressedAt);
+        ch.port2.postMessage(null);
+      });
     }
   }
 
@@ -419,6 +433,10 @@ class Page {
 
   private render(): void {
     const s = this.session;
+    // The listing first: CodeMirror reads layout as it updates, which costs little before the
+    // other views are rewritten and a whole-page layout after.
+    const insn = s.machine.instructionAt();
+    this.listing.follow(insn ? insn.loc.file : null, insn ? insn.loc.line : null);
     const all = ($('all-stacks') as HTMLInputElement).checked;
     const stacks = stacksView(s, this.previousStacks, all);
     $('stacks').innerHTML = stacks.html;
@@ -430,11 +448,10 @@ class Page {
     $('status').innerHTML = statusHtml(statusItems(s));
     const events = $('events');
     events.innerHTML = eventsView(s);
-    events.scrollTop = events.scrollHeight;
+    // The newest event in view, at the next frame (reading scrollHeight now would force a layout).
+    requestAnimationFrame(() => (events.scrollTop = events.scrollHeight));
     this.renderSchedule();
     this.renderRaise();
-    const insn = s.machine.instructionAt();
-    this.listing.follow(insn ? insn.loc.file : null, insn ? insn.loc.line : null);
     this.probe.renders++;
     this.scheduleUrl();
     this.scheduleTimeline();
@@ -538,7 +555,8 @@ class Page {
 
   private scheduleUrl(): void {
     window.clearTimeout(this.urlTimer);
-    this.urlTimer = window.setTimeout(() => void this.writeUrl(), 0);
+    // Once the user pauses: replaceState costs a few milliseconds, too much for every key press.
+    this.urlTimer = window.setTimeout(() => void this.writeUrl(), 120);
   }
 
   private async writeUrl(): Promise<string> {
@@ -695,6 +713,7 @@ class Page {
     if (reply.kind === 'explored') {
       this.probe.explored++;
       this.probe.reports = reply.reports;
+      this.probe.exploreMs = ms;
       this.showReports(design, reply.reports, ms);
     } else if (reply.kind === 'refused') {
       results.innerHTML = `<p class="bad">${esc(reply.message.replace(/--\w+/g, (f) => f.slice(2)))}</p>

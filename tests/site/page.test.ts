@@ -94,8 +94,8 @@ test('step linux-3.3: first NMI, a #BP in do_nmi, a nested NMI redirects the cop
   expect(offsite).toEqual([]);
 
   // The URL holds the moment: a fresh page opens the same step, schedule and stacks.
+  await page.waitForFunction((at) => location.hash.includes(`at=${at}`), state.step);
   const url = page.url();
-  expect(url).toContain(`at=${state.step}`);
   const other = await openPage(browser, base, new URL(url).hash);
   expect(await probe(other.page)).toEqual(state);
   expect(await nmiStackRow(other.page, 'copied RIP')).toContain('<repeat_nmi+0>');
@@ -140,7 +140,7 @@ test('explore linux-3.3 syscall at depth 2 in Web Workers: the lost NMI, as in N
   const state = await probe(page);
   expect(state.workload).toBe('syscall');
   expect(state.schedule).toBe(lost?.scheduleSteps);
-  expect(page.url()).toContain('w=syscall');
+  await page.waitForFunction('location.hash.includes("w=syscall")');
   expect(errors).toEqual([]);
   await page.context().close();
 }, 90000);
