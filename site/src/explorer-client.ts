@@ -91,6 +91,8 @@ export class ExplorerClient {
       this.worker?.terminate();
       this.worker = null;
       p?.reject(new Error(`the explorer worker failed: ${e.message || 'could not start worker.js'}`));
+      this.queued?.reject(new Cancelled('the worker failed'));
+      this.queued = null;
     };
     this.worker = w;
     return w;

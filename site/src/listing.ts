@@ -87,7 +87,7 @@ export class Listing {
     this.shown = null;
     this.designFile = designFile;
     for (const f of files) this.addFile(f.name, f.text);
-    this.show(designFile);
+    // No view is made yet: follow() shows the file the current instruction is in (views cost).
   }
 
   private extensions(name: string): Extension[] {
@@ -174,6 +174,7 @@ export class Listing {
     const target = file === null ? undefined : this.files.get(file);
     // While editing, stay on the listing being edited.
     if (target !== undefined && !(this.editing && this.shown === this.designFile)) this.show(target.name);
+    else if (this.shown === null) this.show(this.designFile);
     for (const f of this.files.values()) {
       const mine = f === target ? line : null;
       if (f.line === mine) continue;

@@ -467,10 +467,13 @@ class Page {
     const later = s.schedule.length - s.eventsApplied;
     const drop =
       later > 0 ? ` <button type="button" class="chip drop" id="drop-later">drop ${later} later</button>` : '';
+    // The same run in the CLI (for an edited listing, the schedule alone: the CLI needs the file).
     const cli =
-      s.schedule.length > 0
-        ? `<code class="cli" title="the same run in the CLI">nmi-lab replay ${esc(this.designId)} --workload ${s.workload} --schedule '${esc(s.scheduleText())}'</code>`
-        : '<span class="muted">Schedule: no events yet.</span>';
+      s.schedule.length === 0
+        ? '<span class="muted">Schedule: no events yet.</span>'
+        : this.edited === null
+          ? `<code class="cli" title="the same run in the CLI">nmi-lab replay ${esc(this.designId)} --workload ${s.workload} --schedule '${esc(s.scheduleText())}'</code>`
+          : `<code class="cli" title="the schedule, for nmi-lab replay --source">'${esc(s.scheduleText())}'</code>`;
     const el = $('schedule');
     el.innerHTML = `${chips.length > 0 ? '<span class="muted">Schedule:</span> ' : ''}${chips.join('')}${drop} ${cli}`;
     el.querySelectorAll<HTMLButtonElement>('button.chip[data-step]').forEach((b) =>
@@ -716,9 +719,12 @@ class Page {
       this.probe.exploreMs = ms;
       this.showReports(design, reply.reports, ms);
     } else if (reply.kind === 'refused') {
-      results.innerHTML = `<p class="bad">${esc(reply.message.replace(/--\w+/g, (f) => f.slice(2)))}</p>
-        <p><button type="button" id="x-force">Explore anyway</button>
-        <button type="button" id="x-sample">Sample 2,000 schedules per workload instead</button></p>`;
+      // The CLI's message names its flags after the ';': the page offers buttons instead.
+      results.innerHTML =
+        `<p class="bad">${esc(reply.message.split(';')[0])}.</p>` +
+        '<p>Lower the depth or the exceptions, or:</p>' +
+        '<p><button type="button" id="x-force">Explore anyway (cancel with Esc)</button> ' +
+        '<button type="button" id="x-sample">Sample 2,000 schedules per workload</button></p>';
       $('x-force').addEventListener('click', () => void this.explore(true));
       $('x-sample').addEventListener('click', () => void this.sample(2000));
     } else if (reply.kind === 'error') {
@@ -811,7 +817,7 @@ class Page {
     if (problems.length > 0) this.say(problems.join(' · '), 'bad');
     else
       this.say(
-        `${v.number}. ${v.title}: ${v.summary} Replaying ${v.schedule}: at the last event now; step on (→, E) to watch it go wrong.`,
+        `${v.number}. ${v.title}: ${v.summary.replace(/\.?$/, '.')} Replaying ${v.schedule}: at the last event now; step on (→, E) to watch it go wrong.`,
         'info',
       );
   }
