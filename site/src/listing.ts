@@ -105,7 +105,6 @@ export class Listing {
       bracketMatching(),
       search({ top: true }),
       currentLine,
-      EditorView.theme({}, { dark: false }),
       keymap.of([...searchKeymap]),
     ];
     if (isDesign) {

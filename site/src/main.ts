@@ -82,7 +82,6 @@ class Page {
   private timelineTimer: number | undefined;
   private checkTimer: number | undefined;
   private urlTimer: number | undefined;
-  private lastCheck: { text: string; ok: boolean; errors: Diagnostic[] } | null = null;
   private depth = DEFAULT_STATE.depth;
   private exceptions = DEFAULT_STATE.exceptions;
   readonly probe: PageProbe;
@@ -211,7 +210,6 @@ class Page {
           `the edited listing in the link does not assemble (${c.errors.length} error(s), shown in the listing); running the shipped ${base.id}`,
         );
       }
-      this.lastCheck = { text: state.source, ok: c.ok, errors: c.ok ? [] : c.errors };
     }
     this.designId = base.id;
     ($('design') as HTMLSelectElement).value = base.id;
@@ -620,7 +618,6 @@ class Page {
       if (reply.kind === 'error') this.say(reply.message, 'bad');
       return false;
     }
-    this.lastCheck = { text, ok: reply.ok, errors: reply.errors };
     const shown = [...reply.errors, ...reply.warnings];
     this.listing.setDiagnostics(shown);
     this.showDiagnostics(shown);

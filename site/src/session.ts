@@ -110,7 +110,7 @@ export class Session {
       return { ok: false, message: `schedule: ${(e as Error).message}` };
     }
     if (parsed.userRsp !== this.userRsp)
-      return { ok: false, message: 'schedule: its rsp= differs from the session (internal: rebuild the session)' };
+      return { ok: false, message: "schedule: its rsp= is not this session's user RSP" };
     // Resolving runs this kernel: with no events of its own, the session's hook stays quiet.
     this.events = [];
     this.applied = 0;
