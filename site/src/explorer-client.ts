@@ -42,6 +42,15 @@ export class ExplorerClient {
     return this.pending !== null;
   }
 
+  /**
+   * Start the worker and give it something to prepare (no reply), unless it is busy: a request
+   * sent later waits behind it, and finds its work done.
+   */
+  warm(body: RequestBody): void {
+    if (this.pending !== null) return;
+    this.start().postMessage({ ...body, id: 0 });
+  }
+
   /** Send a request; an earlier one still running is cancelled first. */
   request(body: RequestBody, progress?: (p: Progress) => void): Promise<Final> {
     if (this.pending !== null) this.cancel();

@@ -10,7 +10,8 @@ export type { Design } from '../../kernel-lib/designs/manifest';
 export { INTENDABLE_FAULTS } from '../../kernel-lib/designs/manifest'; // internal: a manifest's fault names
 export { buildKernel, Kernel, KernelSetupError, WORKLOADS } from '../../kernel-lib/harness/kernel';
 export type { ExceptionKind, WorkloadId } from '../../kernel-lib/harness/kernel';
-export { harnessSources } from '../../kernel-lib/harness/kernel'; // internal: the harness listing, shown when RIP is in it
+// internal: the harness listing, shown when RIP is in it; assembling ahead of the explorer's request
+export { assembleDesign, harnessSources } from '../../kernel-lib/harness/kernel';
 export { regionAt } from '../../kernel-lib/harness/layout';
 export type { MemoryRegion } from '../../kernel-lib/harness/layout';
 export { checkDesignSource } from '../../kernel-lib/harness/design-source';

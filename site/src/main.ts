@@ -128,6 +128,7 @@ class Page {
     performance.mark('nmi-lab:rendered');
     this.probe.readyAt = performance.now();
     this.probe.ready = true;
+    this.warmSoon();
     document.body.classList.add('ready');
     const all = [...problems, ...more];
     if (all.length > 0) this.say(all.join(' · '), 'bad');
@@ -309,9 +310,15 @@ class Page {
     window.addEventListener('hashchange', () => void this.onHashChange());
   }
 
+  /** While the user reads: start the explorer's worker and assemble the design there. */
+  private warmSoon(): void {
+    window.setTimeout(() => this.explorer.warm({ kind: 'warm', design: this.designRef() }), 300);
+  }
+
   private reopen(change: Partial<PageState>): [string, 'info' | 'bad'] {
     const problems = this.open({ ...this.pageState(), ...change });
     this.render();
+    this.warmSoon();
     return problems.length > 0
       ? [problems.join(' · '), 'bad']
       : [`${this.session.design.title}, ${this.session.workload} workload`, 'info'];
@@ -656,6 +663,7 @@ class Page {
     this.listing.setDiagnostics(c.warnings);
     this.showDiagnostics(c.warnings);
     this.render();
+    this.warmSoon();
     this.say(`running your listing (${base.fileName}, edited) from step 0; Explore (X) judges it`, 'info');
   }
 

@@ -26,6 +26,8 @@ export type ExplorerRequest =
       seed: number;
     }
   | { id: number; kind: 'check'; base: string; text: string }
+  /** Start up and assemble the design ahead of a request (no reply). */
+  | { id: number; kind: 'warm'; design: DesignRef }
   | {
       id: number;
       kind: 'timeline';

@@ -6,7 +6,7 @@
 // The page cancels by terminating the explorer, which ends its pool workers with it.
 import { exploreShareCached, primeWorker } from '../../kernel-lib/explore/shares';
 import type { ShareTask, WorkerPrime } from '../../kernel-lib/explore/shares';
-import { ExploreRefused, exploreDesign, formatDiagnostic, sampleDesign } from './library';
+import { assembleDesign, ExploreRefused, exploreDesign, formatDiagnostic, sampleDesign } from './library';
 import type { WorkloadId } from './library';
 import { checkEdited, resolveRef, shippedDesign } from './designs';
 import type { DesignRef } from './designs';
@@ -140,4 +140,12 @@ scope.onmessage = (e) => {
   else if (r.kind === 'sample') sample(r);
   else if (r.kind === 'check') check(r);
   else if (r.kind === 'timeline') timeline(r);
+  else if (r.kind === 'warm') {
+    // The explorer's first work is assembling the design: done now, it is cached when asked for.
+    try {
+      assembleDesign(resolveRef(r.design));
+    } catch {
+      // A listing that does not assemble: the request that follows says so.
+    }
+  }
 };
