@@ -90,7 +90,7 @@ export function registersView(
 export function stackOf(k: Kernel, rsp: bigint): string {
   const r = regionAt(k.layout, rsp - 1n);
   if (r === null) return 'RSP outside every mapped region';
-  const top = r.top !== undefined ? ` T-${Number(r.top - rsp)}` : '';
+  const top = r.top === undefined ? '' : r.top === rsp ? ' (at its top)' : ` T-${Number(r.top - rsp)}`;
   return `RSP on ${r.describe}${top}`;
 }
 
