@@ -20,21 +20,30 @@ export class ExplorerClient {
     progress?: (p: Progress) => void;
   } | null = null;
 
-  private queued: { body: RequestBody; resolve: (r: Final) => void; reject: (e: Error) => void } | null = null;
+  /** The latest waiting request of each kind (a check does not replace a timeline). */
+  private readonly queued = new Map<
+    string,
+    { body: RequestBody; resolve: (r: Final) => void; reject: (e: Error) => void }
+  >();
 
   constructor(private readonly script = 'worker.js') {}
 
   /**
    * The latest of a stream of requests (checks while typing, timelines while stepping): sent when
-   * the worker is free; one waiting is replaced by a newer one (and rejected as Cancelled). The
-   * worker is never terminated, so it stays warm.
+   * the worker is free; one of the same kind waiting is replaced by the newer one (and rejected
+   * as Cancelled). The worker is never terminated, so it stays warm.
    */
   latest(body: RequestBody): Promise<Final> {
     if (this.pending === null) return this.send(body);
-    this.queued?.reject(new Cancelled('superseded'));
+    this.queued.get(body.kind)?.reject(new Cancelled('superseded'));
     return new Promise<Final>((resolve, reject) => {
-      this.queued = { body, resolve, reject };
+      this.queued.set(body.kind, { body, resolve, reject });
     });
+  }
+
+  private rejectQueued(why: string): void {
+    for (const q of this.queued.values()) q.reject(new Cancelled(why));
+    this.queued.clear();
   }
 
   /** Whether a request is running. */
@@ -73,8 +82,7 @@ export class ExplorerClient {
     this.worker?.terminate();
     this.worker = null;
     p?.reject(new Cancelled('cancelled'));
-    this.queued?.reject(new Cancelled('cancelled'));
-    this.queued = null;
+    this.rejectQueued('cancelled');
   }
 
   private start(): Worker {
@@ -89,9 +97,11 @@ export class ExplorerClient {
       }
       this.pending = null;
       p.resolve(e.data);
-      const q = this.queued;
-      this.queued = null;
-      if (q !== null) this.send(q.body).then(q.resolve, q.reject);
+      const [kind, q] = this.queued.entries().next().value ?? [null, null];
+      if (kind !== null && q !== null) {
+        this.queued.delete(kind);
+        this.send(q.body).then(q.resolve, q.reject);
+      }
     };
     w.onerror = (e: ErrorEvent) => {
       e.preventDefault();
@@ -100,8 +110,7 @@ export class ExplorerClient {
       this.worker?.terminate();
       this.worker = null;
       p?.reject(new Error(`the explorer worker failed: ${e.message || 'could not start worker.js'}`));
-      this.queued?.reject(new Cancelled('the worker failed'));
-      this.queued = null;
+      this.rejectQueued('the worker failed');
     };
     this.worker = w;
     return w;
