@@ -134,7 +134,7 @@ class Page {
     if (all.length > 0) this.say(all.join(' · '), 'bad');
     else if (location.hash === '')
       this.say(
-        'Step with → (or S), raise an NMI with N, run to the next event with E. Press ? for every shortcut.',
+        'Step with → (or S), raise an NMI with N, run to the next event with E; Examples (top right) opens the story’s key moments. Press ? for every shortcut.',
         'info',
       );
   }
@@ -308,6 +308,13 @@ class Page {
     ($('all-stacks') as HTMLInputElement).addEventListener('change', () => this.render());
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('hashchange', () => void this.onHashChange());
+    // An example opens through the fragment (hashchange); close its menu.
+    document.querySelectorAll('.examples a').forEach((a) =>
+      a.addEventListener('click', () => {
+        (a.closest('details') as HTMLDetailsElement).removeAttribute('open');
+        this.opening = `${a.textContent ?? ''}. Step back and forth (← →) to watch it happen.`;
+      }),
+    );
   }
 
   /** While the user reads: start the explorer's worker and assemble the design there. */
@@ -330,7 +337,9 @@ class Page {
     const more = this.open(state);
     this.render();
     const all = [...problems, ...more];
-    this.say(all.length > 0 ? all.join(' · ') : 'opened the linked moment', all.length > 0 ? 'bad' : 'info');
+    const opened = this.opening ?? 'opened the linked moment';
+    this.opening = null;
+    this.say(all.length > 0 ? all.join(' · ') : opened, all.length > 0 ? 'bad' : 'info');
   }
 
   private onKey(e: KeyboardEvent): void {
@@ -547,6 +556,8 @@ class Page {
   // ---- the URL -------------------------------------------------------------------------------
 
   private lastHash = '';
+  /** What an example link opens, said once it is open. */
+  private opening: string | null = null;
 
   private pageState(): PageState {
     const s = this.session;

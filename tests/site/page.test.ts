@@ -227,3 +227,24 @@ test('bad input gets a message, not a broken page; a long exploration can be can
   expect(errors).toEqual([]);
   await page.context().close();
 }, 60000);
+
+test('every example in the menu opens its moment', async () => {
+  const { page, errors } = await openPage(browser, base, '#d=linux-3.3&w=kernel');
+  const links = await page.$$eval('.examples a', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
+  expect(links.length).toBeGreaterThanOrEqual(3);
+  for (const href of links as string[]) {
+    await page.click('.examples summary');
+    await page.click(`.examples a[href="${href}"]`);
+    const at = /at=(\d+)/.exec(href)?.[1];
+    await page.waitForFunction(
+      (want) => {
+        const p = (window as unknown as { nmiLab: { state(): { step: number; design: string } } }).nmiLab.state();
+        return location.hash.includes(`d=${want.d}`) && p.design === want.d && (want.at === null || p.step === want.at);
+      },
+      { d: /d=([^&]+)/.exec(href)?.[1], at: at === undefined ? null : Number(at) },
+    );
+    expect(await page.getAttribute('#message', 'class')).not.toContain('bad');
+  }
+  expect(errors).toEqual([]);
+  await page.context().close();
+});
