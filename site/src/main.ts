@@ -77,8 +77,9 @@ class Page {
   private previousStacks: StackDiagram[] = [];
   private previousRegs: Record<string, bigint> | null = null;
   private readonly listing: Listing;
+  /** The explorer's worker (explore, sample), and a second one for listing checks and timelines. */
   private readonly explorer = new ExplorerClient('worker.js');
-  private readonly helper = new ExplorerClient('worker.js');
+  private readonly background = new ExplorerClient('worker.js');
   private timelineTimer: number | undefined;
   private checkTimer: number | undefined;
   private urlTimer: number | undefined;
@@ -517,7 +518,7 @@ class Page {
     this.timelineTimer = window.setTimeout(() => void this.drawTimeline(), 250);
   }
 
-  /** The timeline of the run so far, recorded in the helper worker and drawn with plotly. */
+  /** The timeline of the run so far, recorded in the background worker and drawn with plotly. */
   private async drawTimeline(): Promise<void> {
     const s = this.session;
     const to = s.step;
@@ -530,7 +531,7 @@ class Page {
     }
     let reply: ExplorerReply;
     try {
-      reply = await this.helper.latest({
+      reply = await this.background.latest({
         kind: 'timeline',
         design: this.designRef(),
         workload: s.workload,
@@ -622,11 +623,11 @@ class Page {
     this.checkTimer = window.setTimeout(() => void this.check(text), 300);
   }
 
-  /** Check the listing in the helper worker; show its diagnostics inline. */
+  /** Check the listing in the background worker; show its diagnostics inline. */
   private async check(text: string): Promise<boolean> {
     let reply: ExplorerReply;
     try {
-      reply = await this.helper.latest({ kind: 'check', base: this.designId, text });
+      reply = await this.background.latest({ kind: 'check', base: this.designId, text });
     } catch (e) {
       if (e instanceof Cancelled) return false;
       this.say((e as Error).message, 'bad');
