@@ -298,8 +298,12 @@ describe('no user input ends in an internal error or a stack trace', () => {
     ['explore: bound too large', ['explore', 'linux-3.3', '--depth', '9'], /the bound is too large/],
     ['exec: missing file', ['exec', path.join(dir, 'none.S')], /cannot read/],
     ['designs: extra argument', ['designs', 'extra'], /usage/],
-    ['grade: missing notebook', ['grade', path.join(dir, 'none.ipynb')], /not graded\n {2}problem: cannot read/],
-    ['grade: not a notebook', ['grade', badJson], /not graded\n {2}problem: not a notebook/],
+    [
+      'grade: missing notebook',
+      ['grade', path.join(dir, 'none.ipynb')],
+      /not graded \[none\]\n {2}problem: cannot read/,
+    ],
+    ['grade: not a notebook', ['grade', badJson], /not graded \[bad\]\n {2}problem: not a notebook/],
     ['unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
     ['unknown option', ['explore', 'linux-3.3', '--colour'], /unknown option --colour/],
   ];
