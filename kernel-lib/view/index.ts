@@ -10,6 +10,7 @@ export type {
   StackSpec,
 } from '../record/stack';
 export { beforeAfterHtml, stackToHtml, stackToText, stacksToHtml, stacksToText } from './stack-render';
+export type { StackHtmlOptions } from './stack-render';
 export {
   ContextTracker,
   classifyByLabels,

@@ -13,7 +13,8 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { exportHtmlPage, plotlyBundlePath, viewBundle, viewToHtml } from '../../kernel-lib/view';
+import { exportHtmlPage, outcomeMapChart, plotlyBundlePath, viewBundle, viewToHtml } from '../../kernel-lib/view';
+import type { OutcomePoint } from '../../kernel-lib/view';
 import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
 import { pythonExecutable } from '../../scripts/course/jupyter-env';
 import { buildStory, storyParts } from './fixtures/story';
@@ -119,10 +120,45 @@ test('exported page, scripts off: diagrams and every chart fallback still visibl
   await page.goto(`file://${file}`);
   expect(await page.locator('.main-svg').count()).toBe(0);
   await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
-  const fallbacks = page.getByText('static view;');
+  const fallbacks = page.getByText('static view:');
   expect(await fallbacks.count()).toBe(chartCount);
   for (let i = 0; i < chartCount; i++) expect(await fallbacks.nth(i).isVisible()).toBe(true);
   await page.screenshot({ path: path.join(ARTIFACTS, 'export-no-scripts.png'), fullPage: true });
+  await page.context().close();
+}, 30000);
+
+test('every view fits a 900 px notebook output: diagrams, the trace, and each chart fallback (a 140-column outcome map too)', async () => {
+  const wide: OutcomePoint[] = [];
+  for (const ep of ['none', 'bp@nmi_point_early', 'pf@nmi_point_middle'])
+    for (let a = 1; a <= 140; a++)
+      wide.push({
+        exceptionPoint: ep,
+        arrival: a,
+        verdict: a % 5 === 0 ? 're-entered do_nmi + hang (no return)' : a % 3 === 0 ? 'hang (no return)' : 'ok',
+        schedule: `nmi@${a}`,
+      });
+  const views = [...parts, outcomeMapChart(wide, { design: 'linux-3.2' })];
+  const { page } = await offlinePage({ javaScriptEnabled: false });
+  await page.setViewportSize({ width: 1000, height: 900 });
+  const body = views
+    .map((v) => `<div class="out" style="width:900px;overflow-x:auto;margin:0 0 12px 0">${viewToHtml(v)}</div>`)
+    .join('');
+  await page.setContent(
+    `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:8px">${body}</body></html>`,
+  );
+  const widths = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('.out')).map((e) => [e.scrollWidth, (e.textContent ?? '').slice(0, 50)]),
+  );
+  expect(widths.filter(([w]) => (w as number) > 900)).toEqual([]);
+  // The old-value notes and the RSP arrows are inside that width, not behind a scrollbar.
+  await expect(
+    page
+      .getByText(/changed, was 0x/)
+      .first()
+      .isVisible(),
+  ).resolves.toBe(true);
+  await expect(page.getByText('◀ RSP').first().isVisible()).resolves.toBe(true);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'fit-900.png'), fullPage: true });
   await page.context().close();
 }, 30000);
 
@@ -155,7 +191,7 @@ test("untrusted notebook: after Jupyter's sanitiser (JupyterLab and classic opti
     await expect(page.getByText('copied frame').first().isVisible()).resolves.toBe(true);
     // Colours survive through bgcolor attributes even where inline styles are dropped.
     expect(await page.locator('td[bgcolor="#ef9191"]').count()).toBeGreaterThan(0); // nested NMI's frame
-    expect(await page.getByText('static view;').count()).toBe(chartCount);
+    expect(await page.getByText('static view:').count()).toBe(chartCount);
     expect(await page.locator('td[bgcolor="#d93b3b"]').count()).toBeGreaterThan(0); // outcome map cells
     await page.screenshot({ path: path.join(ARTIFACTS, `untrusted-${name}.png`), fullPage: true });
     await page.context().close();
