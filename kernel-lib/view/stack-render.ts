@@ -76,6 +76,9 @@ const CELL = {
   'vertical-align': 'middle',
 };
 
+/** Cells that may wrap at spaces when a diagram would not fit (a symbol goes under its value). */
+const WRAP = { 'white-space': 'normal' };
+
 function groupRuns(slots: readonly DiagramSlot[]): { group: string | null; start: number; length: number }[] {
   const runs: { group: string | null; key: string | null; start: number; length: number }[] = [];
   slots.forEach((s, i) => {
@@ -111,7 +114,8 @@ function wasText(s: DiagramSlot): string {
 /**
  * The HTML diagram: a table with inline styles only (it reads in untrusted notebooks too), under
  * 900 px wide: no address column by default, a changed slot's old value written under its new one
- * rather than in a column of its own, and the RSP arrows (the one column that may wrap) last.
+ * rather than in a column of its own, and values, slot names, owners and the RSP arrows free to wrap
+ * at spaces when the notebook is narrow.
  */
 export function stackToHtml(d: StackDiagram, options: StackHtmlOptions = {}): string {
   const runs = groupRuns(d.slots);
@@ -156,12 +160,14 @@ export function stackToHtml(d: StackDiagram, options: StackHtmlOptions = {}): st
       ? `<br><span style="${css({ color: '#6b5200', 'font-size': '11px', 'font-weight': 'normal' })}">&#10033; changed${s.previous !== undefined ? `, was ${esc(wasText(s))}` : ''}</span>`
       : '';
     cells.push(
-      `<td bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}${was}</td>`,
+      `<td bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, ...WRAP, 'min-width': '150px' })}">${value}${sym}${was}</td>`,
     );
-    cells.push(`<td${bga} style="${css({ ...base, 'font-family': SANS })}">${esc(s.label ?? '')}</td>`);
+    cells.push(
+      `<td${bga} style="${css({ ...base, ...WRAP, 'font-family': SANS, 'min-width': '80px' })}">${esc(s.label ?? '')}</td>`,
+    );
     const ownerTitle = s.owner ? ownerText(s.owner) : '';
     cells.push(
-      `<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`,
+      `<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, ...WRAP, 'font-family': SANS, 'font-size': '11px', 'min-width': '70px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`,
     );
     const marks = s.markers.map(
       (x) =>

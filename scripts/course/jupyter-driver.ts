@@ -39,7 +39,7 @@ export interface JupyterServer {
   token: string;
   rootDir: string;
   /** The URL of a notebook (relative to rootDir) in this front end, with the token. */
-  notebookUrl(file: string): string;
+  notebookUrl(file: string, front?: Front): string;
   log(): string;
   stop(): Promise<void>;
 }
@@ -146,19 +146,21 @@ export async function startJupyterServer(options: ServerOptions): Promise<Jupyte
       ...(options.untrusted ? ['--NotebookNotary.db_file=:memory:'] : []),
     ];
   } else {
-    const app = front === 'lab' ? 'LabApp' : 'JupyterNotebookApp';
+    // One server serves both front ends (JupyterLab at /lab, Notebook 7 at /tree and /notebooks):
+    // both expose their application object and keep their state in the scratch folder.
     command = jupyterExecutable();
     args = [
       front === 'lab' ? 'lab' : 'notebook',
       ...common,
       `--IdentityProvider.token=${token}`,
       `--ServerApp.root_dir=${rootDir}`,
-      `--${app}.expose_app_in_browser=True`,
-      `--${app}.workspaces_dir=${path.join(state, 'workspaces')}`,
-      `--${app}.user_settings_dir=${path.join(state, 'settings')}`,
-      ...(front === 'lab'
-        ? ['--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate']
-        : []),
+      ...['LabApp', 'JupyterNotebookApp'].flatMap((app) => [
+        `--${app}.expose_app_in_browser=True`,
+        `--${app}.workspaces_dir=${path.join(state, 'workspaces')}`,
+        `--${app}.user_settings_dir=${path.join(state, 'settings')}`,
+      ]),
+      '--LabApp.news_url=',
+      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
       ...(options.untrusted ? ['--NotebookNotary.db_file=:memory:'] : []),
     ];
   }
@@ -179,8 +181,8 @@ export async function startJupyterServer(options: ServerOptions): Promise<Jupyte
     base,
     token,
     rootDir,
-    notebookUrl: (file) =>
-      `${base}/${front === 'lab' ? 'lab/tree' : 'notebooks'}/${file.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
+    notebookUrl: (file, which = front) =>
+      `${base}/${which === 'lab' ? 'lab/tree' : 'notebooks'}/${file.split('/').map(encodeURIComponent).join('/')}?token=${token}`,
     log: () => log,
     stop: async () => {
       await killGroup(child);
@@ -245,9 +247,16 @@ const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 export const PLOTLY_RENDERED = '.jp-RenderedPlotly.js-plotly-plot';
 
 /** Opens a notebook in Lab or Notebook 7 and waits until its kernel is idle. Returns when that happened (ms, page clock). */
-export async function openInLab(page: Page, server: JupyterServer, file: string, timeoutMs = 120000): Promise<number> {
+export async function openInLab(
+  page: Page,
+  server: JupyterServer,
+  file: string,
+  options: { front?: 'lab' | 'notebook7'; timeoutMs?: number } = {},
+): Promise<number> {
+  const front = options.front ?? (server.front === 'notebook7' ? 'notebook7' : 'lab');
+  const timeoutMs = options.timeoutMs ?? 120000;
   // `reset`: a fresh layout with only this notebook open (Lab otherwise restores earlier tabs).
-  await page.goto(`${server.notebookUrl(file)}${server.front === 'lab' ? '&reset' : ''}`, { timeout: 60000 });
+  await page.goto(`${server.notebookUrl(file, front)}${front === 'lab' ? '&reset' : ''}`, { timeout: 60000 });
   try {
     await page.waitForFunction(
       () => {
