@@ -346,17 +346,23 @@ export function outcomeMapChart(
   const cell = new Map<string, OutcomePoint>();
   for (const p of points) cell.set(`${p.exceptionPoint}\u0000${String(p.arrival)}`, p);
   const z: (number | null)[][] = [];
+  // Hover: the verdict and the schedule per cell; the exception point and the arrival come from
+  // the axes (a map holds hundreds of cells, so nothing is repeated per cell that need not be).
   const hover: string[][] = [];
+  const verdictOf: string[][] = [];
   for (const y of ys) {
     const zr: (number | null)[] = [];
     const hr: string[] = [];
+    const vr: string[] = [];
     for (const x of xLabels) {
       const p = cell.get(`${y}\u0000${x}`);
       zr.push(p ? verdicts.indexOf(p.verdict) : null);
-      hr.push(p ? `<b>${esc(p.verdict)}</b><br>exception at ${esc(y)}<br>NMI at ${esc(x)}<br>${esc(p.schedule)}` : '');
+      hr.push(p ? esc(p.schedule) : '');
+      vr.push(p ? esc(p.verdict) : '');
     }
     z.push(zr);
     hover.push(hr);
+    verdictOf.push(vr);
   }
   const n = Math.max(1, verdicts.length);
   const colorscale: [number, string][] = [];
@@ -376,7 +382,8 @@ export function outcomeMapChart(
       colorscale,
       showscale: false,
       text: hover,
-      hovertemplate: '%{text}<extra></extra>',
+      customdata: verdictOf,
+      hovertemplate: '<b>%{customdata}</b><br>exception at %{y}<br>NMI at %{x}<br>%{text}<extra></extra>',
       xgap: 1,
       ygap: 1,
     },
@@ -454,13 +461,14 @@ function outcomeGridHtml(
   const rows = ys
     .map(
       (y, yi) =>
-        `<tr><th style="${css({ 'font-family': SANS, 'font-size': '11px', 'font-weight': 'normal', 'text-align': 'right', padding: '0px 6px', 'white-space': 'nowrap' })}">${esc(y)}</th>${xLabels
+        `<tr><th height="15" style="${css({ 'font-family': SANS, 'font-size': '11px', 'font-weight': 'normal', 'text-align': 'right', padding: '0px 6px', 'white-space': 'nowrap', height: '15px' })}">${esc(y)}</th>${xLabels
           .map((x, xi) => {
             const v = z[yi][xi];
             const p = cell.get(`${y}\u0000${x}`);
             const bg = v === null ? '#f2f2f2' : colors[v];
-            const tip = p ? `${p.verdict} — ${p.schedule}` : 'not explored';
-            return `<td width="${w}" height="14" bgcolor="${bg}" title="${esc(tip)}" style="${css({ width: `${w}px`, 'min-width': `${w}px`, height: '14px', padding: '0px', background: bg, 'border-bottom': '1px solid #ffffff' })}"></td>`;
+            const tip = p ? `${p.verdict}: ${p.schedule}` : 'not explored';
+            // Attributes only (hundreds of cells): bgcolor and width survive every sanitiser.
+            return `<td width="${w}" bgcolor="${bg}" title="${esc(tip)}"></td>`;
           })
           .join('')}</tr>`,
     )
@@ -468,7 +476,7 @@ function outcomeGridHtml(
   const axis = `<div style="${small}">columns: the boundary the NMI arrives at, ${esc(xLabels[0] ?? '')}&ndash;${esc(xLabels[xLabels.length - 1] ?? '')}; rows: the exception point; hover a cell for its schedule</div>`;
   return (
     `<div style="${css({ 'margin-bottom': '4px' })}">${legend}</div>` +
-    `<table cellspacing="0" cellpadding="0" style="${css({ 'border-collapse': 'collapse', 'table-layout': 'fixed' })}"><tr><th></th>${head.join('')}</tr>${rows}</table>${axis}`
+    `<table cellspacing="0" cellpadding="0" style="${css({ 'border-collapse': 'separate', 'border-spacing': '0px 1px', 'table-layout': 'fixed' })}"><tr><th></th>${head.join('')}</tr>${rows}</table>${axis}`
   );
 }
 

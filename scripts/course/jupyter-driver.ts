@@ -128,6 +128,13 @@ export async function startJupyterServer(options: ServerOptions): Promise<Jupyte
   const token = `nmi-lab-${Math.random().toString(36).slice(2)}`;
   // Lab's layout and settings from a scratch folder: a run never depends on, or changes, the user's.
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-jupyter-'));
+  // No question about fetching Jupyter news (a toast over the notebook) and no update checks.
+  const notifications = path.join(state, 'settings', '@jupyterlab', 'apputils-extension');
+  fs.mkdirSync(notifications, { recursive: true });
+  fs.writeFileSync(
+    path.join(notifications, 'notification.jupyterlab-settings'),
+    JSON.stringify({ fetchNews: 'false', checkForUpdates: false }),
+  );
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0 ? ['--allow-root'] : [];
   const common = ['--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', ...asRoot];
   let command: string;
@@ -159,8 +166,6 @@ export async function startJupyterServer(options: ServerOptions): Promise<Jupyte
         `--${app}.workspaces_dir=${path.join(state, 'workspaces')}`,
         `--${app}.user_settings_dir=${path.join(state, 'settings')}`,
       ]),
-      '--LabApp.news_url=',
-      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
       ...(options.untrusted ? ['--NotebookNotary.db_file=:memory:'] : []),
     ];
   }

@@ -21,6 +21,7 @@ type Trace = {
   base?: number[];
   z?: unknown[][];
   text?: unknown[][];
+  customdata?: unknown[][];
 };
 
 test('timeline: one lane per context, bars cover every step once, NMI state lanes and event marks', () => {
@@ -63,7 +64,8 @@ test('outcome map: cells by (exception point, arrival), discrete colours, hover 
   expect(legend.map((l) => l.name)).toEqual(['ok', 'ok (repeated)', 'nested NMI clobbered frame', 'shutdown']);
   expect(heat.z![3][22]).toBe(3);
   expect(String(heat.text![3][22])).toContain('NMI 2 at boundary 22');
-  expect(chart.fallback).toContain('title="shutdown — exception at first_nmi+0 (#DB); NMI 2 at boundary 22"');
+  expect(chart.fallback).toContain('title="shutdown: exception at first_nmi+0 (#DB); NMI 2 at boundary 22"');
+  expect(heat.customdata![3][22]).toBe('shutdown');
   expect(chart.text.split('\n')[2]).toBe(`none                      ${'O'.repeat(24)}`);
   // Missing cells stay empty rather than inventing a verdict.
   const sparse = outcomeMapChart([
@@ -129,7 +131,7 @@ test('outcome map fallback: a legend, and cells that shrink so 140 arrivals fit 
     for (let a = 1; a <= 140; a++)
       points.push({ exceptionPoint: ep, arrival: a, verdict: a % 7 ? 'ok' : 'lost NMI', schedule: `nmi@${a}` });
   const chart = outcomeMapChart(points);
-  expect(chart.fallback).toContain('<td width="4" height="14"');
+  expect(chart.fallback).toContain('<td width="4" bgcolor="#f29d1f" title="lost NMI: nmi@7"></td>');
   expect(chart.fallback).toMatch(/<th colspan="9"[^>]*>1<\/th><th colspan="9"[^>]*>10<\/th>/);
   expect(chart.fallback).toContain('ok (360)');
   expect(chart.fallback).toContain('lost NMI (60)');
