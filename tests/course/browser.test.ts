@@ -5,7 +5,8 @@
 //    stack diagram shown, every chart drawn by the plotly renderer (jupyterlab-plotly's SVG), every
 //    check's result showing, and every output inside a sub-900 px output area; then a page reload
 //    with the kernel alive and a chart cell re-run; then the executed notebook opened untrusted
-//    (a second server forgetting signatures): its charts still draw.
+//    (a second server forgetting signatures): its charts still draw; and the HTML export of two
+//    executed chapters opens offline with every chart interactive.
 //  - Notebook 7: Run All on chapter 2 (stacks and a chart).
 // Copies of the reference notebooks run in dist/ (git-ignored), never the committed ones. Timings
 // go to test-artifacts/course/lab-run-all.json, screenshots next to it.
@@ -13,10 +14,13 @@
 // Never skipped: if Chromium or the Jupyter environment is missing the test fails and says what to
 // install (scripts/setup.sh installs both). Servers run in their own process groups and are
 // stopped in afterAll whatever happened; every wait has a bound.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { plotlyBundlePath } from '../../kernel-lib/view/chart';
+import { pythonExecutable } from '../../scripts/course/jupyter-env';
 import {
   chartsOnPage,
   firstChartCell,
@@ -202,6 +206,55 @@ test('JupyterLab 4: an executed notebook opened untrusted still draws its charts
     await untrusted.stop();
   }
   expect(pageErrors).toEqual([]);
+});
+
+test('the HTML export of chapters as JupyterLab saved them opens offline, with plotly.js once and every chart interactive', async () => {
+  expect({ needs: 'the Run All test above', ran: reports.has(CH5) }).toEqual({
+    needs: 'the Run All test above',
+    ran: true,
+  });
+  const script = [
+    'import sys, nbformat',
+    `sys.path.insert(0, ${JSON.stringify(path.join(PROJECT_ROOT, 'scripts', 'course'))})`,
+    'from run_notebook import export_html',
+    'export_html(nbformat.read(sys.argv[1], as_version=4), sys.argv[2], sys.argv[3])',
+  ].join('\n');
+  const context = await browser!.newContext({ viewport: VIEWPORT });
+  try {
+    for (const file of [CH5, '06-proving-it.ipynb']) {
+      const html = path.join(ARTIFACTS, file.replace(/\.ipynb$/, '.html'));
+      execFileSync(pythonExecutable(), ['-c', script, path.join(dir, file), html, plotlyBundlePath()], {
+        stdio: 'pipe',
+        timeout: 120000,
+      });
+      expect(fs.statSync(html).size).toBeLessThan(5_000_000);
+      const charts = reports.get(file)!.chartOutputs;
+      const page = await context.newPage();
+      const requested: string[] = [];
+      const errors: string[] = [];
+      await page.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:') || url.startsWith('data:') || url === 'about:blank') return route.continue();
+        requested.push(url);
+        return route.abort();
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`file://${html}`);
+      await page.waitForFunction(
+        (n) =>
+          Array.from(document.querySelectorAll('.js-plotly-plot')).filter((e) => !!e.querySelector('.main-svg'))
+            .length === n,
+        charts,
+        { timeout: 60000 },
+      );
+      expect(await page.getByText('static view:').first().isVisible()).toBe(false);
+      expect(requested).toEqual([]);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  } finally {
+    await context.close();
+  }
 });
 
 test('Notebook 7: Run All on chapter 2, clean, with its diagrams and its chart drawn by the plotly renderer', async () => {
