@@ -6,7 +6,19 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'build/', 'dist/', 'coverage/', 'test-artifacts/', '.jupyter-local/', 'notebooks/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'build/',
+      'dist/',
+      'coverage/',
+      'test-artifacts/',
+      '.jupyter-local/',
+      '.venv/',
+      'workspace/',
+      'notebooks/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,

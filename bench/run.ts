@@ -1,6 +1,8 @@
 // `npm run bench [-- --json] [-- --quick]`: the emulator's throughput, measured as medians of
 // several runs in one process after an untimed warm-up run (absolute numbers on shared machines
-// are noisy; compare ratios measured in one run).
+// are noisy; compare ratios measured in one run). Without --quick it also runs the explorer, the
+// course headless and the course in JupyterLab per chapter (bench/course-lab.ts; --no-lab skips
+// it, --lab-runs N sets its runs, --lab-only runs nothing else).
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { assembleOrThrow, Machine } from '../kernel-lib';
@@ -265,9 +267,24 @@ function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toExponential(2);
 }
 
+/** The JupyterLab figures (bench/course-lab.ts) from a child process: its table, or its JSON. */
+function labFigures(argv: string[], json: boolean): string {
+  const i = argv.indexOf('--lab-runs');
+  const runs = i >= 0 ? ['--runs', argv[i + 1]] : [];
+  return execFileSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'course-lab.ts'), ...runs, ...(json ? ['--json'] : [])],
+    { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] },
+  ).trim();
+}
+
 function main(): void {
   const argv = process.argv.slice(2);
   const args = parse(argv);
+  if (argv.includes('--lab-only')) {
+    process.stdout.write(`${labFigures(argv, args.json)}\n`);
+    return;
+  }
   const q = args.quick;
   const repeats = q ? 3 : 7;
   const only = argv.indexOf('--only');
@@ -310,10 +327,12 @@ function main(): void {
   const slow = q
     ? null
     : slowFigures(argv.includes('--full'), !argv.includes('--no-course'), !argv.includes('--no-grading'));
+  const withLab = !q && !argv.includes('--no-lab');
   const cli = cliStart(q ? 5 : 9);
   const results = { ...measured, ...versus, ...cli, ...(slow ?? {}), repeats, node: process.version };
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(results)}\n`);
+    const lab = withLab ? { course_lab: JSON.parse(labFigures(argv, true)) } : {};
+    process.stdout.write(`${JSON.stringify({ ...results, ...lab })}\n`);
     return;
   }
   const rows: [string, string, string][] = [
@@ -404,6 +423,7 @@ function main(): void {
   }
   process.stdout.write(`median of ${repeats} runs after a warm-up, one process per metric, ${process.version}\n`);
   for (const [k, v, d] of rows) process.stdout.write(`${k.padEnd(34)} ${v.padStart(10)}  ${d}\n`);
+  if (withLab) process.stdout.write(`\n${labFigures(argv, false)}\n`);
 }
 
 main();

@@ -93,7 +93,7 @@ const browserSeams = {
 const ASSETS = [
   [path.join(site, 'index.html'), 'index.html'],
   [path.join(site, 'style.css'), 'style.css'],
-  [require.resolve('plotly.js-dist-min/plotly.min.js', { paths: [root] }), 'plotly.min.js'],
+  [require.resolve('plotly.js-cartesian-dist-min/plotly-cartesian.min.js', { paths: [root] }), 'plotly.min.js'],
 ];
 
 /**

@@ -69,17 +69,51 @@ export function swatch(kind: string): Swatch {
   return SWATCHES[kind] ?? SWATCHES.other;
 }
 
-/** Colour for verdicts in outcome maps and fallbacks: ok green, violations red, others stable greys/hues. */
-export function verdictColor(verdict: string, index: number): string {
-  const v = verdict.toLowerCase();
-  if (/^(ok|pass|safe|correct|handled)/.test(v)) return '#4caf50';
-  if (/(shutdown|triple|crash)/.test(v)) return '#5c0f1f';
-  if (/(lost|missed|dropped)/.test(v)) return '#f0a030';
-  if (/(nest|reentr|corrupt|clobber|overwrit)/.test(v)) return '#d93b3b';
-  if (/(double|#df)/.test(v)) return '#9c27b0';
-  if (/(hang|loop|budget)/.test(v)) return '#607d8b';
-  const extra = ['#1e88e5', '#8d6e63', '#00897b', '#c0ca33', '#5e35b1', '#ec407a'];
-  return extra[index % extra.length];
+// Verdict colours: a family of shades per kind of outcome, the first shade for the first verdict of
+// that kind. A verdict joining several violations ('re-entered do_nmi + hang (no return)') takes the
+// family of the gravest one, in the order below.
+const VERDICT_FAMILIES: { test: RegExp; shades: string[] }[] = [
+  { test: /^(ok|pass|safe|correct|handled)\b/, shades: ['#4caf50', '#a5d6a7', '#2e7d32', '#c5e1a5'] },
+  { test: /(shutdown|triple|crash)/, shades: ['#5c0f1f', '#9e3a55', '#3b0813'] },
+  { test: /(double|#df|\bfault)/, shades: ['#8e24aa', '#ce93d8', '#5e1675'] },
+  { test: /(nest|re-?ent|corrupt|clobber|overwrit)/, shades: ['#d93b3b', '#f4a09c', '#9b1c1c', '#e86a5f'] },
+  { test: /(lost|missed|dropped)/, shades: ['#f29d1f', '#ffd391', '#b86e00'] },
+  { test: /(hang|no return|loop|budget)/, shades: ['#546e7a', '#a7bcc6', '#263238'] },
+  { test: /(transparen)/, shades: ['#00897b', '#80cbc4'] },
+  { test: /(privilege)/, shades: ['#795548', '#c3a99d'] },
+];
+const VERDICT_EXTRA = ['#1e88e5', '#fdd835', '#5e35b1', '#ec407a', '#00acc1', '#c0ca33', '#3949ab', '#ff7043'];
+
+/**
+ * One colour per verdict, all different: ok in greens, violations by kind (re-entered handlers red,
+ * lost NMIs orange, hangs blue-grey, faults purple, shutdowns dark red), others from a palette.
+ */
+export function verdictColors(verdicts: readonly string[]): string[] {
+  const used = new Set<string>();
+  const take = (c: string) => {
+    used.add(c);
+    return c;
+  };
+  return verdicts.map((verdict, i) => {
+    const v = verdict.toLowerCase();
+    const family = VERDICT_FAMILIES.find((f) => f.test.test(v));
+    const free = (family ? family.shades : []).concat(VERDICT_EXTRA).find((c) => !used.has(c));
+    if (free) return take(free);
+    // More verdicts than colours: spread the rest around the hue circle.
+    const hue = (i * 137) % 360;
+    return take(hslHex(hue, 0.55, 0.5));
+  });
+}
+
+function hslHex(h: number, s: number, l: number): string {
+  const f = (n: number) => {
+    const k = (n + h / 30) % 12;
+    const c = l - s * Math.min(l, 1 - l) * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(255 * c)
+      .toString(16)
+      .padStart(2, '0');
+  };
+  return `#${f(0)}${f(8)}${f(4)}`;
 }
 
 /** A small coloured label (legend chips, owner names). */

@@ -10,6 +10,7 @@ export type {
   StackSpec,
 } from '../record/stack';
 export { beforeAfterHtml, stackToHtml, stackToText, stacksToHtml, stacksToText } from './stack-render';
+export type { StackHtmlOptions } from './stack-render';
 export {
   ContextTracker,
   classifyByLabels,
@@ -25,10 +26,21 @@ export { eventText, traceToHtml, traceToText } from './trace-render';
 export type { TraceViewOptions } from './trace-render';
 export { contextSegments, explorerCostChart, outcomeMapChart, timelineChart, violationsChart } from './plots';
 export type { Chart, ExplorerCost, InvariantViolations, OutcomePoint, PlotlyFigure, Segment } from './plots';
-export { chartHtml, newChartId, plotlyBundlePath, plotlyLoaderHtml, plotlyVersion, scriptJson } from './chart';
+export {
+  PLOTLY_MIME,
+  chartBundle,
+  chartHtml,
+  newChartId,
+  plotlyBundlePath,
+  plotlyLoaderHtml,
+  plotlySpec,
+  plotlyVersion,
+  scriptJson,
+} from './chart';
+export type { MimeBundle } from './chart';
 export { viewToHtml, viewToText } from './render';
 export type { TraceView, Viewable } from './render';
-export { NotebookDisplay, notebookDisplay, show, tslabSink } from './notebook';
+export { NotebookDisplay, notebookDisplay, show, tslabDisplayWriter, tslabSink, viewBundle } from './notebook';
 export type { DisplaySink } from './notebook';
 export { exportHtmlPage } from './page';
 export type { PageOptions } from './page';

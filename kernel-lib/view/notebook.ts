@@ -1,69 +1,71 @@
-// Notebook glue, kept thin: turn a view into one text/html display output and hand it to a sink
-// (tslab's display in a live kernel; anything with an `html` method in tests). The plotly bundle is
-// sent once, inside the first chart's output, so later charts are small.
+// Notebook glue, kept thin: turn a view into one display output (a MIME bundle) and hand it to a
+// sink: tslab's display-data writer in a live kernel, anything with a `display` method in tests.
+// Charts carry plotly's MIME type plus an HTML fallback (chart.ts); other views carry HTML and text.
 import { isChart, viewToHtml, viewToText } from './render';
 import type { Viewable } from './render';
-import { plotlyLoaderHtml } from './chart';
+import { chartBundle } from './chart';
+import type { MimeBundle } from './chart';
 
 export interface DisplaySink {
-  html(html: string): void;
-  text?(text: string): void;
+  /** Sends one display output holding every MIME type of `bundle`. */
+  display(bundle: MimeBundle): void;
 }
 
-/** tslab's display when running inside a tslab kernel, else null. */
-export function tslabSink(): DisplaySink | null {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tslab = require('tslab') as { display?: DisplaySink };
-    if (!tslab.display) return null;
-    const display = tslab.display;
-    // Outside a kernel tslab's display throws "Not ready"; probe with nothing visible is impossible,
-    // so wrap it and fall back to text on the first failure.
-    return display;
-  } catch {
-    return null;
+type DisplayDataWriter = (content: { data: MimeBundle; metadata: object }, update: boolean) => void;
+
+/**
+ * tslab's writer for display_data messages, when this process is a tslab kernel running a cell.
+ *
+ * tslab's public `display` (html, raw, ...) sends one MIME type per output. It does so through the
+ * writer its Jupyter module keeps as `lastWriteDisplayData` (declared in tslab/dist/jupyter.d.ts)
+ * for the cell being executed; that writer takes a whole display_data content, so it carries a
+ * bundle as is. The module is looked up among the modules the kernel already loaded, whichever
+ * tslab install the kernel runs from, and never loaded here: outside a kernel there is none.
+ */
+export function tslabDisplayWriter(
+  cache: Record<string, { exports?: unknown } | undefined> | undefined = typeof require === 'function'
+    ? require.cache
+    : undefined,
+): DisplayDataWriter | null {
+  if (!cache) return null;
+  for (const file of Object.keys(cache)) {
+    if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(file)) continue;
+    const writer = (cache[file]?.exports as { lastWriteDisplayData?: unknown } | undefined)?.lastWriteDisplayData;
+    if (typeof writer === 'function') return writer as DisplayDataWriter;
   }
+  return null;
+}
+
+/** A sink sending bundles through tslab, or null outside a tslab kernel's cell. */
+export function tslabSink(cache?: Parameters<typeof tslabDisplayWriter>[0]): DisplaySink | null {
+  const writer = cache === undefined ? tslabDisplayWriter() : tslabDisplayWriter(cache);
+  if (!writer) return null;
+  return { display: (bundle) => writer({ data: bundle, metadata: {} }, false) };
+}
+
+/** The display output for a view: a chart's plotly bundle, or HTML and text. */
+export function viewBundle(view: Viewable): MimeBundle {
+  if (isChart(view)) return chartBundle(view);
+  return { 'text/html': viewToHtml(view), 'text/plain': viewToText(view) };
 }
 
 export class NotebookDisplay {
-  /** Whether this kernel already sent the plotly bundle (reset() after clearing outputs). */
-  plotlySent = false;
-
   constructor(private readonly sink: DisplaySink | null = null) {}
 
-  /** The HTML one display of `view` emits now (the bundle included if this is the first chart). */
-  htmlFor(view: Viewable): string {
-    const body = viewToHtml(view);
-    if (isChart(view) && !this.plotlySent) {
-      this.plotlySent = true;
-      return plotlyLoaderHtml() + body;
-    }
-    return body;
-  }
-
-  /** Display a view: one text/html output (or text on a terminal when there is no sink). */
+  /** Display a view: one output in a notebook, or its text on stdout outside one. */
   show(view: Viewable): void {
     const sink = this.sink ?? tslabSink();
     if (sink) {
-      try {
-        sink.html(this.htmlFor(view));
-        return;
-      } catch (e) {
-        if (!(e instanceof Error && /not ready/i.test(e.message))) throw e;
-      }
+      sink.display(viewBundle(view));
+      return;
     }
     process.stdout.write(`${viewToText(view)}\n`);
-  }
-
-  /** Send the plotly bundle with the next chart again (e.g. after "Clear All Outputs"). */
-  reset(): void {
-    this.plotlySent = false;
   }
 }
 
 let shared: NotebookDisplay | null = null;
 
-/** The kernel-wide display (one per tslab kernel, so the bundle goes out once per notebook run). */
+/** The kernel-wide display. */
 export function notebookDisplay(): NotebookDisplay {
   if (shared === null) shared = new NotebookDisplay();
   return shared;

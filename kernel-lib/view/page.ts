@@ -1,5 +1,6 @@
 // A standalone, offline HTML page holding views, the way an nbconvert export holds a notebook's
-// outputs: plotly inlined once before the first chart, everything else inline-styled HTML.
+// outputs: plotly.js inlined once in the head when there is a chart, everything else inline-styled
+// HTML.
 import { isChart, viewToHtml } from './render';
 import type { Viewable } from './render';
 import { plotlyLoaderHtml } from './chart';
@@ -13,19 +14,12 @@ export interface PageOptions {
 
 export function exportHtmlPage(parts: readonly Viewable[], options: PageOptions = {}): string {
   const title = options.title ?? 'NMI Lab';
-  let plotlySent = !!options.withoutPlotly;
+  const plotly = !options.withoutPlotly && parts.some(isChart) ? `\n${plotlyLoaderHtml()}` : '';
   const body = parts
-    .map((p) => {
-      let html = viewToHtml(p);
-      if (isChart(p) && !plotlySent) {
-        plotlySent = true;
-        html = plotlyLoaderHtml() + html;
-      }
-      return `<section style="${css({ margin: '0px 0px 14px 0px' })}">${html}</section>`;
-    })
+    .map((p) => `<section style="${css({ margin: '0px 0px 14px 0px' })}">${viewToHtml(p)}</section>`)
     .join('\n');
   return (
-    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head>\n` +
+    `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title>${plotly}</head>\n` +
     `<body style="${css({ 'font-family': SANS, margin: '16px 24px', color: '#222222', background: '#ffffff' })}">\n<h1 style="${css({ 'font-size': '20px', margin: '0px 0px 12px 0px' })}">${esc(title)}</h1>\n${body}\n</body></html>\n`
   );
 }

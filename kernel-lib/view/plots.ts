@@ -2,7 +2,7 @@
 // browser), a static HTML fallback (shown when scripts do not run: untrusted notebooks, JS off),
 // and a text form for terminals. chart.ts turns a Chart into notebook/page HTML.
 import type { Trace, TraceStep } from '../record/trace';
-import { SANS, css, esc, swatch, verdictColor } from './html';
+import { SANS, css, esc, swatch, verdictColors } from './html';
 import { eventText } from './trace-render';
 
 export interface PlotlyFigure {
@@ -342,21 +342,27 @@ export function outcomeMapChart(
   if (xs.every((x) => typeof x === 'number')) xs = [...xs].sort((a, b) => (a as number) - (b as number));
   const xLabels = xs.map(String);
   const verdicts = uniqueInOrder(points.map((p) => p.verdict));
-  const colors = verdicts.map((v, i) => verdictColor(v, i));
+  const colors = verdictColors(verdicts);
   const cell = new Map<string, OutcomePoint>();
   for (const p of points) cell.set(`${p.exceptionPoint}\u0000${String(p.arrival)}`, p);
   const z: (number | null)[][] = [];
+  // Hover: the verdict and the schedule per cell; the exception point and the arrival come from
+  // the axes (a map holds hundreds of cells, so nothing is repeated per cell that need not be).
   const hover: string[][] = [];
+  const verdictOf: string[][] = [];
   for (const y of ys) {
     const zr: (number | null)[] = [];
     const hr: string[] = [];
+    const vr: string[] = [];
     for (const x of xLabels) {
       const p = cell.get(`${y}\u0000${x}`);
       zr.push(p ? verdicts.indexOf(p.verdict) : null);
-      hr.push(p ? `<b>${esc(p.verdict)}</b><br>exception at ${esc(y)}<br>NMI at ${esc(x)}<br>${esc(p.schedule)}` : '');
+      hr.push(p ? esc(p.schedule) : '');
+      vr.push(p ? esc(p.verdict) : '');
     }
     z.push(zr);
     hover.push(hr);
+    verdictOf.push(vr);
   }
   const n = Math.max(1, verdicts.length);
   const colorscale: [number, string][] = [];
@@ -376,7 +382,8 @@ export function outcomeMapChart(
       colorscale,
       showscale: false,
       text: hover,
-      hovertemplate: '%{text}<extra></extra>',
+      customdata: verdictOf,
+      hovertemplate: '<b>%{customdata}</b><br>exception at %{y}<br>NMI at %{x}<br>%{text}<extra></extra>',
       xgap: 1,
       ygap: 1,
     },
@@ -399,26 +406,7 @@ export function outcomeMapChart(
     yaxis: { type: 'category', title: { text: 'exception point' }, autorange: 'reversed', automargin: true },
     legend: { orientation: 'h', y: 1.08, x: 1, xanchor: 'right' },
   };
-  // Fallback: the same grid as coloured cells (title attributes keep the schedule on hover).
-  const head = `<tr><th></th>${xLabels.map((x) => `<th style="${css({ 'font-family': SANS, 'font-size': '10px', 'font-weight': 'normal', color: '#555555', padding: '0px 2px' })}">${esc(x)}</th>`).join('')}</tr>`;
-  const rows = ys
-    .map(
-      (y, yi) =>
-        `<tr><th style="${css({ 'font-family': SANS, 'font-size': '11px', 'font-weight': 'normal', 'text-align': 'right', padding: '0px 6px', 'white-space': 'nowrap' })}">${esc(y)}</th>${xLabels
-          .map((x, xi) => {
-            const v = z[yi][xi];
-            const p = cell.get(`${y}\u0000${x}`);
-            const bg = v === null ? '#f2f2f2' : colors[v];
-            return `<td width="18" height="16" bgcolor="${bg}" title="${esc(p ? `${p.verdict} — ${p.schedule}` : 'not explored')}" style="${css({ width: '18px', height: '16px', background: bg, border: '1px solid #ffffff' })}"></td>`;
-          })
-          .join('')}</tr>`,
-    )
-    .join('');
-  const legend = `<table style="${css({ 'border-collapse': 'collapse', 'font-family': SANS, 'font-size': '11px', 'margin-bottom': '4px' })}"><tr>${verdicts.map((v, i) => `<td width="12" height="12" bgcolor="${colors[i]}" style="${css({ background: colors[i], width: '12px' })}"></td><td style="${css({ padding: '0px 12px 0px 4px' })}">${esc(v)} (${points.filter((p) => p.verdict === v).length})</td>`).join('')}</tr></table>`;
-  const fallback = staticFrame(
-    title,
-    `${legend}<table style="${css({ 'border-collapse': 'collapse' })}">${head}${rows}</table>`,
-  );
+  const fallback = staticFrame(title, outcomeGridHtml(ys, xLabels, verdicts, colors, z, cell, points));
   // Text: one letter per verdict.
   const letters = verdicts.map((v, i) => (v.match(/[a-z]/i) ? v.match(/[a-z]/i)![0].toUpperCase() : String(i)));
   const letterOf = verdicts.map((v, i) => (letters.indexOf(letters[i]) === i ? letters[i] : String(i)));
@@ -432,6 +420,64 @@ export function outcomeMapChart(
   );
   textLines.push(verdicts.map((v, i) => `${letterOf[i]} = ${v}`).join(', ') + ', . = not explored');
   return { title, figure: { data, layout }, fallback, text: textLines.join('\n'), height };
+}
+
+/** Grid cells shrink to fit this many pixels of columns (a 900 px output, less the row labels). */
+const GRID_PX = 620;
+
+/**
+ * The outcome map without scripts: a legend (colour, verdict, count) over the grid, whose cells
+ * shrink so that the whole grid fits a notebook output, with arrival labels every few columns.
+ * Cell colours go in bgcolor attributes as well, which survive sanitisers that drop styles.
+ */
+function outcomeGridHtml(
+  ys: string[],
+  xLabels: string[],
+  verdicts: string[],
+  colors: string[],
+  z: (number | null)[][],
+  cell: Map<string, OutcomePoint>,
+  points: readonly OutcomePoint[],
+): string {
+  const w = Math.max(3, Math.min(18, Math.floor(GRID_PX / Math.max(1, xLabels.length))));
+  const every = Math.max(1, Math.ceil(36 / w));
+  const smallText = { 'font-family': SANS, 'font-size': '10px', 'font-weight': 'normal', color: '#555555' };
+  const small = css(smallText);
+  const legend = verdicts
+    .map(
+      (v, i) =>
+        `<table style="${css({ display: 'inline-table', 'border-collapse': 'collapse', margin: '0px 14px 3px 0px', 'font-family': SANS, 'font-size': '11px' })}"><tr>` +
+        `<td width="12" height="12" bgcolor="${colors[i]}" style="${css({ width: '12px', height: '12px', background: colors[i], padding: '0px' })}"></td>` +
+        `<td style="${css({ padding: '0px 0px 0px 5px', 'white-space': 'nowrap' })}">${esc(v)} (${points.filter((p) => p.verdict === v).length})</td></tr></table>`,
+    )
+    .join('');
+  const head: string[] = [];
+  for (let i = 0; i < xLabels.length; i += every) {
+    const span = Math.min(every, xLabels.length - i);
+    head.push(
+      `<th colspan="${span}" style="${css({ ...smallText, padding: '0px', 'text-align': 'left', 'white-space': 'nowrap', overflow: 'hidden', 'max-width': `${span * w}px` })}">${esc(xLabels[i])}</th>`,
+    );
+  }
+  const rows = ys
+    .map(
+      (y, yi) =>
+        `<tr><th height="15" style="${css({ 'font-family': SANS, 'font-size': '11px', 'font-weight': 'normal', 'text-align': 'right', padding: '0px 6px', 'white-space': 'nowrap', height: '15px' })}">${esc(y)}</th>${xLabels
+          .map((x, xi) => {
+            const v = z[yi][xi];
+            const p = cell.get(`${y}\u0000${x}`);
+            const bg = v === null ? '#f2f2f2' : colors[v];
+            const tip = p ? `${p.verdict}: ${p.schedule}` : 'not explored';
+            // Attributes only (hundreds of cells): bgcolor and width survive every sanitiser.
+            return `<td width="${w}" bgcolor="${bg}" title="${esc(tip)}"></td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('');
+  const axis = `<div style="${small}">columns: the boundary the NMI arrives at, ${esc(xLabels[0] ?? '')}&ndash;${esc(xLabels[xLabels.length - 1] ?? '')}; rows: the exception point; hover a cell for its schedule</div>`;
+  return (
+    `<div style="${css({ 'margin-bottom': '4px' })}">${legend}</div>` +
+    `<table cellspacing="0" cellpadding="0" style="${css({ 'border-collapse': 'separate', 'border-spacing': '0px 1px', 'table-layout': 'fixed' })}"><tr><th></th>${head.join('')}</tr>${rows}</table>${axis}`
+  );
 }
 
 // ---- designs compared ------------------------------------------------------------------------
@@ -599,7 +645,11 @@ function textTable(title: string, header: string[], rows: string[][]): string {
   return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** What a fallback says about itself: where the interactive chart shows instead. */
+export const STATIC_NOTE =
+  'static view: JupyterLab and Notebook 7 draw this chart; the classic Notebook does once the notebook is trusted or the cell re-run';
+
 /** The box a fallback sits in, saying what it is. */
 function staticFrame(title: string, inner: string): string {
-  return `<div style="${css({ border: '1px solid #dddddd', padding: '6px 8px', margin: '4px 0px', 'max-width': '980px', background: '#ffffff' })}"><div style="${css({ 'font-family': SANS, 'font-size': '13px', 'font-weight': 'bold', 'margin-bottom': '4px' })}">${esc(title)} <span style="${css({ 'font-weight': 'normal', color: '#888888', 'font-size': '11px' })}">(static view; the interactive chart needs scripts: trust the notebook or re-run it)</span></div>${inner}</div>`;
+  return `<div style="${css({ border: '1px solid #dddddd', padding: '6px 8px', margin: '4px 0px', 'max-width': '880px', 'overflow-x': 'auto', background: '#ffffff' })}"><div style="${css({ 'font-family': SANS, 'font-size': '13px', 'font-weight': 'bold', 'margin-bottom': '4px' })}">${esc(title)} <span style="${css({ 'font-weight': 'normal', color: '#888888', 'font-size': '11px' })}">(${STATIC_NOTE})</span></div>${inner}</div>`;
 }

@@ -76,6 +76,9 @@ const CELL = {
   'vertical-align': 'middle',
 };
 
+/** Cells that may wrap at spaces when a diagram would not fit (a symbol goes under its value). */
+const WRAP = { 'white-space': 'normal' };
+
 function groupRuns(slots: readonly DiagramSlot[]): { group: string | null; start: number; length: number }[] {
   const runs: { group: string | null; key: string | null; start: number; length: number }[] = [];
   slots.forEach((s, i) => {
@@ -96,8 +99,25 @@ function rowColors(s: DiagramSlot): { bg: string; ink: string } {
   return { bg: s.owner.role === 'frame' ? sw.strong : sw.light, ink: sw.ink };
 }
 
-/** The HTML diagram: a table with inline styles only (it reads in untrusted notebooks too). */
-export function stackToHtml(d: StackDiagram): string {
+export interface StackHtmlOptions {
+  /**
+   * Add a column with each slot's absolute address (default false: the headline gives the top T,
+   * and offsets from it identify slots; without the column a diagram fits a 900 px notebook output).
+   */
+  addresses?: boolean;
+}
+
+function wasText(s: DiagramSlot): string {
+  return s.previous === undefined ? '' : s.previous === null ? 'unmapped' : hexShort(s.previous);
+}
+
+/**
+ * The HTML diagram: a table with inline styles only (it reads in untrusted notebooks too), under
+ * 900 px wide: no address column by default, a changed slot's old value written under its new one
+ * rather than in a column of its own, and values, slot names, owners and the RSP arrows free to wrap
+ * at spaces when the notebook is narrow.
+ */
+export function stackToHtml(d: StackDiagram, options: StackHtmlOptions = {}): string {
   const runs = groupRuns(d.slots);
   const runAt = new Map<number, { group: string | null; length: number }>();
   for (const r of runs) runAt.set(r.start, r);
@@ -118,50 +138,48 @@ export function stackToHtml(d: StackDiagram): string {
     const cells: string[] = [];
     if (run) {
       cells.push(
-        `<td rowspan="${run.length}" style="${css({ padding: '0px 6px', 'vertical-align': 'middle', 'text-align': 'right', 'font-family': SANS, 'font-size': '11px', color: '#333333', 'border-top': '2px solid #ffffff', 'border-right': run.group ? '3px solid #444444' : '3px solid #ffffff', 'white-space': 'nowrap' })}">${esc(run.group ?? '')}</td>`,
+        `<td rowspan="${run.length}" style="${css({ padding: '0px 6px', 'vertical-align': 'middle', 'text-align': 'right', 'font-family': SANS, 'font-size': '11px', color: '#333333', 'border-top': '2px solid #ffffff', 'border-right': run.group ? '3px solid #444444' : '3px solid #ffffff', 'max-width': '110px' })}">${esc(run.group ?? '')}</td>`,
       );
     }
     const base = { ...CELL, background: bg, color: ink, 'border-top': boxTop };
     const bga = ` bgcolor="${bg}"`;
     cells.push(`<td${bga} style="${css({ ...base, color: '#555555' })}">${esc(offsetText(s))}</td>`);
-    cells.push(
-      `<td${bga} style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`,
-    );
+    if (options.addresses)
+      cells.push(
+        `<td${bga} style="${css({ ...base, color: '#666666', 'font-size': '11px' })}">${esc(hex64(s.address))}</td>`,
+      );
     const changedStyle = s.changed
       ? { background: '#ffe45c', color: '#000000', 'font-weight': 'bold', 'border-left': '4px solid #e0a800' }
       : { 'border-left': '4px solid ' + bg };
-    const was =
-      s.changed && s.previous !== undefined
-        ? ` title="was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}"`
-        : '';
     const sym = s.symbol
       ? ` <span style="${css({ color: '#0b5394', 'font-weight': 'bold' })}">&lt;${esc(s.symbol)}&gt;</span>`
       : '';
     const value = s.value === null ? '<i>unmapped</i>' : esc(hexShort(s.value));
+    // The old value in words under the new one, so the change reads where styles are stripped.
+    const was = s.changed
+      ? `<br><span style="${css({ color: '#6b5200', 'font-size': '11px', 'font-weight': 'normal' })}">&#10033; changed${s.previous !== undefined ? `, was ${esc(wasText(s))}` : ''}</span>`
+      : '';
     cells.push(
-      `<td${was} bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, 'min-width': '150px' })}">${value}${sym}</td>`,
+      `<td bgcolor="${s.changed ? '#ffe45c' : bg}" style="${css({ ...base, ...changedStyle, ...WRAP, 'min-width': '150px' })}">${value}${sym}${was}</td>`,
     );
-    cells.push(`<td${bga} style="${css({ ...base, 'font-family': SANS })}">${esc(s.label ?? '')}</td>`);
+    cells.push(
+      `<td${bga} style="${css({ ...base, ...WRAP, 'font-family': SANS, 'min-width': '80px' })}">${esc(s.label ?? '')}</td>`,
+    );
     const ownerTitle = s.owner ? ownerText(s.owner) : '';
     cells.push(
-      `<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, 'font-family': SANS, 'font-size': '11px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`,
+      `<td${bga} title="${esc(ownerTitle)}" style="${css({ ...base, ...WRAP, 'font-family': SANS, 'font-size': '11px', 'min-width': '70px' })}">${esc(s.owner ? s.owner.label + (s.owner.stale ? ' (returned)' : '') : '')}</td>`,
     );
     const marks = s.markers.map(
       (x) =>
         `<span style="${css({ color: x === 'RSP' ? '#c62828' : '#6a1b9a', 'font-weight': 'bold' })}">&#9664; ${esc(x)}</span>`,
     );
-    // Also in words, so the change reads where styles are stripped.
-    if (s.changed)
-      marks.push(
-        `<span style="${css({ color: '#8a6d00', 'font-size': '11px' })}">&#10033; changed${s.previous !== undefined ? `, was ${esc(s.previous === null ? 'unmapped' : hexShort(s.previous))}` : ''}</span>`,
-      );
-    const markers = marks.join('<br>');
     cells.push(
-      `<td style="${css({ padding: '1px 6px', 'white-space': 'nowrap', 'font-family': SANS, 'font-size': '12px', background: '#ffffff' })}">${markers}</td>`,
+      `<td style="${css({ padding: '1px 6px', 'font-family': SANS, 'font-size': '12px', background: '#ffffff', 'min-width': '60px', 'max-width': '170px' })}">${marks.join('<br>')}</td>`,
     );
     rows.push(`<tr>${cells.join('')}</tr>`);
   });
-  const header = `<tr><th style="${th}"></th><th style="${th}">offset</th><th style="${th}">address</th><th style="${th}">value</th><th style="${th}">slot</th><th style="${th}">owner</th><th style="${th}"></th></tr>`;
+  const heads = ['', 'offset', ...(options.addresses ? ['address'] : []), 'value', 'slot', 'owner', ''];
+  const header = `<tr>${heads.map((h) => `<th style="${th}">${h}</th>`).join('')}</tr>`;
   const rspText = d.rsp === null ? 'RSP is on another stack' : `RSP = T-${Number(d.top - d.rsp)}`;
   const title = `<div style="${css({ 'font-family': SANS, 'font-size': '13px', 'margin-bottom': '4px', color: '#222222' })}"><b>${esc(d.name)}</b> <span style="${css({ color: '#666666' })}">&middot; T = ${esc(hex64(d.top))} &middot; step ${d.step} &middot; ${esc(rspText)}${d.caption ? ` &middot; ${esc(d.caption)}` : ''}</span></div>`;
   const notes: string[] = [];
@@ -177,23 +195,32 @@ export function stackToHtml(d: StackDiagram): string {
   const changed = d.compared
     ? `<span style="${css({ display: 'inline-block', background: '#ffe45c', 'border-left': '4px solid #e0a800', padding: '0px 6px', 'font-size': '11px' })}">&#10033; changed since the previous capture</span>`
     : '';
-  const foot = `<div style="${css({ 'font-family': SANS, 'font-size': '11px', color: '#555555', 'margin-top': '4px' })}">${legend}${changed}${notes.length ? `<div>${notes.join('<br>')}</div>` : ''}</div>`;
-  return `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', margin: '4px 12px 8px 0px' })}">${title}<table style="${css({ 'border-collapse': 'collapse', 'font-family': MONO, 'font-size': '12px', 'line-height': '1.35', border: '0px' })}">${header}${rows.join('')}</table>${foot}</div>`;
+  const foot = `<div style="${css({ 'font-family': SANS, 'font-size': '11px', color: '#555555', 'margin-top': '4px', 'max-width': '760px' })}">${legend}${changed}${notes.length ? `<div>${notes.join('<br>')}</div>` : ''}</div>`;
+  return `<div class="nmilab-stack" style="${css({ display: 'inline-block', 'vertical-align': 'top', margin: '4px 12px 8px 0px', 'max-width': '100%' })}">${title}<table style="${css({ 'border-collapse': 'collapse', 'font-family': MONO, 'font-size': '12px', 'line-height': '1.35', border: '0px' })}">${header}${rows.join('')}</table>${foot}</div>`;
 }
 
 /** Several diagrams side by side (they wrap on narrow screens). */
-export function stacksToHtml(diagrams: readonly StackDiagram[], title?: string): string {
+export function stacksToHtml(
+  diagrams: readonly StackDiagram[],
+  title?: string,
+  options: StackHtmlOptions = {},
+): string {
   const head = title
     ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>`
     : '';
-  return `<div>${head}${diagrams.map(stackToHtml).join('')}</div>`;
+  return `<div>${head}${diagrams.map((d) => stackToHtml(d, options)).join('')}</div>`;
 }
 
 /** A before/after pair: the after diagram should have been captured with `previous: before`. */
-export function beforeAfterHtml(before: StackDiagram, after: StackDiagram, title?: string): string {
+export function beforeAfterHtml(
+  before: StackDiagram,
+  after: StackDiagram,
+  title?: string,
+  options: StackHtmlOptions = {},
+): string {
   const arrow = `<div style="${css({ display: 'inline-block', 'vertical-align': 'top', 'font-size': '28px', color: '#888888', margin: '120px 10px 0px 0px' })}">&#10148;</div>`;
   const head = title
     ? `<div style="${css({ 'font-family': SANS, 'font-size': '14px', 'font-weight': 'bold', margin: '2px 0px 6px 0px' })}">${esc(title)}</div>`
     : '';
-  return `<div>${head}${stackToHtml(before)}${arrow}${stackToHtml(after)}</div>`;
+  return `<div>${head}${stackToHtml(before, options)}${arrow}${stackToHtml(after, options)}</div>`;
 }

@@ -1,10 +1,12 @@
 // Executes notebooks headless with a real Jupyter client and the tslab kernel, two at a time,
 // writing executed copies and HTML write-ups. Each notebook runs in its own Python process
-// (scripts/course/run_notebook.py, nbclient + nbconvert) with its own kernel.
+// (scripts/course/run_notebook.py, nbclient + nbconvert, from the project's .venv/) with its own
+// kernel.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { plotlyBundlePath } from '../../kernel-lib/view/chart';
 import { jupyterEnv, pythonExecutable, registerKernel } from './jupyter-env';
 
 export interface NotebookProblem {
@@ -59,12 +61,30 @@ export function runNotebook(notebook: string, options: RunOptions = {}): Promise
     executed,
     '--html',
     html,
+    '--plotly-js',
+    plotlyBundlePath(),
     '--timeout',
     String(options.cellTimeout ?? 120),
   ];
   const started = Date.now();
+  let python: string;
+  try {
+    python = pythonExecutable();
+  } catch (e) {
+    const text = e instanceof Error ? e.message : String(e);
+    const problem: NotebookProblem = { cell: null, id: null, kind: 'runner', text };
+    return Promise.resolve({
+      notebook: rel,
+      ok: false,
+      seconds: 0,
+      wallSeconds: 0,
+      problems: [problem],
+      executed,
+      html,
+    });
+  }
   return new Promise((resolve) => {
-    const child = spawn(pythonExecutable(), args, {
+    const child = spawn(python, args, {
       cwd: root,
       env: jupyterEnv(root, { NMI_LAB_STRICT_CHECKS: '1' }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,7 +126,7 @@ export function runNotebook(notebook: string, options: RunOptions = {}): Promise
           cell: null,
           id: null,
           kind: 'runner',
-          text: `cannot start ${pythonExecutable()}: ${spawnError.message}`,
+          text: `cannot start ${python}: ${spawnError.message}`,
         });
       else if (!parsed && !timedOut)
         problems.push({

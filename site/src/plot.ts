@@ -1,5 +1,5 @@
 // Charts: the library's figure specs (view/plots.ts) drawn with plotly.js, which the site ships as
-// plotly.min.js next to the page and loads once, the first time a chart is drawn (it is 4.7 MB:
+// plotly.min.js next to the page and loads once, the first time a chart is drawn (1.5 MB, the cartesian build:
 // loading it up front would cost every visit its parse time). Offline: no CDN.
 import type { Chart } from './library';
 

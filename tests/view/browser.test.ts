@@ -4,8 +4,8 @@
 //  3. the views after the sanitiser Jupyter applies to untrusted outputs (the one shipped with the
 //     installed classic Notebook, which is JupyterLab's: once with JupyterLab's style filter, once
 //     with the classic Notebook's untrusted options, which drop inline styles);
-//  4. an nbconvert HTML export of a notebook whose outputs NotebookDisplay produced: charts drawn
-//     with every network request blocked.
+//  4. the course's HTML export (run_notebook.py's nbconvert template) of a notebook holding the
+//     display outputs show() produces: charts drawn with every network request blocked.
 // Screenshots go to test-artifacts/view/ (git-ignored). Chromium is required: the test fails if it
 // is missing (CI installs it).
 import * as fs from 'fs';
@@ -13,7 +13,10 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { NotebookDisplay, exportHtmlPage, viewToHtml } from '../../kernel-lib/view';
+import { exportHtmlPage, outcomeMapChart, plotlyBundlePath, viewBundle, viewToHtml } from '../../kernel-lib/view';
+import type { OutcomePoint } from '../../kernel-lib/view';
+import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { pythonExecutable } from '../../scripts/course/jupyter-env';
 import { buildStory, storyParts } from './fixtures/story';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -117,10 +120,45 @@ test('exported page, scripts off: diagrams and every chart fallback still visibl
   await page.goto(`file://${file}`);
   expect(await page.locator('.main-svg').count()).toBe(0);
   await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
-  const fallbacks = page.getByText('static view;');
+  const fallbacks = page.getByText('static view:');
   expect(await fallbacks.count()).toBe(chartCount);
   for (let i = 0; i < chartCount; i++) expect(await fallbacks.nth(i).isVisible()).toBe(true);
   await page.screenshot({ path: path.join(ARTIFACTS, 'export-no-scripts.png'), fullPage: true });
+  await page.context().close();
+}, 30000);
+
+test('every view fits a 900 px notebook output: diagrams, the trace, and each chart fallback (a 140-column outcome map too)', async () => {
+  const wide: OutcomePoint[] = [];
+  for (const ep of ['none', 'bp@nmi_point_early', 'pf@nmi_point_middle'])
+    for (let a = 1; a <= 140; a++)
+      wide.push({
+        exceptionPoint: ep,
+        arrival: a,
+        verdict: a % 5 === 0 ? 're-entered do_nmi + hang (no return)' : a % 3 === 0 ? 'hang (no return)' : 'ok',
+        schedule: `nmi@${a}`,
+      });
+  const views = [...parts, outcomeMapChart(wide, { design: 'linux-3.2' })];
+  const { page } = await offlinePage({ javaScriptEnabled: false });
+  await page.setViewportSize({ width: 1000, height: 900 });
+  const body = views
+    .map((v) => `<div class="out" style="width:900px;overflow-x:auto;margin:0 0 12px 0">${viewToHtml(v)}</div>`)
+    .join('');
+  await page.setContent(
+    `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:8px">${body}</body></html>`,
+  );
+  const widths = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('.out')).map((e) => [e.scrollWidth, (e.textContent ?? '').slice(0, 50)]),
+  );
+  expect(widths.filter(([w]) => (w as number) > 900)).toEqual([]);
+  // The old-value notes and the RSP arrows are inside that width, not behind a scrollbar.
+  await expect(
+    page
+      .getByText(/changed, was 0x/)
+      .first()
+      .isVisible(),
+  ).resolves.toBe(true);
+  await expect(page.getByText('◀ RSP').first().isVisible()).resolves.toBe(true);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'fit-900.png'), fullPage: true });
   await page.context().close();
 }, 30000);
 
@@ -138,11 +176,7 @@ function loadSanitizer(): { sanitize(html: string, options?: object): string } {
 
 test("untrusted notebook: after Jupyter's sanitiser (JupyterLab and classic options) diagrams, tables and chart fallbacks still read", async () => {
   const sanitizer = loadSanitizer();
-  const display = new NotebookDisplay({ html: () => undefined });
-  // The bundle's output is left out here: the sanitiser removes its <script> like any other (checked
-  // below on the chart outputs), and running 10 MB through it would only slow the test.
-  display.plotlySent = true;
-  const outputs = parts.map((p) => display.htmlFor(p));
+  const outputs = parts.map((p) => viewBundle(p)['text/html'] as string);
   for (const [name, options] of [
     ['jupyterlab', undefined],
     ['classic', { allowedStyles: {} }],
@@ -157,35 +191,22 @@ test("untrusted notebook: after Jupyter's sanitiser (JupyterLab and classic opti
     await expect(page.getByText('copied frame').first().isVisible()).resolves.toBe(true);
     // Colours survive through bgcolor attributes even where inline styles are dropped.
     expect(await page.locator('td[bgcolor="#ef9191"]').count()).toBeGreaterThan(0); // nested NMI's frame
-    expect(await page.getByText('static view;').count()).toBe(chartCount);
+    expect(await page.getByText('static view:').count()).toBe(chartCount);
     expect(await page.locator('td[bgcolor="#d93b3b"]').count()).toBeGreaterThan(0); // outcome map cells
     await page.screenshot({ path: path.join(ARTIFACTS, `untrusted-${name}.png`), fullPage: true });
     await page.context().close();
   }
 }, 30000);
 
-function nbconvertAvailable(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import nbconvert, nbformat'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-test('nbconvert HTML export of NotebookDisplay outputs: bundle inlined once, charts interactive offline', async () => {
-  if (!nbconvertAvailable())
-    throw new Error('nbconvert is not installed: apt-get install -y jupyter-nbconvert (scripts/setup.sh does this)');
-  const display = new NotebookDisplay({ html: () => undefined });
+test('HTML export of a notebook (run_notebook.py, nmi-lab template): plotly.js once in the head, charts interactive offline', async () => {
+  const python = pythonExecutable();
   const cells = parts.map((p, i) => ({
     cell_type: 'code',
     execution_count: i + 1,
     id: `cell-${i}`,
     metadata: {},
     source: [`show(view${i});`],
-    outputs: [
-      { output_type: 'display_data', data: { 'text/html': display.htmlFor(p), 'text/plain': [''] }, metadata: {} },
-    ],
+    outputs: [{ output_type: 'display_data', data: viewBundle(p), metadata: {} }],
   }));
   const nb = {
     nbformat: 4,
@@ -198,24 +219,33 @@ test('nbconvert HTML export of NotebookDisplay outputs: bundle inlined once, cha
   };
   const ipynb = path.join(ARTIFACTS, 'nbconvert-views.ipynb');
   fs.writeFileSync(ipynb, JSON.stringify(nb));
-  const bundles = cells.filter((c) => (c.outputs[0].data['text/html'] as string).includes('plotly.js-dist')).length;
-  expect(bundles).toBe(1);
-  execFileSync('/usr/bin/python3', ['-m', 'nbconvert', '--to', 'html', '--output-dir', ARTIFACTS, ipynb], {
-    stdio: 'pipe',
-    timeout: 60000,
-  });
+  expect(fs.statSync(ipynb).size).toBeLessThan(500_000);
   const html = path.join(ARTIFACTS, 'nbconvert-views.html');
-  const { page, errors } = await offlinePage({ javaScriptEnabled: true });
-  await page.goto(`file://${html}`);
-  await page.waitForFunction(
+  const script = [
+    'import sys, nbformat',
+    `sys.path.insert(0, ${JSON.stringify(path.join(PROJECT_ROOT, 'scripts', 'course'))})`,
+    'from run_notebook import export_html',
+    'export_html(nbformat.read(sys.argv[1], as_version=4), sys.argv[2], sys.argv[3])',
+  ].join('\n');
+  execFileSync(python, ['-c', script, ipynb, html, plotlyBundlePath()], { stdio: 'pipe', timeout: 60000 });
+  const page = fs.readFileSync(html, 'utf8');
+  expect(page.split('inlined by NMI Lab').length - 1).toBe(1);
+  expect(page.indexOf('inlined by NMI Lab')).toBeLessThan(page.indexOf('</head>'));
+  expect(page).not.toMatch(/<script[^>]+src="https?:/);
+  expect(page.length).toBeLessThan(5_000_000);
+  const { page: tab, blocked, errors } = await offlinePage({ javaScriptEnabled: true });
+  await tab.goto(`file://${html}`);
+  await tab.waitForFunction(
     `document.querySelectorAll('.js-plotly-plot .main-svg').length >= ${chartCount}`,
     undefined,
     { timeout: 20000 },
   );
-  await expect(page.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
-  expect(errors.filter((e) => !/require|MathJax/i.test(e))).toEqual([]);
-  await page.screenshot({ path: path.join(ARTIFACTS, 'nbconvert-export.png'), fullPage: true });
-  await page.context().close();
+  await expect(tab.getByText('<repeat_nmi+0>').first().isVisible()).resolves.toBe(true);
+  expect(await tab.getByText('static view').first().isVisible()).toBe(false);
+  expect(blocked).toEqual([]);
+  expect(errors).toEqual([]);
+  await tab.screenshot({ path: path.join(ARTIFACTS, 'nbconvert-export.png'), fullPage: true });
+  await tab.context().close();
 }, 60000);
 
 test('a single diagram renders the same from viewToHtml', () => {

@@ -8,6 +8,8 @@ import {
   violationsChart,
   classifyByLabels,
 } from '../../kernel-lib/view';
+import { verdictColors } from '../../kernel-lib/view/html';
+import type { OutcomePoint } from '../../kernel-lib/view';
 import { RFC_STACKS, rfcKernel, storyHook } from './fixtures/rfc-kernel';
 import { sampleOutcomes } from './fixtures/story';
 
@@ -19,6 +21,7 @@ type Trace = {
   base?: number[];
   z?: unknown[][];
   text?: unknown[][];
+  customdata?: unknown[][];
 };
 
 test('timeline: one lane per context, bars cover every step once, NMI state lanes and event marks', () => {
@@ -61,7 +64,8 @@ test('outcome map: cells by (exception point, arrival), discrete colours, hover 
   expect(legend.map((l) => l.name)).toEqual(['ok', 'ok (repeated)', 'nested NMI clobbered frame', 'shutdown']);
   expect(heat.z![3][22]).toBe(3);
   expect(String(heat.text![3][22])).toContain('NMI 2 at boundary 22');
-  expect(chart.fallback).toContain('title="shutdown — exception at first_nmi+0 (#DB); NMI 2 at boundary 22"');
+  expect(chart.fallback).toContain('title="shutdown: exception at first_nmi+0 (#DB); NMI 2 at boundary 22"');
+  expect(heat.customdata![3][22]).toBe('shutdown');
   expect(chart.text.split('\n')[2]).toBe(`none                      ${'O'.repeat(24)}`);
   // Missing cells stay empty rather than inventing a verdict.
   const sparse = outcomeMapChart([
@@ -88,4 +92,48 @@ test('designs compared and explorer cost', () => {
   const c = explorerCostChart([{ design: 'A', schedules: 10, states: 100, seconds: 1.5 }]);
   expect((c.figure.data as Trace[]).map((d) => d.y)).toEqual([[10], [100], [1.5]]);
   expect(c.figure.layout.xaxis3).toBeDefined();
+});
+
+test('outcome map colours: every verdict its own colour, by kind (the labels the course uses)', () => {
+  const verdicts = [
+    'ok',
+    're-entered do_nmi + hang (no return)',
+    'hang (no return)',
+    'lost NMI',
+    're-entered do_nmi',
+    'not transparent',
+    'fault',
+    'privilege confusion',
+    'lost NMI + re-entered do_nmi',
+    'shutdown',
+  ];
+  const colors = verdictColors(verdicts);
+  expect(new Set(colors).size).toBe(verdicts.length);
+  expect(colors[0]).toBe('#4caf50'); // ok: green
+  expect(colors[1]).toBe('#d93b3b'); // re-entered (+ hang): red, the graver kind
+  expect(colors[2]).toBe('#546e7a'); // hang: blue-grey
+  expect(colors[3]).toBe('#f29d1f'); // lost: orange
+  // Many verdicts still get distinct colours.
+  const many = Array.from({ length: 40 }, (_, i) => `outcome ${i}`);
+  expect(new Set(verdictColors(many)).size).toBe(40);
+  // The chart's legend and fallback use the same colours.
+  const chart = outcomeMapChart(
+    verdicts.map((v, i) => ({ exceptionPoint: 'none', arrival: i, verdict: v, schedule: `s${i}` })),
+  );
+  const legend = (chart.figure.data as Trace[]).slice(1) as unknown as { name: string; marker: { color: string } }[];
+  expect(legend.map((l) => [l.name, l.marker.color])).toEqual(verdicts.map((v, i) => [v, colors[i]]));
+  for (const c of colors) expect(chart.fallback).toContain(`bgcolor="${c}"`);
+});
+
+test('outcome map fallback: a legend, and cells that shrink so 140 arrivals fit a notebook output', () => {
+  const points: OutcomePoint[] = [];
+  for (const ep of ['none', 'bp@nmi_point_early', 'bp@nmi_point_late'])
+    for (let a = 1; a <= 140; a++)
+      points.push({ exceptionPoint: ep, arrival: a, verdict: a % 7 ? 'ok' : 'lost NMI', schedule: `nmi@${a}` });
+  const chart = outcomeMapChart(points);
+  expect(chart.fallback).toContain('<td width="4" bgcolor="#f29d1f" title="lost NMI: nmi@7"></td>');
+  expect(chart.fallback).toMatch(/<th colspan="9"[^>]*>1<\/th><th colspan="9"[^>]*>10<\/th>/);
+  expect(chart.fallback).toContain('ok (360)');
+  expect(chart.fallback).toContain('lost NMI (60)');
+  expect(chart.fallback).not.toMatch(/<script|<style|<svg/i);
 });
