@@ -25,9 +25,10 @@ export interface Judge {
   readonly steadySteps: number;
   /** True during the undisturbed period the search starts from (no event raised yet). */
   readonly inRoot: boolean;
-  /** Whether the current run already reported `id` (most invariants report once per run). */
-  seen(id: string): boolean;
-  /** Report a violation on the current path; `summary` is called only if the report is kept. */
+  /**
+   * Report a violation on the current path; `summary` is called only if the report is kept. An
+   * invariant reports once per run: after this, none of its checks is called until the next run.
+   */
   violation(id: string, summary: () => string): void;
   /** An address as `label+0x..` (or hex). */
   where(address: bigint): string;

@@ -91,6 +91,26 @@ for (const i of INVARIANTS) BIT[i.id] = i.bit;
 const KIND_BIT: Record<ExceptionKind, number> = { bp: OPT_BP, db: OPT_DB, pf: OPT_PF };
 
 /**
+ * The invariants' checks for one moment of a run, with each one's bit. An invariant reports at most
+ * once per run: once it has, its checks are not called again until the next run (a bit test here,
+ * instead of each check asking first).
+ */
+interface ChecksAt {
+  checks: InvariantChecks[];
+  bits: number[];
+}
+
+function checksAt(all: InvariantChecks[], moment: keyof InvariantChecks): ChecksAt {
+  const at: ChecksAt = { checks: [], bits: [] };
+  all.forEach((c, i) => {
+    if (!c[moment]) return;
+    at.checks.push(c);
+    at.bits.push(INVARIANTS[i].bit);
+  });
+  return at;
+}
+
+/**
  * The exhaustive search over one kernel (design and workload) within a bound. Per subtree it keeps
  * the exact schedule count and the set of invariants violated (a mask: per-invariant counts would
  * cost too much to keep exact through merges), and the first minimal schedule per invariant.
@@ -110,13 +130,13 @@ export class Explorer {
   /** The registered invariants' checks, and those of them that run at each moment. */
   private readonly checks: InvariantChecks[];
   private readonly lookChecks: ((cpu: Cpu) => boolean)[];
-  private readonly boundaryChecks: InvariantChecks[];
-  private readonly eventChecks: InvariantChecks[];
-  private readonly returnChecks: InvariantChecks[];
-  private readonly changeChecks: InvariantChecks[];
-  private readonly endChecks: InvariantChecks[];
-  private readonly stopChecks: InvariantChecks[];
-  private readonly cycleChecks: InvariantChecks[];
+  private readonly boundaryChecks: ChecksAt;
+  private readonly eventChecks: ChecksAt;
+  private readonly returnChecks: ChecksAt;
+  private readonly changeChecks: ChecksAt;
+  private readonly endChecks: ChecksAt;
+  private readonly stopChecks: ChecksAt;
+  private readonly cycleChecks: ChecksAt;
   /** What the invariants see of this explorer (see invariant.ts). */
   private readonly judge: Judge;
   /** The run the invariants' reports go to (the run in progress, or the one finishing). */
@@ -178,13 +198,13 @@ export class Explorer {
     }
     this.checks = INVARIANT_CHECKS.map((inv) => inv.checks(kernel));
     this.lookChecks = this.checks.flatMap((c) => (c.needsLook ? [c.needsLook] : []));
-    this.boundaryChecks = this.checks.filter((c) => c.atBoundary);
-    this.eventChecks = this.checks.filter((c) => c.atEvent);
-    this.returnChecks = this.checks.filter((c) => c.atReturn);
-    this.changeChecks = this.checks.filter((c) => c.atChange);
-    this.endChecks = this.checks.filter((c) => c.atEpisodeEnd);
-    this.stopChecks = this.checks.filter((c) => c.atStop);
-    this.cycleChecks = this.checks.filter((c) => c.atCycle);
+    this.boundaryChecks = checksAt(this.checks, 'atBoundary');
+    this.eventChecks = checksAt(this.checks, 'atEvent');
+    this.returnChecks = checksAt(this.checks, 'atReturn');
+    this.changeChecks = checksAt(this.checks, 'atChange');
+    this.endChecks = checksAt(this.checks, 'atEpisodeEnd');
+    this.stopChecks = checksAt(this.checks, 'atStop');
+    this.cycleChecks = checksAt(this.checks, 'atCycle');
     this.judge = this.makeJudge();
     for (const label of kernel.design.returnsWithoutIret) {
       const a = BigInt.asUintN(64, m.symbol(label));
@@ -670,7 +690,8 @@ export class Explorer {
     this.processLog(m, r);
     const why: RunStop = stop === 'shutdown' ? 'shutdown' : stop === 'hlt' ? 'hlt' : 'budget';
     r.end = why === 'budget' ? 'budget' : 'failure';
-    for (const c of this.stopChecks) c.atStop!(this.judge, why);
+    const at = this.stopChecks;
+    for (let i = 0; i < at.checks.length; i++) if ((r.seen & at.bits[i]) === 0) at.checks[i].atStop!(this.judge, why);
   }
 
   // ---- per boundary ----------------------------------------------------------------------------
@@ -692,7 +713,9 @@ export class Explorer {
       this.processLog(m, r);
       changed = true;
     }
-    for (const c of this.boundaryChecks) c.atBoundary!(this.judge, cpu);
+    const at = this.boundaryChecks;
+    for (let i = 0; i < at.checks.length; i++)
+      if ((r.seen & at.bits[i]) === 0) at.checks[i].atBoundary!(this.judge, cpu);
     if (r.root) {
       if (!first && cpu.cur.lo === this.startAddressLo && cpu.cur.hi === this.startAddressHi) {
         r.end = 'period';
@@ -706,10 +729,15 @@ export class Explorer {
         this.mon = MonitorState.of(mon.contexts, -1, -1);
         changed = true;
       }
-      if (changed) for (const c of this.changeChecks) c.atChange!(this.judge);
+      if (changed) {
+        const at = this.changeChecks;
+        for (let i = 0; i < at.checks.length; i++) if ((r.seen & at.bits[i]) === 0) at.checks[i].atChange!(this.judge);
+      }
       if (this.mon.contexts.length === 0 && !cpu.nmiBlocked && !cpu.nmiPending) {
         // The episode is over: every event returned, nothing blocked or latched.
-        for (const c of this.endChecks) c.atEpisodeEnd!(this.judge);
+        const at = this.endChecks;
+        for (let i = 0; i < at.checks.length; i++)
+          if ((r.seen & at.bits[i]) === 0) at.checks[i].atEpisodeEnd!(this.judge);
         r.end = 'quiescent';
         m.requestStop('quiescent');
         return;
@@ -742,7 +770,8 @@ export class Explorer {
       if (this.sparse) this.leaves.looked(found >= 0);
       if (found >= 0) {
         if (this.memoCount[found] < 0) {
-          for (const c of this.cycleChecks) c.atCycle!(this.judge);
+          const at = this.cycleChecks;
+          for (let i = 0; i < at.checks.length; i++) if ((r.seen & at.bits[i]) === 0) at.checks[i].atCycle!(this.judge);
           r.end = 'cycle';
         } else {
           this.stats.hits++;
@@ -861,7 +890,8 @@ export class Explorer {
         default:
           break;
       }
-      for (const c of this.eventChecks) c.atEvent!(this.judge, e);
+      const at = this.eventChecks;
+      for (let i = 0; i < at.checks.length; i++) if ((r.seen & at.bits[i]) === 0) at.checks[i].atEvent!(this.judge, e);
     }
     this.logSeen = end;
     if (contexts !== null || unservedRuns !== this.mon.unservedRuns || unservedLog !== this.mon.unservedLog) {
@@ -883,7 +913,10 @@ export class Explorer {
     for (let c = list.length - 1; c >= 0; c--) {
       const ctx = list[c];
       if (ctx.state.ripLo !== toLo || ctx.state.ripHi !== toHi || ctx.state.cs !== toCs) continue;
-      for (const check of this.returnChecks) check.atReturn!(this.judge, ctx, after, how);
+      const at = this.returnChecks;
+      const r = this.judged as RunRecord;
+      for (let i = 0; i < at.checks.length; i++)
+        if ((r.seen & at.bits[i]) === 0) at.checks[i].atReturn!(this.judge, ctx, after, how);
       list.length = c;
       return;
     }
@@ -941,7 +974,6 @@ export class Explorer {
       get inRoot() {
         return ex.judged !== null && ex.judged.root;
       },
-      seen: (id) => ex.judged !== null && (ex.judged.seen & BIT[id as InvariantId]) !== 0,
       violation: (id, summary) => ex.violation(ex.judged as RunRecord, id as InvariantId, summary),
       where: (address) => ex.where(address),
     };

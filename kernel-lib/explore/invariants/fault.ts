@@ -33,7 +33,6 @@ export const fault: Invariant = {
         for (const e of events) if (e.kind === 'fault') allowed.add(faultKey(e));
       },
       atEvent(judge, e) {
-        if (judge.seen('fault')) return;
         if (e.kind === 'double-fault')
           judge.violation('fault', () => `double fault: ${e.detail ?? ''} (at ${judge.where(e.rip ?? 0n)})`);
         else if (e.kind === 'shutdown') judge.violation('fault', () => `shutdown: ${e.detail ?? ''}`);
@@ -45,7 +44,6 @@ export const fault: Invariant = {
           );
       },
       atStop(judge, stop) {
-        if (judge.seen('fault')) return;
         if (stop === 'shutdown') {
           judge.violation('fault', () => `triple fault: ${judge.machine.shutdownReason}`);
         } else if (stop === 'hlt') {

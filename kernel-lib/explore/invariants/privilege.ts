@@ -12,7 +12,7 @@ export const privilege: Invariant = {
   checks: () => ({
     needsLook: (cpu) => cpu.cpl === 0 && cpu.cur.hi >= 0,
     atBoundary(judge, cpu) {
-      if (cpu.cpl !== 0 || cpu.cur.hi < 0 || judge.inRoot || judge.seen('privilege')) return;
+      if (cpu.cpl !== 0 || cpu.cur.hi < 0 || judge.inRoot) return;
       judge.violation('privilege', () => `executing ${judge.where(cpu.rip)} (a user address) with CPL 0`);
     },
   }),

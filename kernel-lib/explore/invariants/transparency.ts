@@ -18,7 +18,6 @@ export const transparency: Invariant = {
     'machinery) is unchanged.',
   checks: () => ({
     atReturn(judge, ctx, back, how) {
-      if (judge.seen('transparency')) return;
       const m = judge.machine;
       const cpu = m.cpu;
       // Under FRED, CR2 is event data, not part of the interrupted context (machine/fred.ts).
@@ -38,7 +37,7 @@ export const transparency: Invariant = {
       );
     },
     atStop(judge, stop) {
-      if (stop !== 'hlt' || judge.seen('transparency')) return;
+      if (stop !== 'hlt') return;
       const f = judge.kernel.failure();
       // The workload's own check found its registers or flags changed (harness OOPS_REASONS).
       if (f && /changed/.test(f.message))
