@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Server } from 'http';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { spawnSync } from 'child_process';
 
@@ -28,17 +28,6 @@ const { buildSite } = require('../scripts/site-build.js') as {
 const { serveSite } = require('../scripts/site-serve.js') as {
   serveSite(dir: string, port?: number): Promise<{ server: Server; url: string }>;
 };
-
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -137,7 +126,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nmi-lab-site-bench-'));
   const { sizes } = await buildSite({ out: dir });
   const { server, url } = await serveSite(dir, 0);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launchChromium('the playground benchmark');
   try {
     const tti = await timeToInteractive(browser, url, runs);
     const browserRuns: number[] = [];

@@ -11,22 +11,10 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
+import { launchChromium as launchBrowser } from '../chromium';
 import { installClassicPlotly, jupyterEnv, jupyterExecutable, registerKernel } from './jupyter-env';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** The classic Notebook 6 (Debian's), not the Notebook 7 of the project's environment. */
 export const CLASSIC_NOTEBOOK = '/usr/bin/jupyter-notebook';
@@ -45,11 +33,7 @@ export interface JupyterServer {
 }
 
 export function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM} (Debian: apt-get install -y chromium; scripts/setup.sh does this)`,
-    );
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30000 });
+  return launchBrowser('the course browser tests and benchmark');
 }
 
 /**

@@ -6,22 +6,11 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Server } from 'http';
 import { execFileSync } from 'child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium';
 import type { Browser, Page } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '../..');
-export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'site');
-export const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 export interface Metafile {
   inputs: Record<string, { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }>;
@@ -61,12 +50,8 @@ export async function serve(dir: string): Promise<{ server: Server; url: string 
 }
 
 export async function launch(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the playground test needs it (Debian: apt-get install -y chromium; scripts/setup.sh does this)`,
-    );
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  return launchChromium('the playground tests');
 }
 
 /**

@@ -11,7 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium';
 import type { Browser, Page } from 'playwright-core';
 import { exportHtmlPage, outcomeMapChart, plotlyBundlePath, viewBundle, viewToHtml } from '../../kernel-lib/view';
 import type { OutcomePoint } from '../../kernel-lib/view';
@@ -19,19 +19,8 @@ import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
 import { pythonExecutable } from '../../scripts/course/jupyter-env';
 import { buildStory, storyParts } from './fixtures/story';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/view');
 const SANITIZER = '/usr/lib/python3/dist-packages/notebook/static/components/sanitizer/index.js';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 let browser: Browser;
 const story = buildStory();
@@ -39,13 +28,8 @@ const parts = storyParts(story);
 const chartCount = story.charts.length;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: the browser test needs it (Debian: apt-get install -y chromium; scripts/setup.sh does this)`,
-    );
-  }
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium('the view browser tests');
 }, 30000);
 
 afterAll(async () => {
