@@ -7,10 +7,12 @@ export type { ShareResult, ShareTask } from './shares';
 export { defaultWorkers } from './pool';
 export { replaySchedule } from './replay';
 export type { ReplayResult } from './replay';
-export { Explorer, DEFAULT_BOUND } from './search';
+export { Explorer } from './search';
+export { DEFAULT_BOUND } from './bound';
 export { sampleDesign, sampleWorkload, seededRandom, MAX_SAMPLES } from './sample';
 export type { SampleOptions, SampleReport } from './sample';
-export type { SearchBound, SearchStats, FoundViolation } from './search';
+export type { SearchStats, FoundViolation } from './search';
+export type { SearchBound } from './bound';
 export { INVARIANTS, invariantInfo } from './invariants';
 export type { InvariantId, InvariantInfo } from './invariants';
 export {

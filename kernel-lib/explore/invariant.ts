@@ -11,7 +11,7 @@ import type { Kernel } from '../harness/kernel';
 import type { Cpu } from '../machine/cpu';
 import type { LoggedEvent } from '../machine/event-log';
 import type { Machine } from '../machine/machine';
-import type { SearchBound } from './search';
+import type { SearchBound } from './bound';
 import type { ContextState, MonitorState, OpenContext } from './monitor';
 
 /** How an invariant reports, and what it may read, at the moment it is called. */

@@ -7,7 +7,8 @@ import type { Trace } from '../record/trace';
 import { resolveDesign } from '../designs/registry';
 import type { ViolationReport } from './report';
 import { InvariantId, invariantInfo } from './invariants';
-import { DEFAULT_BOUND, Explorer, FoundViolation } from './search';
+import { DEFAULT_BOUND } from './bound';
+import { Explorer, FoundViolation } from './search';
 import { Schedule, formatScheduleSteps, parseSchedule, ScheduleSyntaxError } from './schedule';
 import { labelSchedule, resolveSchedule, StacksAtStep, traceSchedule } from './resolve';
 

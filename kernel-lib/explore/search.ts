@@ -23,6 +23,7 @@ import type { Kernel, ExceptionKind } from '../harness/kernel';
 import { LAYOUT, PERCPU, DEBUG_STKSZ, THREAD_SIZE } from '../harness/layout';
 import { INVARIANT_CHECKS, INVARIANTS, InvariantId } from './invariants';
 import type { InvariantChecks, Judge, RunStop } from './invariant';
+import type { SearchBound } from './bound';
 import { LeafPolicy } from './leaf-policy';
 import { MonitorState, OpenContext, ContextState, contextDigest, interruptedState, join, readWords } from './monitor';
 import type { Insn } from '../isa/insn';
@@ -43,27 +44,6 @@ import {
   SubtreeResult,
 } from './run-record';
 import { emptyObjectArray } from '../machine/object-array';
-
-export interface SearchBound {
-  /** Most NMIs in one episode (the first one and those arriving while it is handled). */
-  depth: number;
-  /** Most exceptions raised by the schedule in one episode. */
-  exceptions: number;
-  /** Steps allowed after the last event before the run counts as a hang. */
-  maxStepsAfterEvent: number;
-  /**
-   * Writes the machine's journal holds (default 2^17). Past it, checkpoints no longer apply and
-   * branches replay their path from the steady state: slower, same results (tests use a tiny one).
-   */
-  journalEntries?: number;
-  /**
-   * Runs with no events left hash where it pays ('adaptive', the default, see LEAF_LEARN) or at
-   * every hashable boundary ('always'). Results are the same; the work and states differ.
-   */
-  leafHashing?: 'adaptive' | 'always';
-}
-
-export const DEFAULT_BOUND: SearchBound = { depth: 2, exceptions: 1, maxStepsAfterEvent: 5000 };
 
 export interface FoundViolation {
   invariant: InvariantId;

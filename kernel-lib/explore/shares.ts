@@ -5,7 +5,8 @@ import { buildKernel, primeAssembledDesign } from '../harness/kernel';
 import type { AssembleDesignResult, WorkloadId } from '../harness/kernel';
 import { designBehaviourKey, Design } from '../designs/manifest';
 import type { InvariantId } from './invariants';
-import { Explorer, FoundViolation, SearchBound } from './search';
+import type { SearchBound } from './bound';
+import { Explorer, FoundViolation } from './search';
 import type { ScheduleEvent } from './schedule';
 import { labelSchedule } from './resolve';
 
