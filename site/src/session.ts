@@ -100,7 +100,7 @@ export class Session {
 
   /**
    * Set the schedule from its text (step or label form, as `nmi-lab replay` takes it) and go to
-   * `step` (default: the last event). The user RSP is the session's; `rsp=` in the text must agree.
+   * `step` (default: the last event). The user RSP is the workload's; `rsp=` in the text must agree.
    */
   loadSchedule(text: string, step?: number): ActionResult {
     let parsed;
@@ -110,8 +110,8 @@ export class Session {
       return { ok: false, message: `schedule: ${(e as Error).message}` };
     }
     if (parsed.userRsp !== this.userRsp)
-      return { ok: false, message: "schedule: its rsp= is not this session's user RSP" };
-    // Resolving runs this kernel: with no events of its own, the session's hook stays quiet.
+      return { ok: false, message: 'schedule: its rsp= is not the user RSP this workload runs with' };
+    // Resolving runs this kernel: with no events of its own, the stepper's hook stays quiet.
     this.events = [];
     this.applied = 0;
     const r = resolveSchedule(this.kernel, parsed);
