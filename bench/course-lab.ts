@@ -22,7 +22,6 @@ import { PROJECT_ROOT } from '../kernel-lib/lessons/course-tree';
 import { plotlyBundlePath } from '../kernel-lib/view/chart';
 import { pythonExecutable } from '../scripts/course/jupyter-env';
 import {
-  launchChromium,
   openInLab,
   runAllInLab,
   saveInLab,
@@ -30,6 +29,7 @@ import {
   shutdownKernel,
   startJupyterServer,
 } from '../scripts/course/jupyter-driver';
+import { launchChromium } from '../scripts/chromium';
 import type { JupyterServer, LabRunReport } from '../scripts/course/jupyter-driver';
 
 export interface ChapterFigures {
@@ -127,7 +127,7 @@ export async function labFigures(options: { runs?: number; chapters?: string[] }
     chapters.map((f) => `notebooks/${f}`),
   );
   const server = await startJupyterServer({ front: 'lab', rootDir: dir });
-  const browser = await launchChromium();
+  const browser = await launchChromium('the JupyterLab benchmark');
   const figures: ChapterFigures[] = [];
   try {
     for (const file of chapters) {

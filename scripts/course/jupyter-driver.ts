@@ -13,7 +13,6 @@ import * as os from 'os';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../kernel-lib/lessons/course-tree';
-import { launchChromium as launchBrowser } from '../chromium';
 import { installClassicPlotly, jupyterEnv, jupyterExecutable, registerKernel } from './jupyter-env';
 
 /** The classic Notebook 6 (Debian's), not the Notebook 7 of the project's environment. */
@@ -30,10 +29,6 @@ export interface JupyterServer {
   notebookUrl(file: string, front?: Front): string;
   log(): string;
   stop(): Promise<void>;
-}
-
-export function launchChromium(): Promise<Browser> {
-  return launchBrowser('the course browser tests and benchmark');
 }
 
 /**

@@ -24,7 +24,6 @@ import { pythonExecutable } from '../../scripts/course/jupyter-env';
 import {
   chartsOnPage,
   firstChartCell,
-  launchChromium,
   newCoursePage,
   openInLab,
   runAllInLab,
@@ -34,6 +33,7 @@ import {
   shutdownKernel,
   startJupyterServer,
 } from '../../scripts/course/jupyter-driver';
+import { launchChromium } from '../../scripts/chromium';
 import type { JupyterServer, LabRunReport } from '../../scripts/course/jupyter-driver';
 
 jest.setTimeout(900_000);
@@ -81,7 +81,7 @@ beforeAll(async () => {
     NOTEBOOKS.map((f) => `notebooks/${f}`),
   );
   server = await startJupyterServer({ front: 'lab', rootDir: dir });
-  browser = await launchChromium();
+  browser = await launchChromium('the course browser tests');
 }, 120_000);
 
 afterAll(async () => {
